@@ -1,0 +1,53 @@
+"""The classic engine's style presets: the ten wanx ``style_index`` styles, then extras."""
+
+from __future__ import annotations
+
+from restyle.domain import StylePreset
+from restyle.errors import UnknownStyle
+
+PRESETS: list[StylePreset] = [
+    StylePreset("retro_comic", "Retro comic", "复古漫画", "Bold ink lines, halftone dots, aged print palette.", 0),
+    StylePreset("fairy_tale_3d", "3D fairy tale", "3D童话", "Soft shaded, glossy 3D cartoon look with warm light.", 1),
+    StylePreset("anime", "Anime", "二次元", "Clean line art with flat cel shading and bright eyes.", 2),
+    StylePreset("fresh", "Fresh", "小清新", "Airy pastel tones, lifted shadows, soft light.", 3),
+    StylePreset("future_tech", "Future tech", "未来科技", "Cyan/magenta neon glow, dark tech backdrop.", 4),
+    StylePreset("chinese_painting", "Chinese painting", "国画古风", "Ink wash on rice paper with light colour.", 5),
+    StylePreset("general", "Battle-hardened general", "将军百战", "Gritty, high-contrast, desaturated bronze.", 6),
+    StylePreset("colorful_cartoon", "Colourful cartoon", "炫彩卡通", "Saturated flat colours with thick outlines.", 7),
+    StylePreset("elegant_chinese", "Elegant Chinese style", "清雅国风", "Muted jade and ink tones, gongbi lines.", 8),
+    StylePreset("new_year", "Chinese New Year", "喜迎新年", "Festive red and gold palette with paper-cut flair.", 9),
+    StylePreset("sketch", "Pencil sketch", "素描", "Graphite pencil lines and hatching on paper.", line_art=True),
+    StylePreset("oil_painting", "Oil painting", "油画", "Thick directional brush strokes, rich colour.", None),
+    StylePreset("watercolor", "Watercolour", "水彩", "Wet washes, pigment bleeding, paper grain.", None),
+    StylePreset("portrait", "Studio portrait", "写真", "Realistic studio portrait: relight, soft background, grade.", None),
+]
+
+_BY_NAME = {p.name: p for p in PRESETS}
+_BY_INDEX = {p.index: p for p in PRESETS if p.index is not None}
+_ALIASES: dict[str, str] = {}
+for _p in PRESETS:
+    for _alias in (_p.title_en, _p.title_zh, _p.name.replace("_", "-"), _p.name.replace("_", " ")):
+        _ALIASES[_alias.lower()] = _p.name
+_ALIASES.update({"3d": "fairy_tale_3d", "comic": "retro_comic", "cartoon": "colorful_cartoon", "oil": "oil_painting",
+                 "watercolour": "watercolor", "pencil": "sketch", "ink": "chinese_painting"})
+
+
+def find_preset(style: str | int) -> StylePreset:
+    """A preset by index (``2`` or ``"2"``), name (``anime``) or display name (``二次元``)."""
+    if isinstance(style, int) or (isinstance(style, str) and style.strip().lstrip("-").isdigit()):
+        index = int(style)
+        if index in _BY_INDEX:
+            return _BY_INDEX[index]
+        raise UnknownStyle(
+            f"Parameter 'style' index {index} is not a preset; use 0 to {max(_BY_INDEX)} or a name from "
+            f"GET /v1/styles.",
+            param="style",
+        )
+    key = style.strip().lower()
+    name = _BY_NAME.get(key) and key or _ALIASES.get(key)
+    if name is None:
+        raise UnknownStyle(
+            f"Parameter 'style' has unknown value '{style}'; choose one of: {', '.join(_BY_NAME)}.",
+            param="style",
+        )
+    return _BY_NAME[name]

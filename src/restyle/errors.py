@@ -1,0 +1,191 @@
+"""The RestyleError hierarchy: a stable code, an HTTP status and a public message.
+
+Errors are raised anywhere and mapped to a response in exactly one handler per front.
+Never choose a status by matching exception text: use the ``code`` and ``status`` here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RestyleError(Exception):
+    """Base of every error a user may see.
+
+    ``code`` is a stable dotted string (``image.too_large``), ``status`` the HTTP status,
+    ``message`` a complete sentence naming the parameter and the limit, ``param`` the
+    offending parameter when there is one.
+    """
+
+    code: str = "internal"
+    status: int = 500
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        param: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.param = param
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.param:
+            out["param"] = self.param
+        return out
+
+
+class InvalidParameter(RestyleError):
+    """A request parameter is missing, malformed or has the wrong type."""
+
+    code = "param.invalid"
+    status = 400
+
+
+class ParameterOutOfRange(InvalidParameter):
+    """A numeric parameter lies outside its allowed range or step."""
+
+    code = "param.out_of_range"
+
+
+class UnknownStyle(InvalidParameter):
+    """The requested style preset does not exist."""
+
+    code = "style.unknown"
+
+
+class UnsupportedFeature(RestyleError):
+    """The request asks for something this server does not (yet) do."""
+
+    code = "feature.not_supported"
+    status = 501
+
+
+class ImageError(RestyleError):
+    """Base for problems with an input image."""
+
+    code = "image.invalid"
+    status = 400
+
+
+class ImageEmpty(ImageError):
+    """The input image has no bytes."""
+
+    code = "image.empty"
+
+
+class ImageDecodeError(ImageError):
+    """The input bytes are not a supported image or are truncated."""
+
+    code = "image.invalid"
+
+
+class ImageTooLarge(ImageError):
+    """The input image exceeds a byte or pixel limit (including decompression bombs)."""
+
+    code = "image.too_large"
+    status = 413
+
+
+class ImageTooSmall(ImageError):
+    """The input image is smaller than the minimum size."""
+
+    code = "image.too_small"
+
+
+class FaceNotFound(RestyleError):
+    """No face was found in the input image."""
+
+    code = "face.not_found"
+    status = 422
+
+
+class MissingExtra(RestyleError):
+    """An optional dependency needed by the configured plug-in is not installed."""
+
+    code = "server.missing_extra"
+    status = 503
+
+
+class ConfigurationError(RestyleError):
+    """The server configuration is invalid."""
+
+    code = "server.config"
+    status = 500
+
+
+class AuthenticationError(RestyleError):
+    """Missing or invalid credentials."""
+
+    code = "auth.invalid"
+    status = 401
+
+
+class PermissionDenied(RestyleError):
+    """The credentials are valid but lack the right for this operation."""
+
+    code = "auth.forbidden"
+    status = 403
+
+
+class NotFound(RestyleError):
+    """The task, file or account does not exist (or belongs to someone else)."""
+
+    code = "not_found"
+    status = 404
+
+
+class Conflict(RestyleError):
+    """The operation conflicts with the current state (e.g. cancel of a finished task)."""
+
+    code = "conflict"
+    status = 409
+
+
+class RateLimited(RestyleError):
+    """The account exceeded its submit rate."""
+
+    code = "limit.rate"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: float = 1.0, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class QueueFull(RestyleError):
+    """The global queue is full."""
+
+    code = "limit.queue_full"
+    status = 503
+
+
+class DeadlineExceeded(RestyleError):
+    """A task did not finish within its deadline."""
+
+    code = "task.deadline"
+    status = 504
+
+
+class TaskCanceled(RestyleError):
+    """The task was canceled while running."""
+
+    code = "task.canceled"
+    status = 409
+
+
+class InternalError(RestyleError):
+    """An unexpected failure; details are logged, not shown."""
+
+    code = "internal"
+    status = 500
