@@ -10,6 +10,7 @@ import numpy as np
 
 from restyle.domain import GenerateRequest, StylePreset
 from restyle.faces.types import Face
+from restyle.styles import StyleCatalog
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Engine(abc.ABC):
     """Base of every engine plug-in (classic, diffusion, onnx)."""
 
     name: str = "engine"
+    style_aliases: dict[str, str] = {}  # extra names accepted for presets, e.g. "oil" -> "oil_painting"
 
     def setup(self) -> None:  # noqa: B027 - optional hook
         """Load models; called once per worker before the first job."""
@@ -53,6 +55,10 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def presets(self) -> list[StylePreset]:
         """The style presets this engine offers."""
+
+    def catalog(self) -> StyleCatalog:
+        """The presets with lookup by index, name and display names."""
+        return StyleCatalog(self.presets(), self.style_aliases)
 
     def healthcheck(self) -> dict[str, Any]:
         return {"engine": self.name, "ok": True}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from restyle.domain import StylePreset
-from restyle.errors import UnknownStyle
+from restyle.styles import StyleCatalog
 
 PRESETS: list[StylePreset] = [
     StylePreset("retro_comic", "Retro comic", "复古漫画", "Bold ink lines, halftone dots, aged print palette.", 0),
@@ -22,32 +22,19 @@ PRESETS: list[StylePreset] = [
     StylePreset("portrait", "Studio portrait", "写真", "Realistic studio portrait: relight, soft background, grade.", None),
 ]
 
-_BY_NAME = {p.name: p for p in PRESETS}
-_BY_INDEX = {p.index: p for p in PRESETS if p.index is not None}
-_ALIASES: dict[str, str] = {}
-for _p in PRESETS:
-    for _alias in (_p.title_en, _p.title_zh, _p.name.replace("_", "-"), _p.name.replace("_", " ")):
-        _ALIASES[_alias.lower()] = _p.name
-_ALIASES.update({"3d": "fairy_tale_3d", "comic": "retro_comic", "cartoon": "colorful_cartoon", "oil": "oil_painting",
-                 "watercolour": "watercolor", "pencil": "sketch", "ink": "chinese_painting"})
+ALIASES: dict[str, str] = {
+    "3d": "fairy_tale_3d",
+    "comic": "retro_comic",
+    "cartoon": "colorful_cartoon",
+    "oil": "oil_painting",
+    "watercolour": "watercolor",
+    "pencil": "sketch",
+    "ink": "chinese_painting",
+}
+
+CATALOG = StyleCatalog(PRESETS, ALIASES)
 
 
 def find_preset(style: str | int) -> StylePreset:
-    """A preset by index (``2`` or ``"2"``), name (``anime``) or display name (``二次元``)."""
-    if isinstance(style, int) or (isinstance(style, str) and style.strip().lstrip("-").isdigit()):
-        index = int(style)
-        if index in _BY_INDEX:
-            return _BY_INDEX[index]
-        raise UnknownStyle(
-            f"Parameter 'style' index {index} is not a preset; use 0 to {max(_BY_INDEX)} or a name from "
-            f"GET /v1/styles.",
-            param="style",
-        )
-    key = style.strip().lower()
-    name = _BY_NAME.get(key) and key or _ALIASES.get(key)
-    if name is None:
-        raise UnknownStyle(
-            f"Parameter 'style' has unknown value '{style}'; choose one of: {', '.join(_BY_NAME)}.",
-            param="style",
-        )
-    return _BY_NAME[name]
+    """A classic preset by index, name or display name (see :class:`StyleCatalog`)."""
+    return CATALOG.find(style)

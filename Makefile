@@ -1,0 +1,43 @@
+# restyle: `make run` starts the service, `make test` runs the whole suite. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+export OMP_WAIT_POLICY ?= PASSIVE
+
+.PHONY: run test lint bench demo clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip wheel
+
+$(STAMP_RUN): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(PY)
+	$(PIP) install --quiet "torch==2.13.0"
+	$(PIP) install --quiet -e ".[all,test]" "torch==2.13.0"
+	touch $@ $(STAMP_RUN)
+
+run: $(STAMP_RUN)
+	$(VENV)/bin/restyle serve
+
+demo: $(STAMP_RUN)
+	$(VENV)/bin/restyle run sample:astronaut --style all -o out/demo
+
+test: $(STAMP_TEST)
+	OMP_NUM_THREADS=1 $(VENV)/bin/python -m pytest -q
+
+lint: $(STAMP_TEST)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+bench: $(STAMP_TEST)
+	OMP_NUM_THREADS=1 $(PY) bench/quality.py
+	OMP_NUM_THREADS=1 $(PY) bench/engine_speed.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

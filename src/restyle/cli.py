@@ -1,0 +1,27 @@
+"""The ``restyle`` command line: run | styles | doctor | serve | worker | keys."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(help="restyle: stylized portraits that keep the person recognisable.", no_args_is_help=True)
+
+# module inside restyle.commands -> each defines register(app); missing modules are skipped so that a
+# command under construction never breaks the others
+_COMMAND_MODULES = ("run", "styles", "doctor", "serve", "keys", "worker")
+
+for _name in _COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(f"restyle.commands.{_name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"restyle.commands.{_name}":
+            raise
+        continue
+    _module.register(app)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

@@ -1,0 +1,68 @@
+"""``restyle doctor``: check face models, the configured engine and the optional extras."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+EXTRAS: dict[str, list[str]] = {
+    "diffusion": ["torch", "diffusers", "transformers", "accelerate", "safetensors"],
+    "onnx": ["onnxruntime"],
+    "distributed": ["celery", "redis", "psycopg", "boto3"],
+}
+
+
+def _check(name: str, fn: Callable[[], Any]) -> dict[str, Any]:
+    try:
+        detail = fn()
+        return {"check": name, "ok": True, "detail": detail}
+    except Exception as exc:  # noqa: BLE001 - the doctor reports every failure, whatever it is
+        return {"check": name, "ok": False, "detail": f"{type(exc).__name__}: {exc}"}
+
+
+def _face_models() -> str:
+    from restyle.faces import models
+
+    models.hog_detector()
+    models.shape_predictor()
+    models.face_recognizer()
+    return f"dlib detector, 68-point landmarks and ResNet embedding loaded from {models.models_dir()}"
+
+
+def _engine() -> dict[str, Any]:
+    from restyle.config import Settings
+    from restyle.engines import ENGINES
+
+    settings = Settings.load()
+    engine = ENGINES.create(settings.engine.name, **settings.engine.options)
+    engine.setup()
+    return engine.healthcheck()
+
+
+def _extra(extra: str) -> str:
+    missing = [m for m in EXTRAS[extra] if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ModuleNotFoundError(f"missing {', '.join(missing)}: pip install 'restyle[{extra}]'")
+    return "installed"
+
+
+def doctor_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Report what works and what is missing; exits 1 if a required part fails."""
+    required = [_check("face models", _face_models), _check("engine", _engine)]
+    optional = [_check(f"extra [{extra}]", lambda e=extra: _extra(e)) for extra in EXTRAS]  # type: ignore[misc]
+    if as_json:
+        print(json.dumps({"required": required, "optional": optional}, indent=2, default=str))
+    else:
+        for row in required + optional:
+            mark = "ok  " if row["ok"] else ("FAIL" if row in required else "--  ")
+            print(f"[{mark}] {row['check']}: {row['detail']}")
+    if not all(row["ok"] for row in required):
+        raise typer.Exit(code=1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("doctor")(doctor_command)

@@ -1,0 +1,196 @@
+"""One generation from request to encoded result: the runner's steps, shared by CLI and workers."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from restyle.config import Settings
+from restyle.domain import GenerateRequest, GenerateResult, ImageSource, StylePreset
+from restyle.engines import ENGINES, Engine, EngineJob
+from restyle.errors import FaceNotFound, InternalError, InvalidParameter, UnsupportedFeature
+from restyle.faces import detect_faces, embed_face, identity_guard, retouch
+from restyle.faces.types import Face
+from restyle.imaging.codecs import decode_image, encode_image
+from restyle.imaging.output import Geometry, apply_geometry, plan_geometry
+
+ProgressFn = Callable[[str, float], None]
+CheckFn = Callable[[], None]
+
+# step name -> fraction of the work done when the step starts (for progress reports)
+STEPS: dict[str, float] = {
+    "decode": 0.0,
+    "detect": 0.05,
+    "prepare": 0.2,
+    "embed_input": 0.25,
+    "engine": 0.35,
+    "retouch": 0.7,
+    "guard": 0.75,
+    "encode": 0.95,
+}
+
+
+class Pipeline:
+    """Runs the steps of DESIGN.md section 1 between ``load inputs`` and ``encode``.
+
+    Build one per worker process and call :meth:`setup` once; :meth:`render` is then safe to
+    call for one request at a time.
+    """
+
+    def __init__(self, settings: Settings | None = None, engine: Engine | None = None) -> None:
+        self.settings = settings or Settings()
+        self.engine = engine or ENGINES.create(self.settings.engine.name, **self.settings.engine.options)
+        self._catalog = self.engine.catalog()
+        self._ready = False
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    def setup(self) -> None:
+        """Load the engine's models and the face models once."""
+        from restyle.faces import models
+
+        self.engine.setup()
+        models.hog_detector()
+        models.shape_predictor()
+        models.face_recognizer()
+        self._ready = True
+
+    def presets(self) -> list[StylePreset]:
+        return list(self._catalog.presets)
+
+    def resolve_style(self, value: str | int) -> StylePreset:
+        return self._catalog.find(value)
+
+    def render(
+        self, request: GenerateRequest, *, progress: ProgressFn | None = None, check: CheckFn | None = None
+    ) -> GenerateResult:
+        """Generate one result for ``request``; raises RestyleError subclasses for bad input."""
+        timings: dict[str, float] = {}
+        limits = self.settings.images
+
+        @contextmanager
+        def step(name: str) -> Iterator[None]:
+            if check is not None:
+                check()
+            if progress is not None:
+                progress(name, STEPS[name])
+            start = time.perf_counter()
+            yield
+            timings[name] = (time.perf_counter() - start) * 1000.0
+
+        # 1. decode the inputs
+        with step("decode"):
+            image = decode_image(_source_bytes(request.image, "image"), limits=limits, param="image")
+            style_image = None
+            if request.style_image is not None:
+                style_bytes = _source_bytes(request.style_image, "style_image")
+                style_image = decode_image(style_bytes, limits=limits, param="style_image")
+        # 2. find the faces on the input
+        with step("detect"):
+            faces = detect_faces(image, detector=self.settings.faces.detector)
+            if not faces and not request.allow_no_face:
+                raise FaceNotFound(
+                    "No face was found in parameter 'image'; send a photo with a visible face of at least "
+                    "60 pixels, or set allow_no_face=true to stylize it anyway.",
+                    param="image",
+                )
+        # 3. output geometry: crop and resize before rendering so every later step works at final size
+        with step("prepare"):
+            geometry = plan_geometry(
+                (image.shape[1], image.shape[0]),
+                faces[0].center if faces else None,
+                request.width,
+                request.height,
+                limits.max_output_side,
+            )
+            working = apply_geometry(image, geometry)
+            faces = _faces_in_output(faces, geometry)
+            seed = request.seed if request.seed >= 0 else secrets.randbelow(2**31)
+            preset = self.resolve_style(request.style) if request.style else None
+        # 4. identity reference: the input faces' embeddings at output geometry
+        with step("embed_input"):
+            faces = [face.with_embedding(embed_face(working, face)) for face in faces]
+        # 5. the engine
+        with step("engine"):
+            job = EngineJob(request, working, faces, seed, preset, style_image)
+            output = self.engine.generate(job)
+            stylized = output.image
+            if stylized.shape != working.shape:
+                raise InternalError(
+                    f"The engine returned {stylized.shape[1]}x{stylized.shape[0]} pixels instead of "
+                    f"{working.shape[1]}x{working.shape[0]}.",
+                    code="engine.output",
+                )
+        # 6. retouch (HD face, beautify, skin smoothing)
+        with step("retouch"):
+            stylized = retouch(
+                stylized,
+                faces,
+                hd=request.hd_strength,
+                beautify=request.beautify_strength,
+                smooth=request.smooth_strength,
+            )
+        # 7. identity guard
+        with step("guard"):
+            stylized, reports = identity_guard(
+                working, stylized, faces, threshold=request.min_identity, enabled=request.face_switch
+            )
+        # 8. encode
+        with step("encode"):
+            encoded = encode_image(stylized, request.output_format, request.output_quality)
+        if check is not None:
+            check()
+        timings["total"] = sum(timings.values())
+        warnings = []
+        if not faces:
+            warnings.append("No face was found; the image was stylized without identity measurement.")
+        for number, report in enumerate(reports):
+            if not report.guard_passed:
+                warnings.append(
+                    f"Face {number} keeps an identity distance of {report.identity_distance:.3f}, above the "
+                    f"requested {request.min_identity}; the identity guard could not bring it lower."
+                )
+        return GenerateResult(
+            image=stylized,
+            encoded=encoded,
+            format=request.output_format,
+            style=output.info.get("style", preset.name if preset else None),
+            seed=seed,
+            faces=reports,
+            timings_ms=timings,
+            prompt_words_used=output.prompt_words_used,
+            prompt_words_ignored=output.prompt_words_ignored,
+            warnings=warnings,
+            info=output.info,
+        )
+
+
+def _source_bytes(source: ImageSource, param: str) -> bytes:
+    if source.data is not None:
+        return source.data
+    if source.url is not None:
+        raise UnsupportedFeature(
+            f"Parameter '{param}' is a URL; URL inputs are not supported yet. Send the image as a file or "
+            "base64 instead.",
+            param=param,
+        )
+    raise InvalidParameter(f"Parameter '{param}' has no image data.", param=param)
+
+
+def _faces_in_output(faces: list[Face], geometry: Geometry) -> list[Face]:
+    """Faces moved into output coordinates; faces whose centre the crop cut off are dropped."""
+    if geometry.is_identity:
+        return faces
+    scale = geometry.scale
+    left, top = geometry.crop[0], geometry.crop[1]
+    moved = [face.transformed(scale, left * scale, top * scale) for face in faces]
+    return [
+        face
+        for face in moved
+        if 0 <= face.center[0] < geometry.width and 0 <= face.center[1] < geometry.height
+    ]
+
