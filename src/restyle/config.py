@@ -41,6 +41,74 @@ class FaceSettings(BaseModel):
     identity_threshold: float = 0.5
 
 
+class ServerSettings(BaseModel):
+    """The HTTP server: bind address, public URL for links, and how long a submit may wait."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None  # base of links in task JSON and webhooks; default http://host:port
+    default_wait_seconds: float = 30.0  # POST /v1/tasks waits this long for the result unless told
+    max_wait_seconds: float = 60.0
+    max_request_bytes: int = 50 * 1024 * 1024
+    log_level: str = "info"
+
+
+class TaskSettings(BaseModel):
+    """The task store (SQLite by default, any PostgreSQL URL) and task lifetimes."""
+
+    database_url: str | None = None  # default sqlite:///<data_dir>/restyle.db
+    retention_hours: float = 24.0  # tasks and their files are deleted this long after submit
+    sweep_interval_seconds: float = 60.0
+    lease_seconds: float = 20.0  # a RUNNING task whose lease is not renewed for this long is recovered
+    heartbeat_seconds: float = 5.0
+    max_attempts: int = 3
+    deadline_seconds: float = 300.0  # a task running longer than this fails with task.deadline
+
+
+class StorageSettings(BaseModel):
+    """Where inputs and results are kept; signed URL lifetime."""
+
+    kind: str = "local"
+    root: Path | None = None  # local storage root; default <data_dir>/files
+    url_ttl_seconds: int = 24 * 3600
+    options: dict[str, Any] = Field(default_factory=dict)  # options of non-local storages (bucket, ...)
+
+
+class WorkerSettings(BaseModel):
+    """The in-process worker pool of ``restyle serve`` (or ``queue=celery`` for external workers)."""
+
+    queue: str = "local"
+    count: int = 0  # worker processes; 0 = one per CPU core
+    threads_per_worker: int = 1  # OpenCV / OpenMP threads inside each worker process
+    poll_seconds: float = 1.0  # idle workers look for work at least this often
+
+
+class LimitSettings(BaseModel):
+    """Default per-account limits and the global queue bound."""
+
+    default_qps: float = 2.0
+    default_concurrency: int = 1
+    max_pending: int = 1000  # PENDING tasks across all accounts; more answers 503
+    storage_uri: str = "memory://"  # the `limits` library storage (redis://... for several servers)
+
+
+class AuthSettings(BaseModel):
+    """Accounts and keys: the demo account and the server key file."""
+
+    demo_account: bool = True  # create a "demo" account on first start and print its key
+    server_key: str | None = None  # base64 32 bytes; default: generated into <data_dir>/server.key
+
+
+class WebhookSettings(BaseModel):
+    """Delivery of task completions to ``callback_url``."""
+
+    timeout_seconds: float = 10.0
+    max_attempts: int = 6
+    backoff_seconds: float = 2.0  # first retry delay; doubles each attempt
+    backoff_max_seconds: float = 300.0
+    poll_seconds: float = 1.0
+
+
 class Settings(BaseSettings):
     """All of restyle's configuration."""
 
@@ -50,6 +118,29 @@ class Settings(BaseSettings):
     engine: EngineSettings = Field(default_factory=EngineSettings)
     images: ImageLimits = Field(default_factory=ImageLimits)
     faces: FaceSettings = Field(default_factory=FaceSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    tasks: TaskSettings = Field(default_factory=TaskSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+
+    @property
+    def database_url(self) -> str:
+        return self.tasks.database_url or f"sqlite:///{self.data_dir / 'restyle.db'}"
+
+    @property
+    def storage_root(self) -> Path:
+        return self.storage.root or self.data_dir / "files"
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers.count if self.workers.count > 0 else max(1, os.cpu_count() or 1)
+
+    @property
+    def public_url(self) -> str:
+        return (self.server.public_url or f"http://{self.server.host}:{self.server.port}").rstrip("/")
 
     @classmethod
     def load(cls, config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:

@@ -51,7 +51,10 @@ def _runner(detector: str) -> Callable[[np.ndarray, int], list[_Hit]]:
 
         def run_hog(img: np.ndarray, upsample: int) -> list[_Hit]:
             rects, scores, _ = hog.run(img, upsample, 0.0)
-            return [((r.left(), r.top(), r.right(), r.bottom()), float(s)) for r, s in zip(rects, scores)]
+            return [
+                ((r.left(), r.top(), r.right(), r.bottom()), float(s))
+                for r, s in zip(rects, scores, strict=True)
+            ]
 
         return run_hog
     if detector == "cnn":
@@ -59,15 +62,22 @@ def _runner(detector: str) -> Callable[[np.ndarray, int], list[_Hit]]:
 
         def run_cnn(img: np.ndarray, upsample: int) -> list[_Hit]:
             found = cnn(img, upsample)
-            return [((d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom()), float(d.confidence))
-                    for d in found]
+            return [
+                ((d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom()), float(d.confidence))
+                for d in found
+            ]
 
         return run_cnn
     raise InvalidParameter(f"The face detector must be 'hog' or 'cnn', not {detector!r}.", param="detector")
 
 
-def _scaled_hits(run: Callable[[np.ndarray, int], list[_Hit]], image: np.ndarray, scale: float,
-                 upsample: int, pad: float = 0.0) -> list[_Hit]:
+def _scaled_hits(
+    run: Callable[[np.ndarray, int], list[_Hit]],
+    image: np.ndarray,
+    scale: float,
+    upsample: int,
+    pad: float = 0.0,
+) -> list[_Hit]:
     """Run on ``image`` resized by ``scale`` (and padded by ``pad`` of its size), in input pixels."""
     small = _resized(image, scale)
     border = 0
@@ -79,7 +89,9 @@ def _scaled_hits(run: Callable[[np.ndarray, int], list[_Hit]], image: np.ndarray
     return [(tuple((v - border) / scale for v in box), s) for box, s in hits]  # type: ignore[misc]
 
 
-def _find(run: Callable[[np.ndarray, int], list[_Hit]], image: np.ndarray, upsample: int | None) -> list[_Hit]:
+def _find(
+    run: Callable[[np.ndarray, int], list[_Hit]], image: np.ndarray, upsample: int | None
+) -> list[_Hit]:
     """The staged search: downscaled copy, then upsampled copy for small faces, then padded copy."""
     long_side = max(image.shape[:2])
     scale1 = min(1.0, DETECT_LONG_SIDE / long_side)
@@ -117,8 +129,9 @@ def _main_face_score(face: Face, shape: tuple[int, ...]) -> float:
     return float(face.width * face.height) * (1.0 - 0.5 * min(dist, 1.0))
 
 
-def detect_faces(image: np.ndarray, *, detector: str = "hog", upsample: int | None = None,
-                 max_faces: int = 8) -> list[Face]:
+def detect_faces(
+    image: np.ndarray, *, detector: str = "hog", upsample: int | None = None, max_faces: int = 8
+) -> list[Face]:
     """Faces of ``image`` (RGB uint8) with 68 landmarks, the main (largest, most central) first.
 
     With ``upsample=None`` a staged search finds faces from about 60 px wide up to full frame;
@@ -128,7 +141,9 @@ def detect_faces(image: np.ndarray, *, detector: str = "hog", upsample: int | No
         return []
     rgb = as_rgb(image)
     hits = _find(_runner(detector), rgb, upsample)
-    faces = [Face(box=_clip_box(box, rgb.shape), landmarks=_shape(rgb, box), score=score) for box, score in hits]
+    faces = [
+        Face(box=_clip_box(box, rgb.shape), landmarks=_shape(rgb, box), score=score) for box, score in hits
+    ]
     faces.sort(key=lambda f: _main_face_score(f, rgb.shape), reverse=True)
     return faces[:max_faces]
 

@@ -54,7 +54,9 @@ class FaceGeometry:
             left, top, r, bottom = face.box
             width = max(float(r - left), _MIN_WIDTH)
             length = max(float(bottom - top) * 0.8, _MIN_WIDTH)
-            return cls(pts, np.array([0.0, -1.0], np.float32), np.array([1.0, 0.0], np.float32), width, length)
+            return cls(
+                pts, np.array([0.0, -1.0], np.float32), np.array([1.0, 0.0], np.float32), width, length
+            )
         return cls(pts, (up / length).astype(np.float32), (right / width).astype(np.float32), width, length)
 
     @property
@@ -68,14 +70,16 @@ class FaceGeometry:
         centre = (self.points[0] + self.points[16]) / 2.0
         u = ((brows - centre) @ self.right) / (self.width / 2.0)
         lift = self.length * (0.3 + 0.2 * (1.0 - np.clip(u, -1.0, 1.0) ** 2))
-        return (brows + lift[:, None] * self.up[None, :]).astype(np.float32)
+        points: np.ndarray = (brows + lift[:, None] * self.up[None, :]).astype(np.float32)
+        return points
 
     def face_polygon(self) -> np.ndarray:
         """Jaw line plus forehead line, as a closed polygon (convex hull)."""
         import cv2
 
         pts = np.concatenate([self.points[JAW], self.forehead()[::-1]], axis=0)
-        return cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2)
+        hull: np.ndarray = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2)
+        return hull
 
     def head_ellipse(self) -> tuple[tuple[float, float], tuple[float, float], float]:
         """(centre, semi-axes, angle in degrees) of an ellipse covering face and hair."""

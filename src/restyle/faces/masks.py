@@ -68,7 +68,7 @@ class CropMasks:
 
     def on_crop(self, kind: str) -> np.ndarray:
         """The mask ``kind`` (face, eyes, brows, lips, head, skin) over the whole crop region."""
-        patch = getattr(self, kind)
+        patch: MaskPatch | None = getattr(self, kind)
         if patch is None:
             raise ValueError(f"The {kind} mask was not computed; pass the image to crop_masks.")
         return patch.within(self.region)
@@ -92,7 +92,8 @@ class FaceMasks:
 
 def _scaled(points: np.ndarray, factor: float) -> np.ndarray:
     centre = points.mean(axis=0, keepdims=True)
-    return (centre + (points - centre) * factor).astype(np.float32)
+    scaled: np.ndarray = (centre + (points - centre) * factor).astype(np.float32)
+    return scaled
 
 
 def crop_masks(shape: tuple[int, int], face: Face, image: np.ndarray | None = None) -> CropMasks:
@@ -107,7 +108,7 @@ def crop_masks(shape: tuple[int, int], face: Face, image: np.ndarray | None = No
     left, top, right, bottom = region
     cw, ch = right - left, bottom - top
     if cw <= 0 or ch <= 0:
-        empty = np.zeros((max(ch, 0), max(cw, 0)), np.float32)
+        empty = MaskPatch(region, np.zeros((0, 0), np.float32))
         return CropMasks(region, empty, empty, empty, empty, empty, empty if image is not None else None)
     scale = min(1.0, _WORK_WIDTH / geo.width)
     ws, hs = max(1, round(cw * scale)), max(1, round(ch * scale))
@@ -116,13 +117,15 @@ def crop_masks(shape: tuple[int, int], face: Face, image: np.ndarray | None = No
 
     def to_work(points: np.ndarray) -> np.ndarray:
         work = (points - np.array([left, top], np.float32) + 0.5) * np.array([sx, sy], np.float32) - 0.5
-        return np.round(work * (1 << _SHIFT)).astype(np.int32)
+        fixed: np.ndarray = np.round(work * (1 << _SHIFT)).astype(np.int32)
+        return fixed
 
     def canvas() -> np.ndarray:
         return np.zeros((hs, ws), np.float32)
 
     def feather(mask: np.ndarray, rel_sigma: float) -> np.ndarray:
-        return cv2.GaussianBlur(mask, (0, 0), max(0.5, rel_sigma * unit))
+        blurred: np.ndarray = cv2.GaussianBlur(mask, (0, 0), max(0.5, rel_sigma * unit))
+        return blurred
 
     pts = geo.points
     face_m = canvas()
@@ -130,11 +133,25 @@ def crop_masks(shape: tuple[int, int], face: Face, image: np.ndarray | None = No
     eyes_m = canvas()
     for eye in (EYE_R, EYE_L):
         cv2.fillPoly(eyes_m, [to_work(_scaled(pts[eye], 1.35))], 1.0, cv2.LINE_8, _SHIFT)
-    cv2.polylines(eyes_m, [to_work(_scaled(pts[e], 1.35)) for e in (EYE_R, EYE_L)], True, 1.0,
-                  max(1, round(0.03 * unit)), cv2.LINE_8, _SHIFT)
+    cv2.polylines(
+        eyes_m,
+        [to_work(_scaled(pts[e], 1.35)) for e in (EYE_R, EYE_L)],
+        True,
+        1.0,
+        max(1, round(0.03 * unit)),
+        cv2.LINE_8,
+        _SHIFT,
+    )
     brows_m = canvas()
-    cv2.polylines(brows_m, [to_work(pts[b]) for b in (BROW_R, BROW_L)], False, 1.0,
-                  max(1, round(0.06 * unit)), cv2.LINE_8, _SHIFT)
+    cv2.polylines(
+        brows_m,
+        [to_work(pts[b]) for b in (BROW_R, BROW_L)],
+        False,
+        1.0,
+        max(1, round(0.06 * unit)),
+        cv2.LINE_8,
+        _SHIFT,
+    )
     lips_m = canvas()
     cv2.fillPoly(lips_m, [to_work(_scaled(pts[LIPS_OUTER], 1.1))], 1.0, cv2.LINE_8, _SHIFT)
     head_m = canvas()
@@ -168,13 +185,27 @@ def crop_masks(shape: tuple[int, int], face: Face, image: np.ndarray | None = No
         if (ws, hs) == (cw, ch):
             values = np.ascontiguousarray(mask[y0:y1, x0:x1])
         else:
-            matrix = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]], np.float64)
-            values = cv2.warpAffine(mask, matrix, (x1 - x0, y1 - y0),
-                                    flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+            matrix = np.array(
+                [[sx, 0.0, (x0 + 0.5) * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]], np.float64
+            )
+            values = cv2.warpAffine(
+                mask,
+                matrix,
+                (x1 - x0, y1 - y0),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_REPLICATE,
+            )
         return MaskPatch((left + x0, top + y0, left + x1, top + y1), values)
 
-    return CropMasks(region, patch(face_m), patch(eyes_m), patch(brows_m), patch(lips_m), patch(head_m),
-                     None if skin_m is None else patch(skin_m))
+    return CropMasks(
+        region,
+        patch(face_m),
+        patch(eyes_m),
+        patch(brows_m),
+        patch(lips_m),
+        patch(head_m),
+        None if skin_m is None else patch(skin_m),
+    )
 
 
 def _full(shape: tuple[int, int], crop: CropMasks, kind: str) -> np.ndarray:

@@ -63,7 +63,7 @@ def _singleton(key: str, factory: Callable[[], T]) -> T:
             if value is None:
                 value = factory()
                 _cache[key] = value
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def hog_detector() -> Any:

@@ -44,4 +44,5 @@ def skin_probability(
     # Very dark pixels (hair, nostrils, deep shadow) are not skin whatever their chroma.
     luma = float(np.median(pixels[:, 0]))
     dark = np.clip((ycc[..., 0] - 0.25 * luma) / max(0.2 * luma, 1.0), 0.0, 1.0)
-    return (prob * dark).astype(np.float32)
+    out: np.ndarray = (prob * dark).astype(np.float32)
+    return out

@@ -1,0 +1,1 @@
+"""Durable tasks: the store (the truth), the queue interface, the runner and the retention sweeper."""
