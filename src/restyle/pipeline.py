@@ -149,11 +149,17 @@ class Pipeline:
         if not faces:
             warnings.append("No face was found; the image was stylized without identity measurement.")
         for number, report in enumerate(reports):
-            if not report.guard_passed:
-                warnings.append(
-                    f"Face {number} keeps an identity distance of {report.identity_distance:.3f}, above the "
-                    f"requested {request.min_identity}; the identity guard could not bring it lower."
-                )
+            if report.guard_passed or report.identity_distance is None:
+                continue
+            why = (
+                "the identity guard could not bring it lower"
+                if request.face_switch
+                else "the identity guard is off (face_switch=false)"
+            )
+            warnings.append(
+                f"Face {number} has an identity distance of {report.identity_distance:.3f}, above the "
+                f"requested {request.min_identity}; {why}."
+            )
         return GenerateResult(
             image=stylized,
             encoded=encoded,

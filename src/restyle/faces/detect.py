@@ -61,7 +61,8 @@ def _runner(detector: str) -> Callable[[np.ndarray, int], list[_Hit]]:
         cnn = models.cnn_detector()
 
         def run_cnn(img: np.ndarray, upsample: int) -> list[_Hit]:
-            found = cnn(img, upsample)
+            with models.cnn_lock:
+                found = cnn(img, upsample)
             return [
                 ((d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom()), float(d.confidence))
                 for d in found

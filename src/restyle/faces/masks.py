@@ -2,7 +2,7 @@
 
 Every mask is float32 HxW in [0, 1] with edges feathered in proportion to the face size.
 To stay cheap, each face is drawn once on its own crop at a reduced "working" scale (face about
-160 px wide), blurred there and resized up; the full-size masks only receive the crops.
+112 px wide), blurred there and resized up; the full-size masks only receive the crops.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from restyle.errors import InternalError
 from restyle.faces.geometry import BROW_L, BROW_R, EYE_L, EYE_R, LIPS_OUTER, FaceGeometry
 from restyle.faces.skin import skin_probability
 from restyle.faces.types import Face
 
-_WORK_WIDTH = 160.0  # face width at the working scale
+_WORK_WIDTH = 112.0  # face width at the working scale
 _SHIFT = 4  # sub-pixel bits for cv2 drawing
 _EPS = 1.0 / 512.0  # below this a mask value counts as zero
 _KINDS = ("face", "skin", "eyes", "brows", "lips", "head")
@@ -35,11 +36,15 @@ class MaskPatch:
         return slice(top, bottom), slice(left, right)
 
     def within(self, region: tuple[int, int, int, int]) -> np.ndarray:
-        """The mask on ``region`` (which must contain this patch's region), zero outside the patch."""
+        """The mask on ``region`` of the image, zero outside this patch."""
         left, top, right, bottom = region
         out = np.zeros((bottom - top, right - left), np.float32)
         pl, pt, pr, pb = self.region
-        out[pt - top : pb - top, pl - left : pr - left] = self.values
+        x0, y0, x1, y1 = max(left, pl), max(top, pt), min(right, pr), min(bottom, pb)
+        if x1 > x0 and y1 > y0:
+            out[y0 - top : y1 - top, x0 - left : x1 - left] = self.values[
+                y0 - pt : y1 - pt, x0 - pl : x1 - pl
+            ]
         return out
 
     def paste_max(self, full: np.ndarray) -> None:
@@ -70,7 +75,7 @@ class CropMasks:
         """The mask ``kind`` (face, eyes, brows, lips, head, skin) over the whole crop region."""
         patch: MaskPatch | None = getattr(self, kind)
         if patch is None:
-            raise ValueError(f"The {kind} mask was not computed; pass the image to crop_masks.")
+            raise InternalError(f"The {kind} mask was not computed; pass the image to crop_masks.")
         return patch.within(self.region)
 
 

@@ -24,6 +24,10 @@ MMOD = "mmod_human_face_detector.dat"
 _lock = threading.Lock()
 _cache: dict[str, Any] = {}
 
+# dlib's DNNs keep scratch buffers inside the network object: one forward pass at a time.
+cnn_lock = threading.Lock()
+recognizer_lock = threading.Lock()
+
 
 def _dlib() -> Any:
     try:

@@ -1,0 +1,139 @@
+"""Read a submit request body (multipart/form-data or JSON) into a :class:`Submission`.
+
+Inputs may be files (multipart), base64 strings (``{"base64": ...}``, a bare string or a
+``data:`` URI) or URLs (``{"url": ...}``); everything else is a parameter by its native name.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from restyle.domain import ImageSource
+from restyle.errors import InvalidParameter, ParameterOutOfRange
+from restyle.tasks.service import Submission
+
+IMAGE_FIELDS = ("image", "style_image")
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _source_from_text(text: str, param: str) -> ImageSource:
+    text = text.strip()
+    if text.startswith(("http://", "https://")):
+        return ImageSource(url=text)
+    if text.startswith("data:"):
+        text = text.partition(",")[2]
+    try:
+        return ImageSource(data=base64.b64decode(text, validate=True))
+    except (binascii.Error, ValueError):
+        raise InvalidParameter(
+            f"Parameter '{param}' is neither valid base64 nor an http(s) URL.", param=param
+        ) from None
+
+
+def _source_from_json(value: Any, param: str) -> ImageSource | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _source_from_text(value, param)
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("base64"), str):
+        return _source_from_text(value["base64"], param)
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("url"), str):
+        return ImageSource(url=value["url"])
+    raise InvalidParameter(
+        f"Parameter '{param}' must be {{\"base64\": \"...\"}} or {{\"url\": \"...\"}}.", param=param
+    )
+
+
+async def _read_form(request: Request, submission: Submission, max_bytes: int) -> None:
+    form = await request.form(max_files=2, max_fields=100, max_part_size=max_bytes)
+    fields: dict[str, Any] = {}
+    for name, value in form.multi_items():
+        if name in fields or (name in IMAGE_FIELDS and getattr(submission, name) is not None):
+            raise InvalidParameter(f"Parameter '{name}' was sent more than once.", param=name)
+        if isinstance(value, UploadFile):
+            if name not in IMAGE_FIELDS:
+                raise InvalidParameter(
+                    f"File field '{name}' is not known; send the photo as 'image' and a style reference "
+                    "as 'style_image'.",
+                    param=name,
+                )
+            setattr(submission, name, ImageSource(data=await value.read()))
+        elif name in IMAGE_FIELDS:
+            setattr(submission, name, _source_from_text(value, name))
+        else:
+            fields[name] = value
+    submission.fields = fields
+
+
+async def _read_json(request: Request, submission: Submission) -> None:
+    try:
+        body = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidParameter("The request body is not valid JSON.", code="request.invalid_json") from None
+    if not isinstance(body, dict):
+        raise InvalidParameter("The request body must be a JSON object.", code="request.invalid_json")
+    submission.image = _source_from_json(body.pop("image", None), "image")
+    submission.style_image = _source_from_json(body.pop("style_image", None), "style_image")
+    submission.fields = body
+
+
+async def read_submission(request: Request, max_bytes: int) -> Submission:
+    """The submission in the body; ``callback_url`` and ``wait`` stay in ``fields`` for the caller."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > max_bytes:
+        raise InvalidParameter(
+            f"The request body is {length} bytes; the limit is {max_bytes} bytes.",
+            code="request.too_large",
+            status=413,
+        )
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    submission = Submission()
+    if content_type in FORM_TYPES:
+        await _read_form(request, submission, max_bytes)
+    elif content_type == "application/json" or content_type.endswith("+json"):
+        await _read_json(request, submission)
+    else:
+        raise InvalidParameter(
+            "Send the task as multipart/form-data (files) or application/json (base64 or URLs).",
+            code="request.content_type",
+            status=415,
+        )
+    return submission
+
+
+def pop_wait(fields: dict[str, Any], query_wait: float | None, max_wait: float) -> float | None:
+    """The ``wait`` seconds from the query or a field, within 0..max_wait; None when not given."""
+    raw = fields.pop("wait", None)
+    value: Any = query_wait if query_wait is not None else raw
+    if value is None or value == "":
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise InvalidParameter(f"Parameter 'wait' must be a number of seconds, not '{value}'.", param="wait") from None
+    if not 0 <= seconds <= max_wait:
+        raise ParameterOutOfRange(
+            f"Parameter 'wait' is {value}; it must be between 0 and {max_wait:g} seconds.", param="wait"
+        )
+    return seconds
+
+
+def parse_prefer(header: str | None) -> tuple[bool, float | None]:
+    """(respond-async, wait seconds) from an RFC 7240 ``Prefer`` header."""
+    respond_async, wait = False, None
+    for token in (header or "").split(","):
+        name, _, value = token.strip().partition("=")
+        if name.lower() == "respond-async":
+            respond_async = True
+        elif name.lower() == "wait":
+            try:
+                wait = float(value)
+            except ValueError:
+                pass
+    return respond_async, wait

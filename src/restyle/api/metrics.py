@@ -1,0 +1,80 @@
+"""Prometheus metrics: task counts and queue depth read from the store at scrape time, and
+histograms of step timings, end-to-end times and identity distances of tasks finished since start.
+
+Finished tasks are read from the rows (the truth), so the numbers are right whichever process or
+host ran the task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from restyle.tasks.db import utcnow
+from restyle.tasks.models import TaskRow
+from restyle.tasks.queue import TaskQueue
+from restyle.tasks.store import TaskStore
+
+_SECONDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+_DISTANCES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.5)
+
+
+class _StoreCollector(Collector):
+    def __init__(self, store: TaskStore, queue: TaskQueue) -> None:
+        self.store, self.queue = store, queue
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        counts = self.store.counts_by_status()
+        tasks = GaugeMetricFamily("restyle_tasks", "Tasks in the store by status.", labels=["status"])
+        for status, count in counts.items():
+            tasks.add_metric([status], count)
+        yield tasks
+        yield GaugeMetricFamily("restyle_queue_depth", "PENDING tasks.", value=counts["PENDING"])
+        yield GaugeMetricFamily("restyle_workers_ready", "1 when a worker has warmed up.", value=int(self.queue.ready()))
+
+
+class TaskMetrics:
+    """The app's metric registry (one per app, so that several apps can live in one process)."""
+
+    def __init__(self, store: TaskStore, queue: TaskQueue) -> None:
+        self.store = store
+        self.registry = CollectorRegistry()
+        self.registry.register(_StoreCollector(store, queue))
+        self.step_seconds = Histogram(
+            "restyle_step_seconds", "Time per runner step.", ["step"], buckets=_SECONDS, registry=self.registry
+        )
+        self.task_seconds = Histogram(
+            "restyle_task_seconds", "Submit to end, by final status.", ["status"], buckets=_SECONDS, registry=self.registry
+        )
+        self.identity = Histogram(
+            "restyle_identity_distance", "Identity distance of results.", buckets=_DISTANCES, registry=self.registry
+        )
+        self.finished = Counter("restyle_tasks_finished", "Tasks finished, by status.", ["status"], registry=self.registry)
+        self._watermark = utcnow()
+        self._seen: set[str] = set()
+
+    def _observe(self, row: TaskRow) -> None:
+        self.finished.labels(row.status).inc()
+        if row.finished_at is not None:
+            self.task_seconds.labels(row.status).observe((row.finished_at - row.submitted_at).total_seconds())
+        for step, ms in (row.timings_ms or {}).items():
+            self.step_seconds.labels(step).observe(ms / 1000.0)
+        if row.identity_distance is not None:
+            self.identity.observe(row.identity_distance)
+
+    def collect_finished(self) -> None:
+        """Observe tasks that finished since the last scrape."""
+        for row in self.store.finished_since(self._watermark):
+            if row.id in self._seen or row.finished_at is None:
+                continue
+            self._observe(row)
+            if row.finished_at > self._watermark:
+                self._watermark, self._seen = row.finished_at, set()
+            self._seen.add(row.id)
+
+    def render(self) -> bytes:
+        self.collect_finished()
+        return generate_latest(self.registry)

@@ -1,0 +1,41 @@
+"""Signed, expiring URLs for stored files: HMAC-SHA256 over key and expiry with a server secret."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from urllib.parse import quote
+
+from restyle.errors import PermissionDenied
+
+
+class UrlSigner:
+    """Makes and checks ``/v1/files/{key}?expires=...&signature=...`` links."""
+
+    def __init__(self, secret: bytes, ttl_seconds: int = 24 * 3600) -> None:
+        self._secret = secret
+        self.ttl_seconds = ttl_seconds
+
+    def signature(self, key: str, expires: int) -> str:
+        message = f"{key}\n{expires}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def url(self, base_url: str, key: str, *, ttl_seconds: int | None = None, now: float | None = None) -> str:
+        """An absolute link to ``key`` valid for ``ttl_seconds`` from ``now``."""
+        moment = time.time() if now is None else now
+        expires = int(moment + (self.ttl_seconds if ttl_seconds is None else ttl_seconds))
+        signature = self.signature(key, expires)
+        return f"{base_url.rstrip('/')}/v1/files/{quote(key)}?expires={expires}&signature={signature}"
+
+    def verify(self, key: str, expires: int, signature: str, *, now: float | None = None) -> None:
+        """Raise PermissionDenied unless ``signature`` is right for ``key`` and not expired."""
+        if not hmac.compare_digest(self.signature(key, expires), signature):
+            raise PermissionDenied(
+                "The file link's signature is not valid; request the task again for a fresh link.",
+                code="url.invalid_signature",
+            )
+        if expires < (time.time() if now is None else now):
+            raise PermissionDenied(
+                "The file link has expired; request the task again for a fresh link.", code="url.expired"
+            )

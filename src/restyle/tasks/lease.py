@@ -1,0 +1,166 @@
+"""Claims and leases: how workers take tasks, keep them, finish them, and how lost ones return.
+
+A claim picks the oldest PENDING task whose account runs fewer tasks than its concurrency
+limit, in one write transaction (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on
+PostgreSQL), so two workers never take the same task nor push an account over its limit.
+Every later write names the lease token; a worker whose lease was taken over (expired and
+recovered) can no longer change the row, so a task never shows two results.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session, aliased
+
+from restyle.auth.models import AccountRow
+from restyle.domain import TaskStatus
+from restyle.tasks.db import Database, utcnow
+from restyle.tasks.models import TaskRow
+from restyle.tasks.store import PENDING, RUNNING, final_values
+
+_CLAIM_LOCK = 0x7265_7374_796C_6502  # any constant: serializes claims on PostgreSQL
+
+
+class LeaseState(enum.Enum):
+    """What a worker learns when it checks its task between steps."""
+
+    HELD = "held"
+    CANCEL_REQUESTED = "cancel_requested"
+    LOST = "lost"  # lease expired and taken over, or the task was deleted
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claimed task and the token that proves the lease."""
+
+    task: TaskRow
+    token: str
+
+
+def _lock_claims(session: Session, db: Database) -> None:
+    if not db.is_sqlite:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK})
+
+
+def claim(db: Database, worker_id: str, lease_seconds: float) -> Claim | None:
+    """Take the oldest PENDING task whose account is under its concurrency limit, or None."""
+    now = utcnow()
+    other = aliased(TaskRow)
+    running = (
+        select(func.count())
+        .where(other.account_id == TaskRow.account_id, other.status == RUNNING)
+        .correlate(TaskRow)
+        .scalar_subquery()
+    )
+    query = (
+        select(TaskRow)
+        .join(AccountRow, AccountRow.id == TaskRow.account_id)
+        .where(TaskRow.status == PENDING, running < AccountRow.concurrency)
+        .order_by(TaskRow.submitted_at, TaskRow.id)
+        .limit(1)
+    )
+    token = str(uuid.uuid4())
+    with db.write() as session:
+        _lock_claims(session, db)
+        row = session.scalars(query).first()
+        if row is None:
+            return None
+        row.status = RUNNING
+        row.attempts += 1
+        row.lease_token = token
+        row.lease_expires_at = now + timedelta(seconds=lease_seconds)
+        row.worker_id = worker_id[:100]
+        row.scheduled_at = row.scheduled_at or now
+        row.started_at = now
+        row.step, row.progress = None, 0.0
+    return Claim(row, token)
+
+
+def _update_held(db: Database, task_id: str, token: str, values: dict[str, Any]) -> bool:
+    """Apply ``values`` only while ``token`` still holds the task's lease."""
+    statement = (
+        update(TaskRow)
+        .where(TaskRow.id == task_id, TaskRow.lease_token == token, TaskRow.status == RUNNING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    with db.write() as session:
+        result = session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def heartbeat(db: Database, task_id: str, token: str, lease_seconds: float) -> bool:
+    """Extend the lease; False when it is no longer held."""
+    return _update_held(db, task_id, token, {"lease_expires_at": utcnow() + timedelta(seconds=lease_seconds)})
+
+
+def report_progress(db: Database, task_id: str, token: str, step: str, fraction: float) -> bool:
+    return _update_held(db, task_id, token, {"step": step, "progress": round(fraction, 4)})
+
+
+def lease_state(db: Database, task_id: str, token: str) -> LeaseState:
+    with db.read() as session:
+        row = session.execute(
+            select(TaskRow.lease_token, TaskRow.status, TaskRow.cancel_requested).where(TaskRow.id == task_id)
+        ).first()
+    if row is None or row.lease_token != token or row.status != RUNNING:
+        return LeaseState.LOST
+    return LeaseState.CANCEL_REQUESTED if row.cancel_requested else LeaseState.HELD
+
+
+def finish(db: Database, task_id: str, token: str, status: TaskStatus, **values: Any) -> bool:
+    """Move a held task to a final status with ``values``; False if the lease was lost."""
+    values = {**values, **final_values(status, utcnow())}
+    return _update_held(db, task_id, token, values)
+
+
+def release(db: Database, task_id: str, token: str) -> bool:
+    """Give a held task back to the queue unharmed (worker shutdown): PENDING, attempt not counted."""
+    values = {
+        "status": PENDING,
+        "attempts": TaskRow.attempts - 1,
+        "lease_token": None,
+        "lease_expires_at": None,
+        "worker_id": None,
+        "step": None,
+        "progress": 0.0,
+    }
+    return _update_held(db, task_id, token, values)
+
+
+def recover_expired(db: Database, now: datetime | None = None) -> dict[str, list[str]]:
+    """RUNNING tasks whose lease expired: back to PENDING, or FAILED once out of attempts.
+
+    Returns the task ids by new status.
+    """
+    now = now or utcnow()
+    moved: dict[str, list[str]] = {PENDING: [], TaskStatus.FAILED.value: [], TaskStatus.CANCELED.value: []}
+    query = select(TaskRow).where(TaskRow.status == RUNNING, TaskRow.lease_expires_at < now)
+    with db.write() as session:
+        _lock_claims(session, db)
+        for row in session.scalars(query):
+            if row.cancel_requested or row.attempts >= row.max_attempts:
+                status = TaskStatus.CANCELED if row.cancel_requested else TaskStatus.FAILED
+                for name, value in final_values(status, now, row.callback_url is not None).items():
+                    setattr(row, name, value)
+                if status is TaskStatus.FAILED:
+                    row.error_code = "task.lost"
+                    row.error_message = (
+                        f"The worker running this task stopped {row.attempts} times (attempt limit "
+                        f"{row.max_attempts}); the task was not retried again."
+                    )
+                else:
+                    row.error_code, row.error_message = "task.canceled", "The task was canceled."
+            else:
+                row.status = PENDING
+                row.lease_token = row.lease_expires_at = row.worker_id = row.step = None
+                row.progress = 0.0
+                status = TaskStatus.PENDING
+            moved[status.value].append(row.id)
+    return moved

@@ -1,0 +1,102 @@
+"""The in-process worker pool: one spawned process per core, each claiming tasks from the store."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from restyle.config import Settings
+from restyle.tasks.events import ChangeFeed
+from restyle.tasks.queue import TaskQueue
+from restyle.tasks.worker import WorkerChannels, worker_main
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 15.0
+
+
+class LocalWorkerPool(TaskQueue):
+    """Worker processes (spawn context) supervised by a thread; a dead worker is replaced."""
+
+    name = "local"
+
+    def __init__(self, settings: Settings, feed: ChangeFeed | None = None) -> None:
+        self.settings = settings
+        self.feed = feed
+        self.size = settings.worker_count
+        self._ctx = multiprocessing.get_context("spawn")
+        self._channels = WorkerChannels(
+            wake=self._ctx.Queue(), changes=self._ctx.Queue(), stopping=self._ctx.Event(), warmed=self._ctx.Value("i", 0)
+        )
+        self._processes: list[BaseProcess] = []
+        self._threads: list[threading.Thread] = []
+        self._closed = threading.Event()
+
+    def start(self) -> None:
+        settings_json = self.settings.model_dump_json()
+        self._processes = [self._spawn(settings_json, index) for index in range(self.size)]
+        for target, name in ((self._forward_changes, "pool-changes"), (self._supervise, "pool-supervisor")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _spawn(self, settings_json: str, index: int) -> BaseProcess:
+        process = self._ctx.Process(
+            target=worker_main,
+            args=(settings_json, self._channels, os.getpid(), index),
+            name=f"restyle-worker-{index}",
+            daemon=True,
+        )
+        process.start()
+        return process
+
+    def _supervise(self) -> None:
+        settings_json = self.settings.model_dump_json()
+        while not self._closed.wait(1.0):
+            for index, process in enumerate(self._processes):
+                if not process.is_alive() and not self._closed.is_set():
+                    log.error("worker %d exited with code %s; starting a new one", index, process.exitcode)
+                    self._processes[index] = self._spawn(settings_json, index)
+
+    def _forward_changes(self) -> None:
+        while not self._closed.is_set():
+            try:
+                task_id, event = self._channels.changes.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            except (EOFError, OSError, TypeError, ValueError):
+                return
+            if self.feed is not None:
+                self.feed.publish(task_id, event)
+
+    def notify(self, task_id: str) -> None:
+        self._channels.wake.put_nowait(task_id)
+
+    def ready(self) -> bool:
+        return bool(self._channels.warmed.value > 0) and any(p.is_alive() for p in self._processes)
+
+    def describe(self) -> dict[str, Any]:
+        alive = sum(1 for p in self._processes if p.is_alive())
+        return {"queue": self.name, "workers": self.size, "alive": alive, "warmed": self._channels.warmed.value}
+
+    def stop(self) -> None:
+        """Running tasks stop at their next step and go back to PENDING; then the processes exit."""
+        self._closed.set()
+        self._channels.stopping.set()
+        for _ in self._processes:
+            self._channels.wake.put_nowait(None)
+        for process in self._processes:
+            process.join(STOP_GRACE_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
+        for thread in self._threads:
+            thread.join(2.0)
+        for channel in (self._channels.wake, self._channels.changes):
+            channel.close()
+            channel.cancel_join_thread()

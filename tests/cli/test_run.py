@@ -1,0 +1,108 @@
+"""`restyle run` / `styles` end to end, in a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.conftest import encode_png
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def restyle(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "restyle.cli", *args], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=300
+    )
+
+
+def json_lines(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory: pytest.TempPathFactory, astronaut_small: np.ndarray) -> Path:
+    path = tmp_path_factory.mktemp("in") / "me.png"
+    path.write_bytes(encode_png(astronaut_small))
+    return path
+
+
+def test_run_writes_a_stylized_portrait_and_reports_identity(photo: Path, tmp_path: Path) -> None:
+    done = restyle("run", str(photo), "--style", "anime", "--seed", "5", "-o", str(tmp_path / "out"), "--json",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    [row] = json_lines(done.stdout)
+    assert Path(row["path"]).is_file() and row["style"] == "anime" and row["seed"] == 5
+    assert row["identity_distance"] is not None and row["identity_distance"] < 0.6
+    assert set(row["timings_ms"]) >= {"detect", "engine", "guard", "total"}
+    assert row["faces"] and "guard_applied" in row
+
+
+def test_same_seed_same_bytes_and_random_seed_is_reported(photo: Path, tmp_path: Path) -> None:
+    outs = []
+    for folder in ("a", "b"):
+        done = restyle("run", str(photo), "-s", "0", "--seed", "11", "-o", str(tmp_path / folder), "--json",
+                       cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        outs.append(Path(json_lines(done.stdout)[0]["path"]).read_bytes())
+    assert outs[0] == outs[1]
+    done = restyle("run", str(photo), "-s", "0", "-o", str(tmp_path / "c"), "--json", cwd=tmp_path)
+    assert json_lines(done.stdout)[0]["seed"] >= 0
+
+
+def test_several_inputs_and_errors_do_not_stop_the_others(photo: Path, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"not an image at all")
+    done = restyle("run", str(photo), str(junk), "--style", "fresh", "-o", str(tmp_path / "o"), "--json",
+                   cwd=tmp_path)
+    assert done.returncode == 1
+    rows = json_lines(done.stdout)
+    assert rows[0]["style"] == "fresh"
+    assert rows[1]["error"]["code"] == "image.invalid"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "word"),
+    [
+        (["--style", "vaporwave"], "style.unknown", "'style'"),
+        (["--hd", "1.7"], "param.out_of_range", "'hd'"),
+        (["--beautify", "0.25"], "param.out_of_range", "multiple of 0.1"),
+        (["--mode", "sideways"], "param.invalid", "'mode'"),
+    ],
+)
+def test_bad_parameters_exit_with_a_clear_error(
+    photo: Path, tmp_path: Path, args: list[str], code: str, word: str
+) -> None:
+    done = restyle("run", str(photo), *args, "-o", str(tmp_path), "--json", cwd=tmp_path)
+    assert done.returncode == 2
+    [row] = json_lines(done.stdout)
+    assert row["error"]["code"] == code and word in row["error"]["message"]
+    assert not list(tmp_path.glob("*.png"))  # nothing half-written
+
+
+def test_photo_without_a_face(tmp_path: Path) -> None:
+    ramp = np.tile(np.linspace(0, 255, 256, dtype=np.uint8)[None, :, None], (256, 1, 3))
+    path = tmp_path / "wall.png"
+    path.write_bytes(encode_png(ramp))
+    done = restyle("run", str(path), "-o", str(tmp_path / "o"), "--json", cwd=tmp_path)
+    assert done.returncode == 2
+    assert json_lines(done.stdout)[0]["error"]["code"] == "face.not_found"
+    done = restyle("run", str(path), "--allow-no-face", "-o", str(tmp_path / "o"), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    row = json_lines(done.stdout)[0]
+    assert row["identity_distance"] is None and row["warnings"]
+
+
+def test_styles_lists_the_presets(tmp_path: Path) -> None:
+    done = restyle("styles", "--json", cwd=tmp_path)
+    presets = json.loads(done.stdout)
+    assert [p["index"] for p in presets[:10]] == list(range(10))
+    assert {"sketch", "oil_painting", "watercolor", "portrait"} <= {p["name"] for p in presets}
+    assert presets[2]["title_zh"] == "二次元"
