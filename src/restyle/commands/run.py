@@ -62,6 +62,7 @@ def run_command(
     from restyle.requests import parse_generate_request
 
     pipeline = Pipeline(Settings.load())
+    pipeline.setup()
     styles: list[str | None] = [p.name for p in pipeline.presets()] if style == "all" else [style]
     fields: dict[str, Any] = {
         "prompt": prompt, "seed": seed, "width": width, "height": height, "hd": hd, "beautify": beautify,

@@ -128,7 +128,11 @@ class Runner:
             key = output_key(task.account_id, task.id, task.attempts, 0, result.format)
             self.storage.put(key, result.encoded)
             timings["store"] = (time.perf_counter() - started) * 1000.0
-            check()
+            try:
+                check()
+            except BaseException:  # canceled, deadline or lease lost after storing: leave no file
+                self.storage.delete(key)
+                raise
             return TaskStatus.SUCCEEDED, _success(result, key, timings)
         except _Abandon:
             raise

@@ -8,12 +8,17 @@ backdrop for a preset's family; :func:`replace_background` composites one behind
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
+import zlib
 from collections.abc import Callable
+from typing import Any
 
 import cv2
 import numpy as np
 
+from restyle.engines.classic import ops
 from restyle.faces.geometry import FaceGeometry
 from restyle.faces.types import Face
 
@@ -84,7 +89,33 @@ def _trimap(shape: tuple[int, int], faces: list[Face], scale: float) -> np.ndarr
     return trimap
 
 
+_cache_lock = threading.Lock()
+_cache: dict[tuple[Any, ...], np.ndarray] = {}
+_CACHE_SIZE = 2
+
+
 def person_mask(image: np.ndarray, faces: list[Face]) -> np.ndarray:
+    """Soft person mask (float32 HxW in 0..1) of an RGB uint8 portrait; see :func:`segment_person`.
+
+    The last few masks are kept (keyed by the pixels' checksum and the face boxes), so the engine
+    and a renderer asking for the same image's mask pay for one segmentation. Callers must not
+    modify the returned array.
+    """
+    key = (image.shape, zlib.crc32(np.ascontiguousarray(image).data), tuple(f.box for f in faces))
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    mask = segment_person(image, faces)
+    mask.setflags(write=False)
+    with _cache_lock:
+        while len(_cache) >= _CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = mask
+    return mask
+
+
+def segment_person(image: np.ndarray, faces: list[Face]) -> np.ndarray:
     """Soft person mask (float32 HxW in 0..1) of an RGB uint8 portrait.
 
     Steps: 1. GrabCut on a ~110x110 copy seeded by the faces (face sure foreground, head and
@@ -100,10 +131,8 @@ def person_mask(image: np.ndarray, faces: list[Face]) -> np.ndarray:
     trimap = _trimap((sh, sw), faces, scale_x)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(12345)  # GrabCut's k-means draws from OpenCV's global RNG
-    try:
-        cv2.grabCut(small, trimap, None, bgd, fgd, _GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
-    except cv2.error:
-        pass  # too few seeds of one kind: keep the trimap itself
+    with contextlib.suppress(cv2.error):  # too few seeds of one kind: keep the trimap itself
+        cv2.grabCut(small, trimap, (0, 0, 1, 1), bgd, fgd, _GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
     fg = ((trimap == cv2.GC_FGD) | (trimap == cv2.GC_PR_FGD)).astype(np.uint8)
     count, labels = cv2.connectedComponents(fg, connectivity=8)
     if count > 2:
@@ -126,9 +155,9 @@ def person_mask(image: np.ndarray, faces: list[Face]) -> np.ndarray:
 
 def composite(front: np.ndarray, back: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``front`` over ``back`` (RGB uint8) through ``mask`` (float HxW 0..1)."""
-    m = mask[..., None]
-    out = front.astype(np.float32) * m + back.astype(np.float32) * (1.0 - m)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    weight = ops.f32(np.clip(mask, 0.0, 1.0))
+    # blendLinear normalises by the weight sum (1 here) and works on uint8 without temporaries
+    return np.asarray(cv2.blendLinear(front, back, weight, ops.f32(1.0 - weight)), np.uint8)
 
 
 # --- shared painting helpers ---------------------------------------------------------------------
@@ -146,7 +175,7 @@ def _noise(shape: tuple[int, int], rng: np.random.Generator, cell: float, octave
         amp = 0.5**octave
         out += amp * cv2.resize(grid, (w, h), interpolation=cv2.INTER_CUBIC)
         total += amp
-    return np.clip(out / total, 0.0, 1.0)
+    return ops.f32(np.clip(out / total, 0.0, 1.0))
 
 
 def _gradient(shape: tuple[int, int], top: tuple[int, int, int], bottom: tuple[int, int, int],
@@ -161,15 +190,16 @@ def _radial(shape: tuple[int, int], focus: Point) -> np.ndarray:
     """Distance from ``focus`` divided by the image diagonal."""
     h, w = shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    return np.sqrt((xx - focus[0]) ** 2 + (yy - focus[1]) ** 2) / math.hypot(h, w)
+    return ops.f32(np.sqrt((xx - focus[0]) ** 2 + (yy - focus[1]) ** 2) / math.hypot(h, w))
 
 
 def _mix(base: np.ndarray, colour: tuple[int, int, int], alpha: np.ndarray) -> np.ndarray:
-    return base + (np.array(colour, np.float32) - base) * alpha[..., None]
+    return ops.f32(base + (np.array(colour, np.float32) - base) * alpha[..., None])
 
 
 def _to_u8(img: np.ndarray) -> np.ndarray:
-    return np.clip(img + 0.5, 0, 255).astype(np.uint8)
+    out: np.ndarray = np.clip(img + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 # --- generators: (shape, focus (x, y), unit = face width or a fraction of the image, rng) -------
@@ -246,15 +276,15 @@ def ink_mountains(shape: tuple[int, int], focus: Point, unit: float, rng: np.ran
     xs = np.arange(w, dtype=np.float32) / w
     yy = np.arange(h, dtype=np.float32)[:, None]
     for layer, (base, darkness) in enumerate(((0.42, 0.22), (0.55, 0.38), (0.7, 0.6))):
-        ridge = np.zeros(w, np.float32)
+        ridge: np.ndarray = np.zeros(w, np.float32)
         for octave in range(4):
             freq = (1.2 + 0.6 * layer) * 2.2**octave
             ridge += (0.45**octave) * np.sin(2 * math.pi * freq * xs + rng.uniform(0, 2 * math.pi))
         ridge = h * (base - 0.11 * ridge - 0.06 * (1 - abs(xs * 2 - 1)) * (layer - 1))
         below = np.clip((yy - ridge[None, :]) / (0.004 * h + 1), 0.0, 1.0)
         mist = np.clip(1.0 - (yy - ridge[None, :]) / (0.22 * h), 0.15, 1.0)
-        wash = below * mist * darkness * (0.8 + 0.3 * _noise(shape, rng, w / 12, 2))
-        wash = cv2.GaussianBlur(wash, (0, 0), 1.5 + 2.5 * (2 - layer))
+        wash = ops.blur(ops.f32(below * mist * darkness * (0.8 + 0.3 * _noise(shape, rng, w / 12, 2))),
+                        1.5 + 2.5 * (2 - layer))
         img = _mix(img, (45, 48, 52), np.clip(wash, 0.0, 1.0))
     seal = max(10, round(min(h, w) * 0.05))
     sx, sy = int(w * 0.9) - seal, int(h * 0.08)
@@ -315,8 +345,7 @@ def bokeh(shape: tuple[int, int], focus: Point, unit: float, rng: np.random.Gene
         layer = np.zeros_like(discs)
         cv2.circle(layer, (round(x), round(y)), max(1, round(r)), tuple(float(c) for c in light), -1, cv2.LINE_AA)
         discs = np.maximum(discs, layer * float(rng.uniform(0.15, 0.45)))
-    discs = cv2.GaussianBlur(discs, (0, 0), 1.2)
-    discs = cv2.resize(discs, (w, h), interpolation=cv2.INTER_LINEAR)
+    discs = ops.f32(cv2.resize(cv2.GaussianBlur(discs, (0, 0), 1.2), (w, h), interpolation=cv2.INTER_LINEAR))
     img = 255.0 - (255.0 - img) * (1.0 - discs / 255.0)  # screen: light adds
     return _to_u8(img)
 
@@ -342,8 +371,8 @@ def sky(shape: tuple[int, int], focus: Point, unit: float, rng: np.random.Genera
             r = float(rng.uniform(0.12, 0.25)) * width
             cv2.circle(cloud, (round(px), round(py)), max(1, round(r)), 1.0, -1, cv2.LINE_AA)
             cv2.circle(shade, (round(px), round(py - 0.35 * r)), max(1, round(r)), 1.0, -1, cv2.LINE_AA)
-    cloud = cv2.resize(cv2.GaussianBlur(cloud, (0, 0), 1.0), (w, h), interpolation=cv2.INTER_LINEAR)
-    shade = cv2.resize(cv2.GaussianBlur(shade, (0, 0), 1.5), (w, h), interpolation=cv2.INTER_LINEAR)
+    cloud = ops.f32(cv2.resize(cv2.GaussianBlur(cloud, (0, 0), 1.0), (w, h), interpolation=cv2.INTER_LINEAR))
+    shade = ops.f32(cv2.resize(cv2.GaussianBlur(shade, (0, 0), 1.5), (w, h), interpolation=cv2.INTER_LINEAR))
     img = _mix(img, (255, 255, 255), cloud)
     img = _mix(img, (205, 215, 235), cloud * (1.0 - shade) * 0.8)
     return _to_u8(img)
@@ -407,7 +436,7 @@ def wash_paper(shape: tuple[int, int], focus: Point, unit: float, rng: np.random
         edge = np.clip(bloom * (1.0 - bloom) * 4.0, 0.0, 1.0)  # pigment gathers at the wet edge
         img = _mix(img, colour, np.clip(bloom * 0.35 + edge * 0.2, 0.0, 1.0))
     fade = np.clip(1.0 - _radial(shape, focus) * 1.4, 0.0, 1.0)
-    img = 248.0 + (img - 248.0) * fade[..., None]
+    img = ops.f32(248.0 + (img - 248.0) * fade[..., None])
     return _to_u8(img)
 
 
@@ -454,16 +483,14 @@ def replace_background(stylized: np.ndarray, mask: np.ndarray, style: str, faces
     return composite(stylized, back, mask)
 
 
-def simplify_background(stylized: np.ndarray, mask: np.ndarray, amount: float = 1.0) -> np.ndarray:
-    """Abstract the scene behind the person: large flat colour regions, no fine detail."""
-    h, w = stylized.shape[:2]
+def simplify_background(image: np.ndarray, mask: np.ndarray, amount: float = 1.0) -> np.ndarray:
+    """Abstract the scene behind the person (``mask``): large soft colour regions, no fine detail."""
+    h, w = image.shape[:2]
     factor = max(4, round(min(h, w) / 48))
-    small = cv2.resize(stylized, (max(4, w // factor), max(4, h // factor)), interpolation=cv2.INTER_AREA)
-    small = cv2.bilateralFilter(small, 5, 40, 5)
-    levels = 6.0
-    small = (np.round(small.astype(np.float32) / 255.0 * levels) / levels * 255.0).astype(np.uint8)
-    small = cv2.medianBlur(small, 3)
-    flat = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
-    flat = cv2.GaussianBlur(flat, (0, 0), factor * 0.35)
-    back = cv2.addWeighted(stylized, 1.0 - amount, flat, amount, 0.0) if amount < 1.0 else flat
-    return composite(stylized, back, mask)
+    sw, sh = max(4, w // factor), max(4, h // factor)
+    small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
+    small = cv2.medianBlur(cv2.bilateralFilter(small, 5, 40, 5), 3)
+    small = cv2.GaussianBlur(small, (0, 0), 0.6)
+    flat = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    back = cv2.addWeighted(image, 1.0 - amount, flat, amount, 0.0) if amount < 1.0 else flat
+    return composite(image, back, mask)

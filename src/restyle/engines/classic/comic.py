@@ -35,14 +35,15 @@ def render_retro_comic(ctx: RenderContext) -> np.ndarray:
     # 1. Flat aged colours.
     small, _ = ops.downscale(image)
     flat = ops.edge_preserving_smooth(small, 2.0, 0.12, iterations=3)
-    _, palette = ops.quantize_palette(flat, 7, ctx.rng)
+    palette = ops.kmeans_palette(flat, 7, ctx.rng)
     flat = ops.nearest_colour(flat, _aged_palette(palette, 0.45))
     colour = ops.f32(ops.resize_to(flat, image.shape))
 
     # 2. Inside the face, smooth graded shading instead of posterized patches.
-    graded = ops.curve(ops.saturate(image, 0.75), [(0, 0.1), (0.5, 0.5), (1, 0.97)])
-    colour = ops.in_box(regions, colour, lambda b: ops.mix(colour[b], graded[b], regions.face[b] * 0.7))
-    colour = ops.keep_face_detail(colour, image, regions, 0.8, 3.0 * s)
+    colour = ops.in_box(regions, colour, lambda b: ops.mix(
+        colour[b], ops.curve(ops.saturate(image[b], 0.75), [(0, 0.1), (0.5, 0.5), (1, 0.97)]), regions.face[b] * 0.7))
+    fw = regions.face_width
+    colour = ops.keep_face_detail(colour, image, regions, 0.8, 0.06 * fw, fine=0.008 * fw)
 
     # 3. Halftone screen where the print is in midtone or shadow, lighter on the face.
     luma = ops.luminance(colour)
@@ -52,16 +53,17 @@ def render_retro_comic(ctx: RenderContext) -> np.ndarray:
     dots = ops.halftone(darkness, cell=max(4.0, 7.0 * s), angle=45.0)
 
     # 4. Bold outlines from the original's luminance, thinner on the face.
-    lines = ops.xdog_lines(ops.luminance(image), sigma=1.2 * s, tau=0.985, phi=40.0)
+    gray = ops.soften_face(ops.luminance(image), regions, 0.015 * fw)
+    lines = ops.xdog_lines(gray, sigma=1.2 * s, tau=0.985, phi=40.0)
     lines = ops.thicken(lines, int(round(2 * s)) + 1)
     if regions.any:
         lines = np.maximum(lines, 0.5 * regions.face)
     out = ops.ink(colour, ops.f32(lines * (1.0 - 0.5 * dots)), INK)
 
     # 5. Crisp eyes, brows and lips.
-    out = ops.redraw_features(out, ops.mix(out, image, 0.7), regions, 0.8, luma_only=True)
+    out = ops.redraw_features(out, image, regions, 0.56, luma_only=True)
 
     # 6. Cream paper and grain.
     paper = ops.paper_texture(out.shape, ctx.rng, grain=0.05, mottle=0.04)
-    out = ops.times(ops.affine(out, tuple(c / 0.96 for c in PAPER)), paper)
+    out = ops.affine(ops.times(out, paper), tuple(c / 0.96 for c in PAPER))
     return ops.apply_strength(ctx.image, out, ctx.strength)

@@ -1,4 +1,11 @@
-"""The classic engine: face-aware non-photorealistic rendering with OpenCV and NumPy."""
+"""The classic engine: face-aware non-photorealistic rendering with OpenCV and NumPy.
+
+One job runs these steps (:meth:`ClassicEngine.generate`): read the prompt and choose the preset,
+prepare the reference mode (``reference``: the whole scene restyled; ``creative``: the scene behind
+the person abstracted and the stylization pushed further; ``reference_char``: the person on a
+procedural backdrop of the style), render, learn the style image's look, grade with the prompt's
+modifiers.
+"""
 
 from __future__ import annotations
 
@@ -8,41 +15,121 @@ from typing import Any
 
 import numpy as np
 
-from restyle.domain import StylePreset
+from restyle.domain import ReferenceMode, StylePreset
 from restyle.engines.base import Engine, EngineJob, EngineOutput
+from restyle.engines.classic import background
 from restyle.engines.classic.context import RenderContext
 from restyle.engines.classic.presets import PRESETS
+from restyle.engines.classic.prompt import STYLE_WORDS, apply_modifiers, parse_prompt
 from restyle.engines.classic.renderers import RENDERERS
+from restyle.engines.classic.style_transfer import keep_own_look, measure_style, transfer_style
+from restyle.faces.masks import build_masks
 
 Renderer = Callable[[RenderContext], np.ndarray]
 
-
 DEFAULT_STYLE = "anime"
+# A style image without a preset or a prompt style is laid over a neutral painterly base.
+PAINTERLY_BASE = "oil_painting"
+PAINTERLY_BASE_STRENGTH = 0.6
+CREATIVE_STRENGTH_BOOST = 0.25  # creative mode renders further from the photo
+CREATIVE_BACKGROUND = 0.85  # how much of the scene behind the person creative mode abstracts
+REFERENCE_MODIFIER_GAIN = 0.7  # prompt modifiers steer less when the photo is the reference
 
 
 def load_renderer(style: str) -> Renderer:
+    """The render function of preset ``style`` (imported on first use)."""
     module_name, _, attr = RENDERERS[style].partition(":")
     module = importlib.import_module(f"restyle.engines.classic.{module_name}")
     renderer: Renderer = getattr(module, attr)
     return renderer
 
 
+def choose_style(job: EngineJob, prompt_style: str | None) -> tuple[str, str]:
+    """(preset name, where it came from): the request's preset, a style named by the prompt, the
+    painterly base under a style image, or the default."""
+    if job.preset is not None:
+        return job.preset.name, "request"
+    if prompt_style is not None:
+        return prompt_style, "prompt"
+    if job.style_image is not None and job.request.style_switch:
+        return PAINTERLY_BASE, "style_image"
+    return DEFAULT_STYLE, "default"
+
+
 class ClassicEngine(Engine):
-    """CPU engine with the presets of :mod:`restyle.engines.classic.presets`."""
+    """CPU engine with the presets of :mod:`restyle.engines.classic.presets`.
+
+    Request fields it reads: ``style`` (via the job's preset), ``prompt`` (style words and
+    modifiers, see :mod:`restyle.engines.classic.prompt`), ``strength``, ``mode`` (reference,
+    creative, reference_char), ``style_image`` with ``style_switch``, ``facestyle_switch`` and
+    ``seed``. Results are deterministic for a seed.
+    """
 
     name = "classic"
+    style_aliases = {word: style for word, style in STYLE_WORDS.items()}
 
     def presets(self) -> list[StylePreset]:
         return list(PRESETS)
 
     def generate(self, job: EngineJob) -> EngineOutput:
-        style = job.preset.name if job.preset else DEFAULT_STYLE
-        ctx = RenderContext(
-            image=job.image,
-            faces=job.faces,
-            rng=np.random.default_rng(job.seed),
-            strength=job.request.strength,
-        )
+        """Render ``job``; see the module docstring for the steps."""
+        request = job.request
+        # 1. Read the prompt, then choose the preset.
+        prompt = parse_prompt(request.prompt)
+        style, source = choose_style(job, prompt.style)
+        mode = request.effective_mode
+        creative = mode == ReferenceMode.CREATIVE
+
+        # 2. Reference mode, before rendering: creative abstracts the scene behind the person so
+        # the preset paints simpler shapes there; reference_char needs the person mask afterwards.
+        info: dict[str, Any] = {"style": style, "style_source": source, "mode": mode.value}
+        source_image = job.image
+        mask = None
+        if mode == ReferenceMode.REFERENCE_CHAR or creative:
+            mask = background.person_mask(job.image, job.faces)
+        if creative and mask is not None:
+            source_image = background.simplify_background(job.image, mask, CREATIVE_BACKGROUND)
+            info["background"] = "simplified"
+
+        # 3. Render the preset; creative mode pushes the stylization further.
+        strength = float(np.clip(request.strength, 0.0, 1.0))
+        if source == "style_image":
+            strength *= PAINTERLY_BASE_STRENGTH
+        if creative:
+            strength = min(1.0, strength + CREATIVE_STRENGTH_BOOST)
+        info["strength"] = round(strength, 3)
+        options: dict[str, Any] = dict(prompt.modifiers)
+        if creative:
+            options["creative"] = 1.0
+        ctx = RenderContext(image=source_image, faces=job.faces, rng=np.random.default_rng(job.seed),
+                            strength=strength, options=options)
         image = load_renderer(style)(ctx)
-        info: dict[str, Any] = {"style": style}
-        return EngineOutput(image=image, info=info)
+        if mode == ReferenceMode.REFERENCE_CHAR and mask is not None:
+            rng = np.random.default_rng([job.seed, 1])
+            image = background.replace_background(image, mask, style, job.faces, rng)
+            info["background"] = background.GENERATORS.get(style, background.bokeh).__name__
+
+        # 4. Style image: its palette, tones and line density; the face may keep its own look.
+        face_mask = None
+        if request.facestyle_switch and job.faces:
+            face_mask = build_masks(job.image, job.faces).face
+        info["style_image"] = None
+        if job.style_image is not None and request.style_switch:
+            stats = measure_style(job.style_image)
+            image = transfer_style(image, stats, amount=1.0 if source == "style_image" else 0.85,
+                                   original=job.image, keep_face_look=request.facestyle_switch,
+                                   face_mask=face_mask)
+            info["style_image"] = stats.to_dict()
+        elif job.style_image is not None:
+            info["style_image_ignored"] = "style_switch is off"
+        elif request.facestyle_switch:
+            image = keep_own_look(image, job.image, face_mask)
+        info["facestyle_switch"] = request.facestyle_switch
+        info["face_switch"] = request.face_switch
+
+        # 5. Prompt modifiers as the final grade.
+        if prompt.modifiers:
+            image = apply_modifiers(image, prompt.modifiers, gain=1.0 if creative else REFERENCE_MODIFIER_GAIN)
+        info["modifiers"] = {k: round(v, 3) for k, v in prompt.modifiers.items()}
+        return EngineOutput(image=image, info=info, prompt_words_used=prompt.used,
+                            prompt_words_ignored=prompt.ignored)

@@ -75,12 +75,14 @@ def affine(image: Float, gain: Colour | float, offset: Colour | float = 0.0) -> 
 
 def times(image: Float, mask: Float) -> Float:
     """A colour image times a single-channel mask."""
-    return f32(cv2.multiply(image, gray3(mask)))
+    out = gray3(mask)
+    return f32(cv2.multiply(image, out, dst=out))
 
 
 def plus(image: Float, delta: Float) -> Float:
     """A colour image plus a single-channel image on every channel."""
-    return f32(cv2.add(image, gray3(delta)))
+    out = gray3(delta)
+    return f32(cv2.add(image, out, dst=out))
 
 
 def mix(a: Float, b: Float, alpha: Float | float) -> Float:
@@ -96,40 +98,48 @@ def mix(a: Float, b: Float, alpha: Float | float) -> Float:
 
 def towards(image: Float, colour: Colour, alpha: Float | float) -> Float:
     """``image`` moved towards a flat ``colour`` by ``alpha`` (scalar or HxW mask)."""
-    c = tuple(float(x) for x in colour)
+    c = [float(x) for x in colour]
     if not isinstance(alpha, np.ndarray):
         a = float(alpha)
         return affine(image, 1.0 - a, (a * c[0], a * c[1], a * c[2]))
-    keep = times(affine(image, 1.0, (-c[0], -c[1], -c[2])), f32(1.0 - alpha))
-    return affine(keep, 1.0, c)
+    out = gray3(f32(1.0 - alpha))
+    cv2.multiply(image, out, dst=out)
+    # A 1->3 channel cv2.transform is several times slower than merge + a 3x3 transform.
+    paint = cv2.transform(gray3(f32(alpha)), np.diag(np.array(c, np.float32)))
+    return f32(cv2.add(out, paint, dst=out))
 
 
 def screen(a: Float, b: Float) -> Float:
-    """Screen blend: brightens, never darker than either input."""
-    return f32(1.0 - cv2.multiply(1.0 - a, 1.0 - b))
+    """Screen blend ``a + b - a * b``: brightens, never darker than either input."""
+    out = f32(1.0 - a)
+    cv2.multiply(b, out, dst=out)
+    return f32(cv2.add(a, out, dst=out))
 
 
 def soft_light(base: Float, blend: Float) -> Float:
-    """Pegtop soft light: ``blend`` above 0.5 lightens ``base`` gently, below darkens it."""
+    """Pegtop soft light ``base^2 + 2 * blend * (base - base^2)``: blend above 0.5 lightens, below darkens."""
     bb = cv2.multiply(base, base)
-    return f32(cv2.add(bb, cv2.multiply(2.0 * blend, cv2.subtract(base, bb))))
+    out = cv2.subtract(base, bb)
+    cv2.multiply(out, blend, dst=out, scale=2.0)
+    return f32(cv2.add(bb, out, dst=out))
 
 
 def blur(image: Float, sigma: float) -> Float:
     """Gaussian blur; a no-op for sigma <= 0.
 
-    Wide blurs (sigma > 6) run on a copy shrunk so that sigma is about 3 px there, then are
-    resized back: the result is just as smooth and the cost no longer grows with sigma.
+    Wide blurs (sigma > 3) run on a copy shrunk so that sigma is 1.5 to 3 px there, then are
+    resized back: just as smooth, and the cost no longer grows with sigma.
     """
     if sigma <= 0:
         return image
-    if sigma <= 6.0:
+    if sigma <= 3.0:
         return f32(cv2.GaussianBlur(image, (0, 0), sigma))
     h, w = image.shape[:2]
-    factor = 3.0 / sigma
+    factor = min(0.5, 3.0 / sigma)
     size = (max(1, round(w * factor)), max(1, round(h * factor)))
     small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    return f32(cv2.resize(cv2.GaussianBlur(small, (0, 0), 3.0), (w, h), interpolation=cv2.INTER_LINEAR))
+    small = cv2.GaussianBlur(small, (0, 0), sigma * factor)
+    return f32(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR))
 
 
 def apply_strength(original: Image, styled: Float, strength: float) -> Image:
@@ -162,6 +172,13 @@ def resize_to(image: npt.NDArray[Any], shape: tuple[int, ...]) -> npt.NDArray[An
     return np.asarray(cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR))
 
 
+def scale_faces(faces: list[Face], factor: float) -> list[Face]:
+    """Faces in the coordinates of the image resized by ``factor`` (e.g. the working copy)."""
+    if factor == 1.0:
+        return faces
+    return [face.transformed(factor, 0.0, 0.0) for face in faces]
+
+
 # --- face regions ------------------------------------------------------------------------------
 
 
@@ -171,7 +188,8 @@ class Regions:
 
     ``face`` covers jaw to forehead, ``head`` adds hair, ``features`` is eyes + brows + lips.
     ``box`` (row slice, column slice) bounds every non-zero mask value so that face-only work
-    runs on that crop; it is None when there is no face.
+    runs on that crop; it is None when there is no face. ``face_width`` is the main face's jaw
+    width in pixels (0 without a face): size face-only filters by it, not by the image size.
     """
 
     face: Float
@@ -179,6 +197,7 @@ class Regions:
     features: Float
     masks: FaceMasks | None
     box: Box | None
+    face_width: float = 0.0
 
     @property
     def any(self) -> bool:
@@ -195,7 +214,9 @@ def face_regions(image: Image, faces: list[Face]) -> Regions:
     left, top = min(c.region[0] for c in masks.crops), min(c.region[1] for c in masks.crops)
     right, bottom = max(c.region[2] for c in masks.crops), max(c.region[3] for c in masks.crops)
     box = (slice(top, bottom), slice(left, right)) if right > left and bottom > top else None
-    return Regions(f32(masks.face), f32(masks.head), f32(features), masks, box)
+    jaw = np.asarray(faces[0].landmarks, np.float32)
+    width = float(np.hypot(*(jaw[16] - jaw[0])))
+    return Regions(f32(masks.face), f32(masks.head), f32(features), masks, box, width)
 
 
 def in_box(regions: Regions, image: Float, fn: Callable[[Box], Float]) -> Float:
@@ -310,12 +331,8 @@ def ink(image: Float, lines: Float, colour: Colour) -> Float:
 # --- colour ------------------------------------------------------------------------------------
 
 
-def quantize_palette(image: Float, colours: int, rng: np.random.Generator,
-                     samples: int = 6000) -> tuple[Float, Float]:
-    """Reduce ``image`` to ``colours`` k-means colours: (quantized image, palette (colours, 3)).
-
-    k-means runs on a random pixel subsample; every pixel then takes its nearest palette colour.
-    """
+def kmeans_palette(image: Float, colours: int, rng: np.random.Generator, samples: int = 6000) -> Float:
+    """The ``colours`` k-means colours (colours, 3) of a random pixel subsample of ``image``."""
     flat = image.reshape(-1, 3)
     pick = rng.choice(len(flat), size=min(samples, len(flat)), replace=False)
     data = np.ascontiguousarray(flat[pick], dtype=np.float32)
@@ -323,7 +340,13 @@ def quantize_palette(image: Float, colours: int, rng: np.random.Generator,
     cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 12, 1e-3)
     _, _, centres = cv2.kmeans(data, max(1, min(colours, len(data))), None, criteria, 1, cv2.KMEANS_PP_CENTERS)
-    palette = f32(centres)
+    return f32(centres)
+
+
+def quantize_palette(image: Float, colours: int, rng: np.random.Generator,
+                     samples: int = 6000) -> tuple[Float, Float]:
+    """Reduce ``image`` to ``colours`` k-means colours: (quantized image, palette (colours, 3))."""
+    palette = kmeans_palette(image, colours, rng, samples)
     return nearest_colour(image, palette), palette
 
 
@@ -334,8 +357,9 @@ def nearest_colour(image: Float, palette: Float, output: Float | None = None) ->
     ``palette[i]``, e.g. a recoloured palette.
     """
     table = (palette if output is None else f32(output))[_nearest_index(palette)]
-    q = np.asarray(cv2.convertScaleAbs(np.maximum(image, 0.0), alpha=31.0), dtype=np.int32)
-    return f32(np.take(table, (q[..., 0] << 10) | (q[..., 1] << 5) | q[..., 2], axis=0))
+    q = cv2.convertScaleAbs(np.maximum(image, 0.0), alpha=31.0).astype(np.float32)
+    index = cv2.transform(q, np.array([[1024.0, 32.0, 1.0]], np.float32)).astype(np.int32)
+    return f32(np.take(table, index, axis=0))
 
 
 def _nearest_index(palette: Float) -> npt.NDArray[np.intp]:
@@ -363,6 +387,29 @@ def curve(image: Float, points: Sequence[tuple[float, float]] | npt.NDArray[np.u
     """A tone curve (points for :func:`tone_lut`, or a ready LUT) on a float image, 8-bit precision."""
     lut = points if isinstance(points, np.ndarray) else tone_lut(points)
     return to_float(apply_lut(to_uint8(image), lut))
+
+
+def staircase_lut(levels: Sequence[float], softness: float = 0.04) -> npt.NDArray[np.uint8]:
+    """A uint8 curve with ``len(levels)`` flat steps (output values ``levels`` in 0..1) at equal input
+    intervals, joined by smooth ramps ``softness`` wide: posterized cel tones without jaggies."""
+    xs = np.linspace(0.0, 1.0, 256)
+    n = len(levels)
+    out = np.full(256, levels[0], np.float64)
+    for i in range(1, n):
+        t = np.clip((xs - i / n) / max(softness, 1e-3) + 0.5, 0.0, 1.0)
+        out += (levels[i] - levels[i - 1]) * t * t * (3.0 - 2.0 * t)
+    return np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)
+
+
+def cel_shade(image: Float, levels: Sequence[float], softness: float = 0.04, chroma: float = 1.0) -> Float:
+    """Quantize lightness into flat tones (see :func:`staircase_lut`) keeping hue; ``chroma``
+    scales the colourfulness. Each colour region ends up with a few shades of its own hue."""
+    ycc = cv2.cvtColor(np.clip(image, 0.0, 1.0), cv2.COLOR_RGB2YCrCb)
+    y, cr, cb = cv2.split(ycc)
+    y = curve(f32(y), staircase_lut(levels, softness))
+    c = np.float32(chroma)
+    cr, cb = f32((cr - 0.5) * c + 0.5), f32((cb - 0.5) * c + 0.5)
+    return f32(cv2.cvtColor(cv2.merge([y, cr, cb]), cv2.COLOR_YCrCb2RGB))
 
 
 def saturate(image: Float, amount: float) -> Float:
@@ -394,9 +441,9 @@ def gradient_map(gray: Float, stops: Sequence[tuple[float, Colour]]) -> Float:
 
 def split_tone(image: Float, shadows: Colour, highlights: Colour, amount: float) -> Float:
     """Tint shadows towards one colour and highlights towards another (soft-light toning)."""
-    luma = luminance(image)
-    tone = gradient_map(luma, [(0.0, shadows), (1.0, highlights)])
-    return mix(image, soft_light(image, tone), amount)
+    base = np.clip(image, 0.0, 1.0)  # soft light turns values above 1 into colour casts
+    tone = affine(gray3(luminance(base)), tuple(h - s for h, s in zip(highlights, shadows, strict=True)), shadows)
+    return mix(base, soft_light(base, tone), amount)
 
 
 def local_contrast(image: Float, sigma: float, amount: float) -> Float:
@@ -438,6 +485,15 @@ def vignette(shape: tuple[int, ...], strength: float, radius: float = 0.5, softn
     r = np.sqrt(ys[:, None] ** 2 + xs[None, :] ** 2) * np.float32(1.0 / np.sqrt(2.0))
     t = np.clip((r - np.float32(radius)) / np.float32(max(1e-3, softness)), 0.0, 1.0)
     return f32(1.0 - np.float32(strength) * t * t * (3.0 - 2.0 * t))
+
+
+def radial(shape: tuple[int, ...], centre: tuple[float, float], radius: float) -> Float:
+    """Soft disc: 1 at ``centre`` (x, y), falling smoothly to 0 at ``radius`` pixels."""
+    h, w = shape[:2]
+    ys = np.arange(h, dtype=np.float32)[:, None] - np.float32(centre[1])
+    xs = np.arange(w, dtype=np.float32)[None, :] - np.float32(centre[0])
+    t = np.clip(np.sqrt(xs * xs + ys * ys) * np.float32(1.0 / max(radius, 1.0)), 0.0, 1.0)
+    return f32(1.0 - t * t * (3.0 - 2.0 * t))
 
 
 # --- texture -----------------------------------------------------------------------------------
@@ -577,6 +633,19 @@ def magnify_eyes(image: Float, faces: list[Face], amount: float) -> Float:
             out[top:bottom, left:right] = f32(cv2.remap(out, map_x, map_y, cv2.INTER_LINEAR,
                                                         borderMode=cv2.BORDER_REFLECT))
     return out
+
+
+def smooth_skin(image: Float, regions: Regions, sigma: float, amount: float = 1.0) -> Float:
+    """Blur the face's skin (skin mask: face minus features, skin-coloured) by ``sigma``; the
+    features and the face outline stay sharp."""
+    if regions.masks is None:
+        return image
+    skin = f32(regions.masks.skin)
+
+    def soften(box: Box) -> Float:
+        return mix(image[box], blur(image[box], sigma), skin[box] * np.float32(amount))
+
+    return in_box(regions, image, soften)
 
 
 def soften_face(gray: Float, regions: Regions, sigma: float, amount: float = 1.0) -> Float:

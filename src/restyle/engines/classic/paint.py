@@ -22,6 +22,17 @@ WATER_WORK_SIDE = 400
 # --- flow field and brush primitives -------------------------------------------------------------
 
 
+def guided_smooth(image: ops.Float, radius: int, eps: float) -> ops.Float:
+    """Self-guided filter: O(1)-per-pixel edge-preserving smoothing (``eps`` ~ squared edge contrast)."""
+    return ops.f32(cv2.ximgproc.guidedFilter(image, image, max(1, radius), eps))
+
+
+def gradient_magnitude(gray: ops.Float, sigma: float) -> ops.Float:
+    """Scharr gradient magnitude of ``gray`` blurred by ``sigma``."""
+    g = ops.blur(gray, sigma)
+    return ops.f32(cv2.magnitude(cv2.Scharr(g, cv2.CV_32F, 1, 0), cv2.Scharr(g, cv2.CV_32F, 0, 1)))
+
+
 def stroke_flow(gray: ops.Float, sigma: float) -> tuple[ops.Float, ops.Float, ops.Float]:
     """Edge-tangent field of ``gray`` from its smoothed structure tensor: (tx, ty, coherence 0..1)."""
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
@@ -199,54 +210,59 @@ def ragged_border(shape: tuple[int, int], rng: np.random.Generator, width: float
 def render_watercolor(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. flat washes (edge-preserving abstraction, finer on the face); 2. wet bleeding;
     3. pigment: density from colour, granulation, flow mottling, edge darkening, white paper in the
-    highlights; 4. full size: face structure, crisp features, pencil underdrawing; 5. paper grain and
-    a ragged unpainted margin."""
+    highlights and a ragged unpainted margin; 4. full size: face structure, crisp features;
+    5. paper grain and a faint pencil underdrawing."""
     s = ctx.scale
     regions = ops.face_regions(ctx.image, ctx.faces)
 
-    # 1. Washes: colour flattened into soft-edged areas.
+    # 1. Washes: colour flattened into soft-edged areas; the face keeps finer planes.
     small_u8, _ = ops.downscale(ctx.image, WATER_WORK_SIDE)
     small = ops.to_float(small_u8)
     ws = min(small.shape[:2]) / 512.0
     face_small = ops.f32(ops.resize_to(regions.face, small.shape)) if regions.any else None
-    wash = ops.guided_smooth(small, max(2, round(8 * ws)), 0.012)
+    wash = guided_smooth(small, max(2, round(8 * ws)), 0.012)
     wash = kuwahara(wash, max(2, round(4 * ws)), sharpness=4.0)
-    wash = _on_face(wash, face_small, lambda _: ops.guided_smooth(small, max(1, round(3 * ws)), 0.004)[
-        _face_box(face_small)])
+    if face_small is not None:
+        box = _face_box(face_small)
+        fine = guided_smooth(small[box], max(1, round(3 * ws)), 0.004)
+        wash[box] = ops.mix(wash[box], fine, face_small[box])
 
     # 2. Wet-in-wet: borders wobble and bleed, more in the scene than on the face.
-    bled = wet_bleed(wash, ctx.rng, 4.0 * ws)
-    bled = ops.blur(bled, 1.2 * ws)
+    bled = ops.blur(wet_bleed(wash, ctx.rng, 4.0 * ws), 1.2 * ws)
     wash = ops.mix(bled, wash, face_small * 0.7) if face_small is not None else bled
 
-    # 3. Pigment density (0 = bare paper) from how far the colour is from white.
-    density = ops.f32(1.0 - wash)
+    # 3. Pigment density (0 = bare paper) from how far the (livelier) colour is from white.
+    density = ops.f32(1.0 - ops.saturate(wash, 1.35))
+    density = ops.f32(0.84 * density / (1.0 + 0.3 * density))  # washes stay transparent, never opaque
     luma = ops.luminance(wash)
-    granules = ops.noise(luma.shape, ctx.rng, 1.0) * np.float32(0.14)
+    granules = ops.noise(luma.shape, ctx.rng, 1.6) * np.float32(0.08)
     mottling = ops.noise(luma.shape, ctx.rng, 40.0 * ws) * np.float32(0.12)
-    edges = ops.edge_strength(luma, 1.0 * ws)
+    edges = gradient_magnitude(luma, 1.0 * ws)
     edges = np.clip(edges / (float(np.percentile(edges, 97)) + 1e-6), 0.0, 1.0)
     paper_white = np.clip((0.9 - luma) / 0.14, 0.0, 1.0)  # highlights are left unpainted
-    amount = (1.0 + granules + mottling + 0.35 * edges) * paper_white
-    density = ops.f32(density * np.clip(amount, 0.0, 1.6)[:, :, None] * np.float32(0.92))
+    margin = ragged_border(luma.shape, ctx.rng, 0.06 * min(luma.shape))
+    texture = granules + mottling + 0.35 * edges
+    if face_small is not None:
+        texture *= 1.0 - 0.7 * face_small  # a smooth wash on the face keeps it readable
+    amount = np.clip(1.0 + texture, 0.0, 1.6) * paper_white * margin
+    sheet = np.array((0.99, 0.98, 0.95), np.float32)
+    colour = ops.f32(sheet * (1.0 - density * amount[:, :, None]))
 
-    # 4. Full size: face structure and features, then a faint pencil underdrawing.
-    colour = ops.f32(1.0 - ops.resize_to(density, ctx.image.shape))
-    gray = ops.luminance(ops.to_float(ctx.image))
+    # 4. Full size: face structure and features.
+    colour = ops.f32(ops.resize_to(colour, ctx.image.shape))
+    gray = np.asarray(cv2.cvtColor(ctx.image, cv2.COLOR_RGB2GRAY), np.uint8)
     if regions.box is not None:
         image = ops.to_float(ctx.image)
-        colour = ops.keep_face_detail(colour, image, regions, 0.55, 2.0 * s)
+        colour = ops.keep_face_detail(colour, image, regions, 0.6, 2.5 * s)
         colour = ops.redraw_features(colour, ops.mix(colour, image, 0.6), regions, 0.6, luma_only=True)
-    lines = ops.xdog_lines(gray, sigma=0.8 * s, tau=0.985, phi=40.0)
-    pencil = ops.f32(1.0 - 0.35 * (1.0 - lines))
 
-    # 5. Paper: grain shows through thin washes; a ragged unpainted margin frames the sheet.
+    # 5. Paper grain shows through thin washes; a faint pencil underdrawing, lighter on the face.
+    lines = ops.xdog_lines(ops.to_float(gray), sigma=0.9 * s, tau=0.985, phi=30.0)
+    weight = 0.28 - 0.16 * regions.face if regions.any else np.float32(0.28)
     hh, hw = max(8, ctx.height // 2), max(8, ctx.width // 2)
     paper = ops.f32(ops.resize_to(ops.paper_texture((hh, hw), ctx.rng, grain=0.05, mottle=0.02), gray.shape))
-    margin = ops.f32(ops.resize_to(ragged_border((hh, hw), ctx.rng, 0.06 * min(hh, hw)), gray.shape))
-    sheet = np.array((0.99, 0.98, 0.95), np.float32)
-    out = ops.f32(sheet - (sheet - colour) * margin[:, :, None])
-    out = ops.f32(out * cv2.multiply(paper, pencil)[:, :, None])
+    light = cv2.multiply(paper, ops.f32(1.0 - weight * (1.0 - lines)))
+    out = ops.f32(colour * light[:, :, None])
     return ops.apply_strength(ctx.image, out, ctx.strength)
 
 

@@ -264,7 +264,7 @@ def apply_modifiers(image: np.ndarray, modifiers: dict[str, float], *, gain: flo
         rgb += (0.12 * m("golden", 0.0)) * np.clip(lum - 0.3, 0.0, 1.0) * (tint - rgb)
     # 3. chroma around the pixel's grey
     saturation = 1.0 + 0.35 * m("vivid", 0.0) - 0.35 * m("muted", 0.0) - 0.3 * m("pastel", 0.0)
-    saturation -= 0.25 * m("vintage", 0.0) + 0.5 * m("mono", 0.0)
+    saturation -= 0.25 * m("vintage", 0.0) + 1.0 * m("mono", 0.0)
     if saturation != 1.0:
         grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
         rgb = grey[..., None] + max(saturation, 0.0) * (rgb - grey[..., None])
@@ -291,4 +291,5 @@ def apply_modifiers(image: np.ndarray, modifiers: dict[str, float], *, gain: flo
         if sharp > 0:
             detail = rgb - cv2.GaussianBlur(rgb, (0, 0), sigma)
             rgb = rgb + sharp * detail
-    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    graded: np.ndarray = np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return graded

@@ -58,14 +58,16 @@ def render_sketch(ctx: RenderContext) -> np.ndarray:
 
     # 2. Contours: XDoG gives the confident outline strokes.
     lines = ops.xdog_lines(gray, sigma=0.9 * s, tau=0.98, phi=50.0)
-    light = cv2.multiply(dodge, lines)  # 1 = untouched paper
+    light = ops.f32(cv2.multiply(dodge, lines))  # 1 = untouched paper
 
-    # 3. Graphite tone and hatching at half size (strokes ~2 px wide at 1024 px), only where dark.
-    hw, hh = max(8, w // 2), max(8, h // 2)
-    half = cv2.resize(gray, (hw, hh), interpolation=cv2.INTER_AREA)
-    darkness = np.clip((0.8 - ops.blur(half, 0.8 * s)) / 0.7, 0.0, 1.0)
+    # 3. Graphite tone and hatching, only where dark; on large images at half size (strokes stay
+    # ~2 px wide at 1024 px), on small ones at full size so strokes and grain stay fine.
+    detail = 2 if s >= 1.5 else 1
+    hw, hh = max(8, w // detail), max(8, h // detail)
+    half = ops.f32(cv2.resize(gray, (hw, hh), interpolation=cv2.INTER_AREA))
+    darkness = np.clip((0.8 - ops.blur(half, 0.8 * s / detail)) / 0.7, 0.0, 1.0)
     face_half = cv2.resize(regions.face, (hw, hh), interpolation=cv2.INTER_AREA) if regions.any else None
-    spacing = max(2.5, 3.2 * s)
+    spacing = max(2.5, 3.2 * s / detail)
     hatch = np.zeros((hh, hw), np.float32)
     for angle, start in HATCH_LAYERS:
         amount = np.clip((darkness - start) / 0.25, 0.0, 1.0)
@@ -75,14 +77,14 @@ def render_sketch(ctx: RenderContext) -> np.ndarray:
             hatch = np.maximum(hatch, hatching((hh, hw), angle, spacing, ctx.rng) * amount)
     tone = darkness * (0.22 + 0.3 * face_half) if face_half is not None else darkness * np.float32(0.22)
     shade = ops.f32(1.0 - (1.0 - tone) * (1.0 - 0.7 * hatch))
-    light = cv2.multiply(light, ops.f32(ops.resize_to(1.0 - shade, gray.shape)))
+    light = ops.f32(cv2.multiply(light, ops.f32(ops.resize_to(1.0 - shade, gray.shape))))
 
     # 4. The face keeps its own (smoothed) shading; eyes, brows and lips are drawn crisply.
     if regions.box is not None:
         box = regions.box
         face_gray = ops.blur(gray[box], 0.7 * s)
         face_light = np.clip(face_gray * 1.15 + 0.02, 0.0, 1.0)
-        merged = np.minimum(light[box], face_light)
+        merged = ops.f32(np.minimum(light[box], face_light))
         out_box = ops.mix(light[box], merged, regions.face[box] * 0.6)
         feature = np.clip((face_gray - 0.1) / 0.55, 0.0, 1.0)
         light[box] = ops.mix(out_box, np.minimum(out_box, feature), regions.features[box] * 0.9)

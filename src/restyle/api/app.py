@@ -1,0 +1,55 @@
+"""``create_app(settings)``: the FastAPI application of the native API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from restyle import __version__
+from restyle.api.background import Background
+from restyle.api.errors import install_error_handlers
+from restyle.api.metrics import TaskMetrics
+from restyle.api.middleware import RequestIdMiddleware
+from restyle.api.routes import accounts, events, files, health, styles, tasks
+from restyle.api.services import Services, build_services
+from restyle.config import Settings
+
+DESCRIPTION = """Turn a portrait photo into a stylized portrait that keeps the person recognisable.
+
+Authenticate with `Authorization: Bearer <api key>` (create keys with `restyle keys create`).
+Errors are `{"error": {"code", "message"}, "request_id"}`."""
+
+
+def create_app(
+    settings: Settings | None = None, *, services: Services | None = None, start_workers: bool = True
+) -> FastAPI:
+    """The app; its lifespan starts the worker pool (unless ``start_workers`` is False) and the
+    background loops, and stops them on shutdown (running tasks go back to PENDING)."""
+    services = services or build_services(settings or Settings.load())
+    background = Background(services)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        services.feed.bind(asyncio.get_running_loop())
+        if start_workers:
+            services.queue.start()
+        background.start()
+        try:
+            yield
+        finally:
+            await background.stop()
+            if start_workers:
+                await asyncio.to_thread(services.queue.stop)
+            services.db.dispose()
+
+    app = FastAPI(title="restyle", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.services = services
+    app.state.metrics = TaskMetrics(services.store, services.queue)
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app)
+    for module in (tasks, events, files, styles, accounts, health):
+        app.include_router(module.router)
+    return app

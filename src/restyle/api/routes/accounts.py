@@ -1,0 +1,74 @@
+"""``/v1/account`` (the caller) and ``/v1/accounts`` (admin: manage accounts and their keys)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from restyle.api.deps import AccountDep, AdminDep, ServicesDep
+from restyle.api.schemas import ErrorBody
+from restyle.auth.accounts import account_to_dict
+from restyle.auth.keys import key_to_dict
+
+router = APIRouter(tags=["accounts"])
+_ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409)}
+
+
+class AccountCreate(BaseModel):
+    """A new account; limits default to the server's (``limits.default_qps`` / ``default_concurrency``)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    qps: float | None = Field(None, gt=0)
+    concurrency: int | None = Field(None, ge=0)
+    is_admin: bool = False
+
+
+class AccountUpdate(BaseModel):
+    """Fields to change; omitted ones stay."""
+
+    qps: float | None = Field(None, gt=0)
+    concurrency: int | None = Field(None, ge=0)
+    disabled: bool | None = None
+    is_admin: bool | None = None
+
+
+@router.get("/v1/account", responses=_ERRORS, summary="The calling account")
+def me(services: ServicesDep, account: AccountDep) -> dict[str, Any]:
+    """Your account, its limits, and the secret that signs your webhooks."""
+    return {**account_to_dict(account), "webhook_secret": services.server_key.webhook_secret(account.id)}
+
+
+@router.get("/v1/accounts", responses=_ERRORS, summary="List accounts (admin)")
+def list_accounts(services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
+    return {"object": "list", "data": [account_to_dict(a) for a in services.accounts.list()]}
+
+
+@router.post("/v1/accounts", status_code=201, responses=_ERRORS, summary="Create an account and its first key (admin)")
+def create_account(body: AccountCreate, services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
+    account = services.accounts.create(body.name, qps=body.qps, concurrency=body.concurrency, is_admin=body.is_admin)
+    credentials = services.keys.issue(account)
+    return {"account": account_to_dict(account), "credentials": credentials.to_dict()}
+
+
+@router.get("/v1/accounts/{account_id}", responses=_ERRORS, summary="An account and its keys (admin)")
+def get_account(account_id: str, services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
+    account = services.accounts.get(account_id)
+    return {**account_to_dict(account), "keys": [key_to_dict(k) for k in services.keys.list(account_id)]}
+
+
+@router.patch("/v1/accounts/{account_id}", responses=_ERRORS, summary="Change limits or disable (admin)")
+def update_account(account_id: str, body: AccountUpdate, services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
+    account = services.accounts.update(account_id, **body.model_dump(exclude_none=True))
+    return account_to_dict(account)
+
+
+@router.post("/v1/accounts/{account_id}/keys", status_code=201, responses=_ERRORS, summary="New key (admin)")
+def create_key(account_id: str, services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
+    return services.keys.issue(services.accounts.get(account_id)).to_dict()
+
+
+@router.delete("/v1/accounts/{account_id}/keys/{key}", responses=_ERRORS, summary="Revoke a key (admin)")
+def revoke_key(account_id: str, key: str, services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
+    return key_to_dict(services.keys.revoke(key, account_id))

@@ -1,0 +1,69 @@
+"""Idempotency keys, cancel (PENDING and RUNNING), delete, listing and paging."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from tests.api.conftest import App, multipart
+from tests.api.test_errors import assert_error
+
+
+def test_retries_with_an_idempotency_key_return_the_same_task(live: App, astronaut_png: bytes) -> None:
+    caller = live.caller(qps=1)  # a replay does not count against the submit rate
+    headers = {**caller.headers, "Idempotency-Key": "order-42", "Prefer": "respond-async"}
+    first = live.client.post("/v1/tasks", headers=headers, **multipart(astronaut_png, style="sketch"))
+    again = live.client.post("/v1/tasks", headers=headers, **multipart(astronaut_png, style="sketch"))
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"] and again.headers["Idempotent-Replayed"] == "true"
+    changed = live.client.post("/v1/tasks", headers=headers, **multipart(astronaut_png, style="anime"))
+    assert_error(changed, 409, "idempotency.mismatch", "different request", None)
+    assert live.wait_final(caller, first.json()["id"])["status"] == "SUCCEEDED"
+    listed = live.client.get("/v1/tasks", headers=caller.headers).json()["data"]
+    assert len(listed) == 1
+
+
+def test_cancel_and_delete_of_pending_tasks(live: App, astronaut_png: bytes) -> None:
+    caller = live.caller(concurrency=0)  # never runs: its tasks stay PENDING
+    ids = []
+    for _ in range(3):
+        response = live.client.post("/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png))
+        assert response.status_code == 202 and response.json()["queue_position"] is not None
+        ids.append(response.json()["id"])
+    canceled = live.client.post(f"/v1/tasks/{ids[0]}/cancel", headers=caller.headers)
+    assert canceled.status_code == 200 and canceled.json()["status"] == "CANCELED"
+    assert canceled.json()["error"]["code"] == "task.canceled" and canceled.json()["queue_position"] is None
+    again = live.client.post(f"/v1/tasks/{ids[0]}/cancel", headers=caller.headers)
+    assert_error(again, 409, "task.final", "already CANCELED", None)
+    page = live.client.get("/v1/tasks?limit=2", headers=caller.headers).json()
+    assert [t["id"] for t in page["data"]] == [ids[2], ids[1]] and page["has_more"]
+    rest = live.client.get(f"/v1/tasks?limit=2&cursor={page['next_cursor']}", headers=caller.headers).json()
+    assert [t["id"] for t in rest["data"]] == [ids[0]] and rest["next_cursor"] is None
+    pending = live.client.get("/v1/tasks?status=pending", headers=caller.headers).json()["data"]
+    assert {t["id"] for t in pending} == {ids[1], ids[2]}
+    input_key = f"tasks/{caller.account.id}/{ids[1]}/input/image"
+    assert live.services.storage.exists(input_key)
+    assert live.client.delete(f"/v1/tasks/{ids[1]}", headers=caller.headers).status_code == 204
+    assert not live.services.storage.exists(input_key)
+    assert live.client.delete(f"/v1/tasks/{ids[2]}", headers=caller.headers).status_code == 204
+
+
+def test_cancel_of_a_running_task(live: App, astronaut: np.ndarray) -> None:
+    caller = live.caller()
+    big = io.BytesIO()
+    Image.fromarray(cv2.resize(astronaut, (2048, 2048))).save(big, format="PNG")  # ~3 s: time to cancel
+    task = live.client.post("/v1/tasks?wait=0", headers=caller.headers, **multipart(big.getvalue(), style="sketch")).json()
+    deadline = time.monotonic() + 60
+    while live.client.get(f"/v1/tasks/{task['id']}", headers=caller.headers).json()["status"] != "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    flagged = live.client.post(f"/v1/tasks/{task['id']}/cancel", headers=caller.headers).json()
+    assert flagged["status"] in ("RUNNING", "CANCELED") and (flagged["cancel_requested"] or flagged["status"] == "CANCELED")
+    final = live.wait_final(caller, task["id"])
+    assert final["status"] == "CANCELED" and final["error"]["code"] == "task.canceled" and final["result"] is None
+    outputs = list((live.services.storage.root / "tasks" / caller.account.id).rglob("output/*"))  # type: ignore[attr-defined]
+    assert outputs == []

@@ -1,0 +1,113 @@
+"""The task store on SQLite and PostgreSQL: rows, cancel, delete, paging, idempotency, expiry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+import restyle.auth.models  # noqa: F401
+from restyle.auth.accounts import AccountStore
+from restyle.domain import TaskStatus
+from restyle.errors import Conflict, InvalidParameter, NotFound
+from restyle.storage.local import LocalStorage
+from restyle.tasks import lease, retention
+from restyle.tasks.db import Base, Database, utcnow
+from restyle.tasks.store import TaskStore
+from tests.tasks.fixtures import new_task
+
+
+def test_migrations_match_the_models(db: Database) -> None:
+    with db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    db.migrate()  # a second run is a no-op
+
+
+def test_insert_get_and_isolation(store: TaskStore, accounts: AccountStore) -> None:
+    alice, bob = accounts.create("alice"), accounts.create("bob")
+    row, created = store.insert(new_task(alice.id))
+    assert created
+    got = store.get(row.id, alice.id)
+    assert got.status == "PENDING" and got.submitted_at.tzinfo is not None
+    with pytest.raises(NotFound) as foreign:
+        store.get(row.id, bob.id)
+    with pytest.raises(NotFound) as missing:
+        store.get("no-such-task", bob.id)
+    assert foreign.value.message == missing.value.message.replace("no-such-task", row.id)
+    with pytest.raises(NotFound):
+        store.request_cancel(row.id, bob.id)
+    with pytest.raises(NotFound):
+        store.delete(row.id, bob.id)
+
+
+def test_idempotency_key_returns_the_first_row(store: TaskStore, accounts: AccountStore) -> None:
+    alice, bob = accounts.create("alice"), accounts.create("bob")
+    first, created = store.insert(new_task(alice.id, idempotency_key="k1", fingerprint="f"))
+    again, created_again = store.insert(new_task(alice.id, idempotency_key="k1", fingerprint="f"))
+    assert created and not created_again and again.id == first.id
+    other, created_other = store.insert(new_task(bob.id, idempotency_key="k1"))  # keys are per account
+    assert created_other and other.id != first.id
+
+
+def test_cancel_pending_running_and_final(store: TaskStore, accounts: AccountStore, db: Database) -> None:
+    alice = accounts.create("alice", concurrency=5)
+    pending, _ = store.insert(new_task(alice.id))
+    canceled = store.request_cancel(pending.id, alice.id)
+    assert canceled.status == "CANCELED" and canceled.error_code == "task.canceled" and canceled.finished_at
+    running, _ = store.insert(new_task(alice.id))
+    claim = lease.claim(db, "w", 30)
+    assert claim is not None and claim.task.id == running.id
+    flagged = store.request_cancel(running.id, alice.id)
+    assert flagged.status == "RUNNING" and flagged.cancel_requested
+    assert lease.lease_state(db, running.id, claim.token) is lease.LeaseState.CANCEL_REQUESTED
+    with pytest.raises(Conflict) as final:
+        store.request_cancel(pending.id, alice.id)
+    assert final.value.code == "task.final" and "already CANCELED" in final.value.message
+
+
+def test_list_is_newest_first_with_cursor_and_status(store: TaskStore, accounts: AccountStore) -> None:
+    alice, bob = accounts.create("alice"), accounts.create("bob")
+    ids = [store.insert(new_task(alice.id, seconds_ago=10 - i))[0].id for i in range(5)]
+    store.insert(new_task(bob.id))
+    store.request_cancel(ids[0], alice.id)
+    page1, cursor = store.list(alice.id, limit=2)
+    page2, cursor2 = store.list(alice.id, limit=2, cursor=cursor)
+    page3, cursor3 = store.list(alice.id, limit=2, cursor=cursor2)
+    assert [r.id for r in page1 + page2 + page3] == ids[::-1]
+    assert cursor3 is None
+    canceled, _ = store.list(alice.id, status=TaskStatus.CANCELED)
+    assert [r.id for r in canceled] == [ids[0]]
+    with pytest.raises(InvalidParameter):
+        store.list(alice.id, cursor="not-a-cursor")
+
+
+def test_counts_positions_and_finished_since(store: TaskStore, accounts: AccountStore, db: Database) -> None:
+    alice = accounts.create("alice", concurrency=0)
+    first, _ = store.insert(new_task(alice.id, seconds_ago=2))
+    second, _ = store.insert(new_task(alice.id, seconds_ago=1))
+    assert store.queue_position(store.get(first.id)) == 0
+    assert store.queue_position(store.get(second.id)) == 1
+    assert store.pending_count() == 2
+    before = utcnow()
+    store.request_cancel(first.id, alice.id)
+    assert store.counts_by_status()["CANCELED"] == 1 and store.counts_by_status()["PENDING"] == 1
+    assert store.queue_position(store.get(second.id)) == 0
+    assert [r.id for r in store.finished_since(before)] == [first.id]
+
+
+def test_sweep_deletes_expired_tasks_and_their_files(store: TaskStore, accounts: AccountStore, tmp_path) -> None:
+    storage = LocalStorage(tmp_path / "files")
+    alice = accounts.create("alice")
+    old, _ = store.insert(new_task(alice.id, expires_at=utcnow() - timedelta(seconds=1)))
+    fresh, _ = store.insert(new_task(alice.id))
+    for row in (old, fresh):
+        storage.put(f"tasks/{alice.id}/{row.id}/input/image", b"x")
+    assert retention.sweep(store, storage) == 1
+    with pytest.raises(NotFound):
+        store.get(old.id)
+    assert not storage.exists(f"tasks/{alice.id}/{old.id}/input/image")
+    assert storage.exists(f"tasks/{alice.id}/{fresh.id}/input/image")
+    assert retention.sweep(store, storage, now=utcnow() + timedelta(days=2)) == 1
+    assert store.counts_by_status()["PENDING"] == 0
