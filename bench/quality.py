@@ -157,7 +157,7 @@ def summarize(rows: list[Row], styles: list[str]) -> list[list[object]]:
             f"{sum(r.rank1 for r in sel)}/{len(sel)}",
             f"{sum(r.guard for r in sel)}/{len(sel)}",
             statistics.median(r.ssim for r in sel),
-            statistics.median(r.ms for r in sel),
+            statistics.median(r.ms for r in sel) if any(r.ms for r in sel) else "-",
         ])
     return out
 

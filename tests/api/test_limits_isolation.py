@@ -19,8 +19,8 @@ def test_submits_over_the_rate_get_429_with_retry_after(live: App, astronaut_png
 def test_a_full_queue_answers_503(idle: App, astronaut_png: bytes) -> None:
     caller = idle.caller()
     for _ in range(2):
-        assert idle.client.post("/v1/tasks", headers=caller.headers, **multipart(astronaut_png)).status_code == 202
-    full = idle.client.post("/v1/tasks", headers=caller.headers, **multipart(astronaut_png))
+        assert idle.client.post("/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png)).status_code == 202
+    full = idle.client.post("/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png))
     assert_error(full, 503, "limit.queue_full", "queue is full (2 waiting tasks)", None)
     ready = idle.client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["checks"]["engine"] is False
@@ -31,8 +31,8 @@ def test_one_busy_account_does_not_starve_another(idle: App, astronaut_png: byte
 
     idle.services.settings.limits.max_pending = 100
     busy, other = idle.caller(), idle.caller()
-    busy_ids = [idle.client.post("/v1/tasks", headers=busy.headers, **multipart(astronaut_png)).json()["id"] for _ in range(3)]
-    other_id = idle.client.post("/v1/tasks", headers=other.headers, **multipart(astronaut_png)).json()["id"]
+    busy_ids = [idle.client.post("/v1/tasks?wait=0", headers=busy.headers, **multipart(astronaut_png)).json()["id"] for _ in range(3)]
+    other_id = idle.client.post("/v1/tasks?wait=0", headers=other.headers, **multipart(astronaut_png)).json()["id"]
     db = idle.services.db
     first, second = lease.claim(db, "w1", 30), lease.claim(db, "w2", 30)
     assert first is not None and second is not None

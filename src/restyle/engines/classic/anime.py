@@ -15,7 +15,7 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. smooth at working size; 2. cel shading (flat lightness steps, brighter and more
     saturated colour); 3. face: smooth skin with few tones but the original's structure;
     4. thin XDoG line art; 5. crisp eyes, brows and lips redrawn along the landmarks."""
-    image = ops.to_float(ctx.image)
+    image = ops.auto_level(ops.to_float(ctx.image))
     s = ctx.scale
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width

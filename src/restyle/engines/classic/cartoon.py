@@ -17,7 +17,7 @@ def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
     rounded surfaces; 2. volume and a warm saturated grade; 3. soft-focus background; 4. light:
     specular glints, sheen, warm rim light, bloom, vignette; 5. full size: the face keeps its
     structure, with crisp, brighter and slightly bigger eyes."""
-    image = ops.to_float(ctx.image)
+    image = ops.auto_level(ops.to_float(ctx.image))
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
     small, factor = ops.downscale(image)
@@ -66,7 +66,7 @@ def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. smooth and quantize to a vivid k-means palette at working size, with a simple
     two-step shading; 2. face: smooth shading with the original's structure; 3. thick
     outlines; 4. crisp features."""
-    image = ops.to_float(ctx.image)
+    image = ops.auto_level(ops.to_float(ctx.image))
     s = ctx.scale
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
@@ -84,7 +84,8 @@ def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
     if regions.any:
         lively = ops.f32(ops.resize_to(ops.saturate(smooth, 1.5), image.shape))
         colour = ops.in_box(regions, colour, lambda b: ops.mix(colour[b], lively[b], regions.face[b] * 0.75))
-        colour = ops.keep_face_detail(colour, image, regions, 0.8, 0.08 * fw, fine=0.015 * fw)
+        colour = ops.smooth_skin(colour, regions, 0.02 * fw)
+        colour = ops.keep_face_detail(colour, image, regions, 1.4, 0.08 * fw, fine=0.02 * fw)
 
     # 3. Thick outlines from the smoothed image, from the softened original on the face.
     gray = ops.f32(ops.resize_to(luma, image.shape))

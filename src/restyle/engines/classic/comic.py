@@ -28,7 +28,7 @@ def _aged_palette(palette: ops.Float, pull: float) -> ops.Float:
 def render_retro_comic(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. flatten and quantize at working size; 2. face: graded shading with the original's
     structure; 3. halftone the shadows; 4. ink lines at full size; 5. crisp features; 6. paper."""
-    image = ops.to_float(ctx.image)
+    image = ops.auto_level(ops.to_float(ctx.image))
     s = ctx.scale
     regions = ops.face_regions(ctx.image, ctx.faces)
 

@@ -66,7 +66,7 @@ class ClassicEngine(Engine):
     """
 
     name = "classic"
-    style_aliases = {word: style for word, style in STYLE_WORDS.items()}
+    style_aliases = dict(STYLE_WORDS)
 
     def presets(self) -> list[StylePreset]:
         return list(PRESETS)

@@ -19,7 +19,7 @@ def render_fresh(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. light smoothing at working size; 2. pastel grade: less saturation, faded film
     curve with lifted blacks, cool tint in the shadows, warm cream highlights; 3. soft glow
     and airy overexposure towards the edges; 4. fine film grain; 5. face keeps its detail."""
-    image = ops.to_float(ctx.image)
+    image = ops.auto_level(ops.to_float(ctx.image))
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
 

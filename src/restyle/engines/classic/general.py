@@ -33,7 +33,7 @@ def render_general(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. clarity: strong local contrast at two scales; 2. desaturated bronze/steel grade
     with a hard S-curve; 3. smoky, darker backdrop; 4. grain, dust and scratches; 5. dramatic
     vignette."""
-    image = ops.to_float(ctx.image)
+    image = ops.auto_level(ops.to_float(ctx.image))
     s = ctx.scale
 
     # 1. Clarity at two scales (the coarse one computed at working size).

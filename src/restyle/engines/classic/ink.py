@@ -49,7 +49,7 @@ def render_chinese_painting(ctx: RenderContext) -> np.ndarray:
     a faint ochre and indigo colour; 2. face: the original's own lightened tones; 3. ink lines
     of varying weight with dry-brush breaks; 4. face structure and features; 5. the figure
     dissolves into white rice paper; 6. a red seal."""
-    image = ops.to_float(ctx.image)
+    image = ops.auto_level(ops.to_float(ctx.image))
     s = ctx.scale
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
@@ -114,7 +114,7 @@ def render_elegant_chinese(ctx: RenderContext) -> np.ndarray:
     to ink, jade, celadon and ivory; 2. celadon backdrop, a pale moon disc behind the head,
     faint glow; 3. fine, even gongbi ink lines; 4. face: gentle natural colour, crisp
     structure; 5. soft paper texture."""
-    image = ops.to_float(ctx.image)
+    image = ops.auto_level(ops.to_float(ctx.image))
     s = ctx.scale
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width

@@ -66,7 +66,7 @@ def matrix(image: Float, m: Sequence[Sequence[float]]) -> Float:
     return f32(cv2.transform(image, np.asarray(m, np.float32)))
 
 
-def affine(image: Float, gain: Colour | float, offset: Colour | float = 0.0) -> Float:
+def affine(image: Float, gain: Sequence[float] | float, offset: Sequence[float] | float = 0.0) -> Float:
     """``image * gain + offset`` per channel (scalars apply to all three)."""
     g = np.broadcast_to(np.asarray(gain, np.float32), (3,))
     o = np.broadcast_to(np.asarray(offset, np.float32), (3,))
@@ -339,7 +339,8 @@ def kmeans_palette(image: Float, colours: int, rng: np.random.Generator, samples
     # cv2.kmeans seeds its centres from OpenCV's global RNG: seed it from ours to stay deterministic.
     cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 12, 1e-3)
-    _, _, centres = cv2.kmeans(data, max(1, min(colours, len(data))), None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    labels = np.zeros((len(data), 1), np.int32)
+    _, _, centres = cv2.kmeans(data, max(1, min(colours, len(data))), labels, criteria, 1, cv2.KMEANS_PP_CENTERS)
     return f32(centres)
 
 
@@ -422,7 +423,7 @@ def saturate(image: Float, amount: float) -> Float:
 def adjust_hsv(image: Float, hue_shift: float = 0.0, saturation: float = 1.0, value: float = 1.0) -> Float:
     """Rotate hue by ``hue_shift`` degrees and scale HSV saturation and value."""
     h, s, v = cv2.split(cv2.cvtColor(np.clip(image, 0.0, 1.0), cv2.COLOR_RGB2HSV))
-    h = f32(cv2.add(h, hue_shift)) % np.float32(360.0)
+    h = (f32(h) + np.float32(hue_shift)) % np.float32(360.0)
     s = np.minimum(s * np.float32(saturation), 1.0)
     v = np.minimum(v * np.float32(value), 1.0)
     return f32(cv2.cvtColor(cv2.merge([h, s, v]), cv2.COLOR_HSV2RGB))
@@ -444,6 +445,18 @@ def split_tone(image: Float, shadows: Colour, highlights: Colour, amount: float)
     base = np.clip(image, 0.0, 1.0)  # soft light turns values above 1 into colour casts
     tone = affine(gray3(luminance(base)), tuple(h - s for h, s in zip(highlights, shadows, strict=True)), shadows)
     return mix(base, soft_light(base, tone), amount)
+
+
+def auto_level(image: Float, low: float = 0.01, high: float = 0.99, max_gain: float = 2.5) -> Float:
+    """Stretch lightness so its ``low`` and ``high`` quantiles land on 0 and 1 (gain capped at
+    ``max_gain``): dark or washed-out photos start a style from the same footing as good ones."""
+    sample = luminance(image[::4, ::4])
+    lo, hi = (float(v) for v in np.quantile(sample, [low, high]))
+    gain = min(max_gain, 1.0 / max(hi - lo, 1e-3))
+    if gain <= 1.02:
+        return image
+    out = affine(image, gain, -lo * gain)
+    return f32(np.clip(out, 0.0, 1.0, out=out))
 
 
 def local_contrast(image: Float, sigma: float, amount: float) -> Float:

@@ -93,17 +93,31 @@ def defocus(image: ops.Float, mask: ops.Float, sigma: float) -> ops.Float:
     return ops.f32(num / np.maximum(den, 1e-3)[:, :, None])
 
 
-def _retouch(crop: ops.Float, skin: ops.Float, eyes: ops.Float, s: float) -> ops.Float:
+def _bounds(mask: ops.Float, threshold: float = 0.02) -> tuple[slice, slice] | None:
+    """Row and column slices bounding ``mask > threshold``, or None when it is empty."""
+    rows = np.flatnonzero(mask.max(axis=1) > threshold)
+    cols = np.flatnonzero(mask.max(axis=0) > threshold)
+    if rows.size == 0 or cols.size == 0:
+        return None
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
+def _smooth_skin(crop: ops.Float, skin: ops.Float, s: float) -> ops.Float:
     """Skin smoothed (at half size: the smooth base has no fine detail) with part of its texture
-    kept and warmed a little; eyes given a touch of clarity."""
+    kept, and warmed a little."""
     ch, cw = crop.shape[:2]
     half = cv2.resize(crop, (max(1, cw // 2), max(1, ch // 2)), interpolation=cv2.INTER_AREA)
     smooth = cv2.ximgproc.guidedFilter(half, half, max(1, round(2.5 * s)), 0.0015)
-    smooth = ops.f32(cv2.resize(smooth, (cw, ch), interpolation=cv2.INTER_LINEAR))
-    fine = ops.blur(crop, 0.8 * s)
-    retouched = ops.f32((smooth + 0.6 * (crop - fine)) * np.array(SKIN_WARMTH, np.float32))
-    out = ops.mix(crop, retouched, skin * 0.5)
-    return ops.f32(out + (crop - ops.blur(fine, 1.2 * s)) * (eyes * 0.6)[:, :, None])
+    # retouched = smooth + 0.6 * texture, with texture = crop - its low-pass (the half-size copy)
+    base = ops.f32(cv2.resize(half, (cw, ch), interpolation=cv2.INTER_LINEAR))
+    lift = ops.f32(cv2.resize(ops.f32(smooth - half), (cw, ch), interpolation=cv2.INTER_LINEAR))
+    retouched = ops.f32((lift + base + 0.6 * (crop - base)) * np.array(SKIN_WARMTH, np.float32))
+    return ops.mix(crop, retouched, skin * np.float32(0.5))
+
+
+def _clear_eyes(crop: ops.Float, eyes: ops.Float, s: float) -> ops.Float:
+    """A touch of clarity (unsharp mask) in the eyes."""
+    return ops.f32(crop + (crop - ops.blur(crop, 2.0 * s)) * (eyes * 0.6)[:, :, None])
 
 
 def render_portrait(ctx: RenderContext) -> np.ndarray:
@@ -132,14 +146,20 @@ def render_portrait(ctx: RenderContext) -> np.ndarray:
     out = ops.mix(image, back, fade)
     out = ops.f32(out * ops.resize_to(gain, image.shape)[:, :, None])
 
-    # 4. Retouch on the face box only.
-    if regions.box is not None and regions.masks is not None:
-        box = regions.box
-        out[box] = _retouch(out[box], regions.masks.skin[box] * np.float32(ctx.strength),
-                            regions.masks.eyes[box] * np.float32(ctx.strength), s)
+    # 4. Retouch: skin and eyes, each on its own bounding box.
+    if regions.masks is not None and ctx.strength > 0:
+        amount = np.float32(min(1.0, ctx.strength))
+        skin_box = _bounds(regions.masks.skin)
+        if skin_box is not None:
+            out[skin_box] = _smooth_skin(out[skin_box], regions.masks.skin[skin_box] * amount, s)
+        eye_box = _bounds(regions.masks.eyes)
+        if eye_box is not None:
+            out[eye_box] = _clear_eyes(out[eye_box], regions.masks.eyes[eye_box] * amount, s)
 
     # 5. Grade: filmic curve with a warm white balance in one lookup table, then a soft vignette.
     lut = ops.tone_lut(FILM_CURVE)
     table = np.stack([np.clip(lut.astype(np.float32) * k, 0, 255) for k in WARMTH], axis=-1)
     graded = ops.apply_lut(ops.to_uint8(out), table.astype(np.uint8))
+    if ctx.strength >= 1.0:
+        return graded
     return ops.apply_strength(ctx.image, ops.to_float(graded), ctx.strength)

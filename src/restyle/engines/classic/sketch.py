@@ -42,12 +42,11 @@ def hatching(shape: tuple[int, int], angle: float, spacing: float, rng: np.rando
 
 def render_sketch(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. dodge-blend sketch (tone edges); 2. XDoG contours; 3. soft graphite tone and
-    hatching layers in the shadows (half size); 4. face: smooth tone, crisp features; 5. paper."""
-    image = ops.to_float(ctx.image)
+    hatching layers in the shadows; 4. face: smooth tone, crisp features; 5. graphite on paper."""
     s = ctx.scale
     h, w = ctx.height, ctx.width
     regions = ops.face_regions(ctx.image, ctx.faces)
-    gray = ops.luminance(image)
+    gray = ops.to_float(np.asarray(cv2.cvtColor(ctx.image, cv2.COLOR_RGB2GRAY), np.uint8))
 
     # 1. Colour-dodge of the grey by its blur: flat areas go white, every edge leaves a pencil line.
     quarter, factor = ops.downscale(gray, 256)
@@ -89,7 +88,7 @@ def render_sketch(ctx: RenderContext) -> np.ndarray:
         feature = np.clip((face_gray - 0.1) / 0.55, 0.0, 1.0)
         light[box] = ops.mix(out_box, np.minimum(out_box, feature), regions.features[box] * 0.9)
 
-    # 5. Graphite on paper; paper grain at half size shows through the strokes.
+    # 5. Graphite on paper; the paper's grain shows through the strokes.
     paper = ops.f32(ops.resize_to(ops.paper_texture((hh, hw), ctx.rng, grain=0.05, mottle=0.025), gray.shape))
     light = np.clip(light + (paper - 1.0) * (1.0 - light), 0.0, 1.0)
     paper_light = cv2.multiply(light, paper)

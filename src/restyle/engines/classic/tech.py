@@ -16,7 +16,7 @@ DUOTONE = [(0.0, (0.0, 0.01, 0.04)), (0.35, (0.03, 0.12, 0.25)), (0.7, (0.3, 0.7
 def _neon_edges(gray: ops.Float, threshold: float) -> ops.Float:
     """Strong edges of a (small, smoothed) grey image as a 0..1 line mask."""
     mag = ops.f32(np.hypot(*np.gradient(gray)))
-    return np.clip((mag - threshold) / threshold, 0.0, 1.0).astype(np.float32)
+    return ops.f32(np.clip((mag - threshold) / threshold, 0.0, 1.0))
 
 
 def render_future_tech(ctx: RenderContext) -> np.ndarray:
@@ -24,7 +24,7 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
     subject; 3. neon edges, cyan on one side and magenta on the other, with a two-scale glow;
     4. grid in the backdrop; 5. full size: the face keeps a cool version of its own colours and
     structure; 6. scanlines."""
-    image = ops.to_float(ctx.image)
+    image = ops.auto_level(ops.to_float(ctx.image))
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
     small, factor = ops.downscale(image)
@@ -71,5 +71,7 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
     out = ops.keep_face_detail(out, image, regions, 0.8, 0.08 * fw, fine=0.01 * fw)
 
     # 6. Scanlines.
-    out = ops.times(out, ops.scanlines(out.shape, max(3.0, 4.0 * ctx.scale), 0.22))
+    # Scanlines across a small face would hide it from a face detector.
+    lines = ops.scanlines(out.shape, max(3.0, 4.0 * ctx.scale), 0.22)
+    out = ops.times(out, ops.in_box(regions, lines, lambda b: ops.f32(1.0 - (1.0 - lines[b]) * (1.0 - regions.face[b]))))
     return ops.apply_strength(ctx.image, out, ctx.strength)

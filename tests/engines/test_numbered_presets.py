@@ -1,0 +1,106 @@
+"""The ten numbered presets (wanx style_index 0-9) of the classic engine."""
+
+from __future__ import annotations
+
+import itertools
+
+import cv2
+import numpy as np
+import pytest
+
+from restyle.engines.classic.context import RenderContext
+from restyle.engines.classic.engine import load_renderer
+from restyle.faces import detect_face_in_region, detect_faces, embed_face, identity_distance
+from restyle.faces.types import Face
+
+NUMBERED = ["retro_comic", "fairy_tale_3d", "anime", "fresh", "future_tech", "chinese_painting", "general",
+            "colorful_cartoon", "elegant_chinese", "new_year"]
+SIZE = 320
+
+
+def render(style: str, image: np.ndarray, faces: list[Face], seed: int = 7, strength: float = 1.0) -> np.ndarray:
+    ctx = RenderContext(image=image, faces=faces, rng=np.random.default_rng(seed), strength=strength)
+    return load_renderer(style)(ctx)
+
+
+def mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+@pytest.fixture(scope="module")
+def portrait(grace_hopper: np.ndarray) -> np.ndarray:
+    h, w = grace_hopper.shape[:2]
+    return np.ascontiguousarray(cv2.resize(grace_hopper, (SIZE, round(SIZE * h / w)), interpolation=cv2.INTER_AREA))
+
+
+@pytest.fixture(scope="module")
+def faces(portrait: np.ndarray) -> list[Face]:
+    found = detect_faces(portrait)
+    assert found, "no face found in the test portrait"
+    return found
+
+
+@pytest.fixture(scope="module")
+def rendered(portrait: np.ndarray, faces: list[Face]) -> dict[str, np.ndarray]:
+    return {style: render(style, portrait, faces) for style in NUMBERED}
+
+
+@pytest.mark.parametrize("style", NUMBERED)
+def test_shape_dtype_and_determinism(style: str, portrait: np.ndarray, faces: list[Face],
+                                     rendered: dict[str, np.ndarray]) -> None:
+    out = rendered[style]
+    assert out.shape == portrait.shape and out.dtype == np.uint8
+    assert render(style, portrait, faces).tobytes() == out.tobytes()
+    assert mean_abs_diff(out, portrait) > 8.0
+
+
+def test_presets_look_different_from_each_other(rendered: dict[str, np.ndarray]) -> None:
+    for a, b in itertools.combinations(NUMBERED, 2):
+        assert mean_abs_diff(rendered[a], rendered[b]) > 8.0, (a, b)
+
+
+@pytest.mark.parametrize("style", NUMBERED)
+def test_same_person_after_restyling(style: str, portrait: np.ndarray, faces: list[Face],
+                                     rendered: dict[str, np.ndarray]) -> None:
+    out = rendered[style]
+    again = detect_face_in_region(out, faces[0].box)
+    assert again is not None, "the face is no longer detected"
+    distance = identity_distance(embed_face(portrait, faces[0]), embed_face(out, again))
+    assert distance < 0.5
+
+
+@pytest.mark.parametrize("style", NUMBERED)
+def test_strength_scales_the_effect(style: str, portrait: np.ndarray, faces: list[Face],
+                                    rendered: dict[str, np.ndarray]) -> None:
+    assert np.abs(render(style, portrait, faces, strength=0.0).astype(np.int16) - portrait).max() <= 1
+    half = mean_abs_diff(render(style, portrait, faces, strength=0.5), portrait)
+    assert 0.3 * mean_abs_diff(rendered[style], portrait) < half < 0.7 * mean_abs_diff(rendered[style], portrait)
+
+
+@pytest.mark.parametrize("style", NUMBERED)
+def test_without_faces_and_on_odd_sizes(style: str) -> None:
+    ys, xs = np.mgrid[0:96, 0:130]
+    synthetic = np.stack([xs * 2, ys * 2, (xs * ys) % 255], -1).astype(np.uint8)
+    out = render(style, synthetic, [])
+    assert out.shape == synthetic.shape and out.dtype == np.uint8
+    assert mean_abs_diff(out, synthetic) > 3.0
+    tiny = synthetic[:17, :23].copy()
+    assert render(style, tiny, []).shape == tiny.shape
+
+
+@pytest.fixture(scope="module")
+def pair(portrait: np.ndarray) -> tuple[np.ndarray, list[Face]]:
+    image = np.ascontiguousarray(np.concatenate([portrait, portrait[:, ::-1]], axis=1))
+    found = detect_faces(image)
+    assert len(found) == 2
+    return image, found
+
+
+@pytest.mark.parametrize("style", NUMBERED)
+def test_two_faces(style: str, pair: tuple[np.ndarray, list[Face]]) -> None:
+    image, faces = pair
+    out = render(style, image, faces)
+    assert out.shape == image.shape and out.dtype == np.uint8
+    for face in faces:
+        left, top, right, bottom = face.box
+        assert mean_abs_diff(out[top:bottom, left:right], image[top:bottom, left:right]) > 3.0
