@@ -88,4 +88,7 @@ def idle(tmp_path: Path) -> Iterator[App]:
 
 
 def multipart(image: bytes, **fields: Any) -> dict[str, Any]:
-    return {"files": {"image": ("photo.png", image, "image/png")}, "data": {k: str(v) for k, v in fields.items()}}
+    return {
+        "files": {"image": ("photo.png", image, "image/png")},
+        "data": {k: str(v) for k, v in fields.items()},
+    }

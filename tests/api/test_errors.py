@@ -40,7 +40,14 @@ def caller(live: App) -> Caller:
     ],
 )
 def test_bad_parameters(
-    live: App, caller: Caller, astronaut_png: bytes, fields: dict[str, str], status: int, code: str, text: str, param: str
+    live: App,
+    caller: Caller,
+    astronaut_png: bytes,
+    fields: dict[str, str],
+    status: int,
+    code: str,
+    text: str,
+    param: str,
 ) -> None:
     response = live.client.post("/v1/tasks", headers=caller.headers, **multipart(astronaut_png, **fields))
     assert_error(response, status, code, text, param)
@@ -51,18 +58,62 @@ def test_bad_parameters(
     [
         ({"data": {"style": "anime"}}, 400, "param.invalid", "Parameter 'image' is required", "image"),
         ({"files": {"image": ("x.png", b"", "image/png")}}, 400, "image.empty", "is empty", "image"),
-        ({"files": {"image": ("x.png", b"not an image", "image/png")}}, 400, "image.invalid", "not a readable image", "image"),
-        ({"files": {"photo": ("x.png", b"x", "image/png")}}, 400, "param.invalid", "File field 'photo' is not known", "photo"),
-        ({"data": {"image": "https://127.0.0.1/a.png"}}, 501, "feature.not_supported", "not supported yet", "image"),
-        ({"data": {"image": "%%%"}}, 400, "param.invalid", "neither valid base64 nor an http(s) URL", "image"),
-        ({"json": {"image": {"url": "http://127.0.0.1/x.png"}}}, 501, "feature.not_supported", "URL inputs", "image"),
+        (
+            {"files": {"image": ("x.png", b"not an image", "image/png")}},
+            400,
+            "image.invalid",
+            "not a readable image",
+            "image",
+        ),
+        (
+            {"files": {"photo": ("x.png", b"x", "image/png")}},
+            400,
+            "param.invalid",
+            "File field 'photo' is not known",
+            "photo",
+        ),
+        (
+            {"data": {"image": "https://127.0.0.1/a.png"}},
+            501,
+            "feature.not_supported",
+            "not supported yet",
+            "image",
+        ),
+        (
+            {"data": {"image": "%%%"}},
+            400,
+            "param.invalid",
+            "neither valid base64 nor an http(s) URL",
+            "image",
+        ),
+        (
+            {"json": {"image": {"url": "http://127.0.0.1/x.png"}}},
+            501,
+            "feature.not_supported",
+            "URL inputs",
+            "image",
+        ),
         ({"json": {"image": {"bytes": "x"}}}, 400, "param.invalid", '{"base64": "..."}', "image"),
         ({"json": ["not", "an", "object"]}, 400, "request.invalid_json", "JSON object", None),
-        ({"content": b"{oops", "headers": {"Content-Type": "application/json"}}, 400, "request.invalid_json", "not valid JSON", None),
-        ({"content": b"x", "headers": {"Content-Type": "text/plain"}}, 415, "request.content_type", "multipart/form-data", None),
+        (
+            {"content": b"{oops", "headers": {"Content-Type": "application/json"}},
+            400,
+            "request.invalid_json",
+            "not valid JSON",
+            None,
+        ),
+        (
+            {"content": b"x", "headers": {"Content-Type": "text/plain"}},
+            415,
+            "request.content_type",
+            "multipart/form-data",
+            None,
+        ),
     ],
 )
-def test_bad_inputs(live: App, caller: Caller, kwargs: dict[str, Any], status: int, code: str, text: str, param: str) -> None:
+def test_bad_inputs(
+    live: App, caller: Caller, kwargs: dict[str, Any], status: int, code: str, text: str, param: str
+) -> None:
     headers = {**caller.headers, **kwargs.pop("headers", {})}
     response = live.client.post("/v1/tasks", headers=headers, **kwargs)
     assert_error(response, status, code, text, param)
@@ -75,7 +126,13 @@ def test_too_large_bodies_and_images(live: App, caller: Caller, astronaut_png: b
     assert_error(response, 413, "request.too_large", f"the limit is {limit} bytes", None)
     huge = b"\x89PNG\r\n\x1a\n" + b"\0" * (live.services.settings.images.max_bytes + 1)
     body = {"image": base64.b64encode(huge).decode()}
-    assert_error(live.client.post("/v1/tasks", headers=caller.headers, json=body), 413, "image.too_large", "bytes", "image")
+    assert_error(
+        live.client.post("/v1/tasks", headers=caller.headers, json=body),
+        413,
+        "image.too_large",
+        "bytes",
+        "image",
+    )
 
 
 def test_authentication_errors(live: App, astronaut_png: bytes) -> None:
@@ -86,15 +143,35 @@ def test_authentication_errors(live: App, astronaut_png: bytes) -> None:
 
 
 def test_missing_tasks_endpoints_and_methods(live: App, caller: Caller) -> None:
-    for method, path in (("GET", "/v1/tasks/nope"), ("POST", "/v1/tasks/nope/cancel"), ("DELETE", "/v1/tasks/nope")):
+    for method, path in (
+        ("GET", "/v1/tasks/nope"),
+        ("POST", "/v1/tasks/nope/cancel"),
+        ("DELETE", "/v1/tasks/nope"),
+    ):
         response = live.client.request(method, path, headers=caller.headers)
         assert_error(response, 404, "task.not_found", "Task 'nope' does not exist", None)
-    assert_error(live.client.get("/v1/tasks/nope/events", headers=caller.headers), 404, "task.not_found", "nope", None)
+    assert_error(
+        live.client.get("/v1/tasks/nope/events", headers=caller.headers), 404, "task.not_found", "nope", None
+    )
     assert_error(live.client.get("/v1/nothing"), 404, "endpoint.not_found", "/docs", None)
     assert_error(live.client.put("/v1/styles"), 405, "method.not_allowed", "method", None)
-    assert_error(live.client.get("/v1/tasks?status=DONE", headers=caller.headers), 400, "param.invalid", "PENDING", "status")
-    assert_error(live.client.get("/v1/tasks?cursor=zz", headers=caller.headers), 400, "param.invalid", "cursor", "cursor")
-    assert_error(live.client.get("/v1/tasks?limit=0", headers=caller.headers), 400, "param.invalid", "limit", "limit")
+    assert_error(
+        live.client.get("/v1/tasks?status=DONE", headers=caller.headers),
+        400,
+        "param.invalid",
+        "PENDING",
+        "status",
+    )
+    assert_error(
+        live.client.get("/v1/tasks?cursor=zz", headers=caller.headers),
+        400,
+        "param.invalid",
+        "cursor",
+        "cursor",
+    )
+    assert_error(
+        live.client.get("/v1/tasks?limit=0", headers=caller.headers), 400, "param.invalid", "limit", "limit"
+    )
 
 
 def test_file_links_must_be_signed_and_fresh(live: App) -> None:
@@ -105,7 +182,9 @@ def test_file_links_must_be_signed_and_fresh(live: App) -> None:
     forged = signer.url("http://testserver", key).replace("signature=", "signature=0")
     assert_error(live.client.get(forged), 403, "url.invalid_signature", "not valid", None)
     assert_error(live.client.get(f"/v1/files/{key}"), 400, "param.invalid", "expires", "expires")
-    assert_error(live.client.get(signer.url("http://testserver", key)), 404, "file.not_found", "does not exist", None)
+    assert_error(
+        live.client.get(signer.url("http://testserver", key)), 404, "file.not_found", "does not exist", None
+    )
 
 
 def test_the_request_id_is_echoed(live: App) -> None:

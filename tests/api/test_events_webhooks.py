@@ -26,7 +26,9 @@ def read_events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def test_events_follow_a_task_from_queued_to_succeeded(live: App, astronaut_png: bytes) -> None:
     caller = live.caller(concurrency=0)  # held in the queue until we raise the limit
-    task = live.client.post("/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png, style="sketch")).json()
+    task = live.client.post(
+        "/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png, style="sketch")
+    ).json()
     seen: list[tuple[str, dict[str, Any]]] = []
     with live.client.stream("GET", f"/v1/tasks/{task['id']}/events", headers=caller.headers) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -77,16 +79,22 @@ def receiver() -> Iterator[Receiver]:
     running.server.shutdown()
 
 
-def test_webhooks_are_signed_retried_and_recorded(live: App, astronaut_png: bytes, receiver: Receiver) -> None:
+def test_webhooks_are_signed_retried_and_recorded(
+    live: App, astronaut_png: bytes, receiver: Receiver
+) -> None:
     caller = live.caller(concurrency=2)
     secret = live.client.get("/v1/account", headers=caller.headers).json()["webhook_secret"]
     ids = {}
     for path in ("/flaky", "/down"):
         fields = {"style": "sketch", "callback_url": receiver.url + path}
-        ids[path] = live.client.post("/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png, **fields)).json()["id"]
+        ids[path] = live.client.post(
+            "/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png, **fields)
+        ).json()["id"]
     deadline = time.monotonic() + 60
     while True:
-        tasks = {path: live.client.get(f"/v1/tasks/{i}", headers=caller.headers).json() for path, i in ids.items()}
+        tasks = {
+            path: live.client.get(f"/v1/tasks/{i}", headers=caller.headers).json() for path, i in ids.items()
+        }
         if all(t["webhook"]["status"] in ("delivered", "failed") for t in tasks.values()):
             break
         assert time.monotonic() < deadline, tasks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from datetime import datetime
 
 import cv2
 import numpy as np
@@ -56,14 +57,45 @@ def test_cancel_of_a_running_task(live: App, astronaut: np.ndarray) -> None:
     caller = live.caller()
     big = io.BytesIO()
     Image.fromarray(cv2.resize(astronaut, (2048, 2048))).save(big, format="PNG")  # ~3 s: time to cancel
-    task = live.client.post("/v1/tasks?wait=0", headers=caller.headers, **multipart(big.getvalue(), style="sketch")).json()
+    task = live.client.post(
+        "/v1/tasks?wait=0", headers=caller.headers, **multipart(big.getvalue(), style="sketch")
+    ).json()
     deadline = time.monotonic() + 60
     while live.client.get(f"/v1/tasks/{task['id']}", headers=caller.headers).json()["status"] != "RUNNING":
         assert time.monotonic() < deadline
         time.sleep(0.02)
     flagged = live.client.post(f"/v1/tasks/{task['id']}/cancel", headers=caller.headers).json()
-    assert flagged["status"] in ("RUNNING", "CANCELED") and (flagged["cancel_requested"] or flagged["status"] == "CANCELED")
+    assert flagged["status"] in ("RUNNING", "CANCELED") and (
+        flagged["cancel_requested"] or flagged["status"] == "CANCELED"
+    )
     final = live.wait_final(caller, task["id"])
-    assert final["status"] == "CANCELED" and final["error"]["code"] == "task.canceled" and final["result"] is None
+    assert (
+        final["status"] == "CANCELED"
+        and final["error"]["code"] == "task.canceled"
+        and final["result"] is None
+    )
     outputs = list((live.services.storage.root / "tasks" / caller.account.id).rglob("output/*"))  # type: ignore[attr-defined]
     assert outputs == []
+
+
+def test_expired_tasks_disappear_with_their_files(live: App, astronaut_png: bytes) -> None:
+    from datetime import timedelta
+
+    from restyle.tasks import retention
+    from restyle.tasks.db import utcnow
+
+    caller = live.caller(concurrency=0)
+    task = live.client.post("/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png)).json()
+    created, expires = (datetime.fromisoformat(task[k]) for k in ("created_at", "expires_at"))
+    assert expires - created == timedelta(hours=24)
+    input_key = f"tasks/{caller.account.id}/{task['id']}/input/image"
+    assert live.services.storage.exists(input_key)
+    retention.sweep(live.services.store, live.services.storage, now=utcnow() + timedelta(hours=25))
+    assert_error(
+        live.client.get(f"/v1/tasks/{task['id']}", headers=caller.headers),
+        404,
+        "task.not_found",
+        "expired",
+        None,
+    )
+    assert not live.services.storage.exists(input_key)

@@ -13,7 +13,9 @@ from tests.api.conftest import App, multipart
 
 def test_multipart_submit_waits_and_returns_the_result(live: App, astronaut_png: bytes) -> None:
     caller = live.caller()
-    response = live.client.post("/v1/tasks", headers=caller.headers, **multipart(astronaut_png, style="sketch", seed=3))
+    response = live.client.post(
+        "/v1/tasks", headers=caller.headers, **multipart(astronaut_png, style="sketch", seed=3)
+    )
     assert response.status_code == 200, response.text
     task = response.json()
     assert task["status"] == "SUCCEEDED" and task["attempts"] == 1 and task["error"] is None
@@ -34,7 +36,11 @@ def test_multipart_submit_waits_and_returns_the_result(live: App, astronaut_png:
 
 def test_json_base64_submit_async_then_poll_and_delete(live: App, astronaut_png: bytes) -> None:
     caller = live.caller()
-    body = {"image": {"base64": base64.b64encode(astronaut_png).decode()}, "style": 2, "output_format": "jpeg"}
+    body = {
+        "image": {"base64": base64.b64encode(astronaut_png).decode()},
+        "style": 2,
+        "output_format": "jpeg",
+    }
     response = live.client.post("/v1/tasks", json=body, headers={**caller.headers, "Prefer": "respond-async"})
     assert response.status_code == 202 and response.headers["Preference-Applied"] == "respond-async"
     submitted = response.json()
@@ -76,9 +82,18 @@ def test_styles_health_readiness_metrics_and_docs(live: App) -> None:
     assert {"anime", "sketch"} <= {s["name"] for s in styles} and styles[0]["index"] == 0
     assert live.client.get("/healthz").json()["status"] == "ok"
     ready = live.client.get("/readyz").json()
-    assert ready["status"] == "ready" and ready["checks"] == {"database": True, "storage": True, "engine": True}
+    assert ready["status"] == "ready" and ready["checks"] == {
+        "database": True,
+        "storage": True,
+        "engine": True,
+    }
     metrics = live.client.get("/metrics").text
-    for name in ("restyle_tasks{", "restyle_queue_depth", "restyle_workers_ready 1.0", "restyle_step_seconds"):
+    for name in (
+        "restyle_tasks{",
+        "restyle_queue_depth",
+        "restyle_workers_ready 1.0",
+        "restyle_step_seconds",
+    ):
         assert name in metrics
     paths = live.client.get("/openapi.json").json()["paths"]
     assert {"/v1/tasks", "/v1/tasks/{task_id}/events", "/v1/files/{key}", "/healthz"} <= set(paths)

@@ -36,7 +36,9 @@ ENV = {
 
 def restyle_command() -> list[str]:
     script = Path(sys.executable).parent / "restyle"
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from restyle.cli import main; main()"]
+    return (
+        [str(script)] if script.exists() else [sys.executable, "-c", "from restyle.cli import main; main()"]
+    )
 
 
 def free_port() -> int:
@@ -62,9 +64,22 @@ class Server:
 
     def __init__(self, data_dir: Path, port: int) -> None:
         self.base = f"http://127.0.0.1:{port}"
-        command = restyle_command() + ["serve", "--data-dir", str(data_dir), "--port", str(port), "--workers", "1", "--no-access-log"]
+        command = restyle_command() + [
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--no-access-log",
+        ]
         self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **ENV},
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **ENV},
             start_new_session=True,
         )
         self.banner = self._read_until("restyle serving on")
@@ -137,15 +152,24 @@ def test_kill_9_during_a_task_then_restart_finishes_it_exactly_once(
     api_key = first.banner.split("API key:", 1)[1].split()[0]
     headers = {"Authorization": f"Bearer {api_key}"}
     created = subprocess.run(
-        restyle_command() + ["keys", "create", "--name", "ops", "--qps", "5", "--json", "--data-dir", str(data_dir)],
-        capture_output=True, text=True, check=True, env={**os.environ, **ENV},
+        restyle_command()
+        + ["keys", "create", "--name", "ops", "--qps", "5", "--json", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **ENV},
     )
     ops = json.loads(created.stdout)
     assert {"api_key", "access_key_id", "secret_access_key"} <= set(ops) and ops["qps"] == 5
 
     files = {"image": ("big.png", big_photo(astronaut), "image/png")}
-    submitted = httpx.post(first.base + "/v1/tasks", headers={**headers, "Prefer": "respond-async"}, files=files,
-                           data={"style": "sketch"}, timeout=30)
+    submitted = httpx.post(
+        first.base + "/v1/tasks",
+        headers={**headers, "Prefer": "respond-async"},
+        files=files,
+        data={"style": "sketch"},
+        timeout=30,
+    )
     assert submitted.status_code == 202
     task_id = submitted.json()["id"]
     get = lambda base: httpx.get(f"{base}/v1/tasks/{task_id}", headers=headers, timeout=10).json()  # noqa: E731
@@ -165,7 +189,10 @@ def test_kill_9_during_a_task_then_restart_finishes_it_exactly_once(
     assert download.status_code == 200 and Image.open(io.BytesIO(download.content)).size == (2048, 2048)
     listing = subprocess.run(
         restyle_command() + ["keys", "list", "--json", "--data-dir", str(data_dir)],
-        capture_output=True, text=True, check=True, env={**os.environ, **ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **ENV},
     )
     assert [a["name"] for a in json.loads(listing.stdout)] == ["demo", "ops"]
 
@@ -184,11 +211,27 @@ def test_the_readme_curl_example_works(tmp_path: Path, astronaut_png: bytes, ser
     photo = tmp_path / "photo.png"
     photo.write_bytes(astronaut_png)
     result = subprocess.run(
-        ["curl", "-sS", "-H", f"Authorization: Bearer {api_key}", "-F", f"image=@{photo}", "-F", "style=anime",
-         f"{server.base}/v1/tasks"],
-        capture_output=True, text=True, check=True,
+        [
+            "curl",
+            "-sS",
+            "-H",
+            f"Authorization: Bearer {api_key}",
+            "-F",
+            f"image=@{photo}",
+            "-F",
+            "style=anime",
+            f"{server.base}/v1/tasks",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     task = json.loads(result.stdout)
     assert task["status"] == "SUCCEEDED", task
-    assert subprocess.run(["curl", "-sSf", "-o", str(tmp_path / "out.png"), task["result"]["images"][0]["url"]]).returncode == 0
+    assert (
+        subprocess.run(
+            ["curl", "-sSf", "-o", str(tmp_path / "out.png"), task["result"]["images"][0]["url"]]
+        ).returncode
+        == 0
+    )
     assert Image.open(tmp_path / "out.png").size == (320, 320)

@@ -47,7 +47,9 @@ def test_keys_are_stored_hashed_and_encrypted(accounts: AccountStore, keys: KeyS
     assert owner.id == account.id and secret == credentials.secret_access_key
 
 
-@pytest.mark.parametrize("mangle", [lambda k: k + "x", lambda k: k[:-1], lambda k: "rsk_0000_x", lambda k: "bearer"])
+@pytest.mark.parametrize(
+    "mangle", [lambda k: k + "x", lambda k: k[:-1], lambda k: "rsk_0000_x", lambda k: "bearer"]
+)
 def test_wrong_api_keys_are_refused(accounts: AccountStore, keys: KeyStore, mangle) -> None:  # type: ignore[no-untyped-def]
     credentials = keys.issue(accounts.create("alice"))
     with pytest.raises(AuthenticationError) as refused:
@@ -74,7 +76,9 @@ def test_revoked_keys_and_disabled_accounts_stop_working(accounts: AccountStore,
         keys.revoke(second.key_id, account_id=accounts.create("bob").id)
 
 
-def test_a_new_server_key_cannot_read_old_secrets(accounts: AccountStore, keys: KeyStore, db: Database) -> None:
+def test_a_new_server_key_cannot_read_old_secrets(
+    accounts: AccountStore, keys: KeyStore, db: Database
+) -> None:
     credentials = keys.issue(accounts.create("alice"))
     other = KeyStore(db, ServerKey(b"o" * 32))
     with pytest.raises(AuthenticationError) as refused:

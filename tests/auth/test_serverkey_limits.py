@@ -24,7 +24,9 @@ def test_the_server_key_is_created_once_with_mode_0600(tmp_path: Path) -> None:
     configured = ServerKey.load_or_create(tmp_path / "other", base64.b64encode(b"c" * 32).decode())
     assert configured.derive("urls") == ServerKey(b"c" * 32).derive("urls")
     assert not (tmp_path / "other").exists()
-    assert first.webhook_secret("acc_1").startswith("whsec_") and first.webhook_secret("acc_1") != first.webhook_secret("acc_2")
+    assert first.webhook_secret("acc_1").startswith("whsec_") and first.webhook_secret(
+        "acc_1"
+    ) != first.webhook_secret("acc_2")
 
 
 @pytest.mark.parametrize("text", ["not base64!", base64.b64encode(b"short").decode()])
@@ -33,7 +35,9 @@ def test_a_bad_configured_server_key_is_a_clear_error(tmp_path: Path, text: str)
         ServerKey.load_or_create(tmp_path, text)
 
 
-@pytest.mark.parametrize(("qps", "amount", "seconds"), [(2, 2, 1), (0.5, 1, 2), (2.5, 5, 2), (0.3, 3, 10), (100, 100, 1)])
+@pytest.mark.parametrize(
+    ("qps", "amount", "seconds"), [(2, 2, 1), (0.5, 1, 2), (2.5, 5, 2), (0.3, 3, 10), (100, 100, 1)]
+)
 def test_rates_become_whole_amounts_per_period(qps: float, amount: int, seconds: int) -> None:
     item = rate_item(qps)
     assert (item.amount, item.get_expiry()) == (amount, seconds)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from restyle.config import Settings
 from restyle.errors import InvalidParameter, NotFound
 from restyle.storage import create_storage, validate_key
 from restyle.storage.local import LocalStorage
-from restyle.config import Settings
 
 
 def test_put_get_exists_delete(tmp_path: Path) -> None:

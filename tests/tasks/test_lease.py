@@ -83,7 +83,9 @@ def test_only_the_lease_holder_writes_and_recovery_is_bounded(
     assert "2 times" in (failed.error_message or "")
 
 
-def test_recovering_a_task_asked_to_cancel_cancels_it(store: TaskStore, accounts: AccountStore, db: Database) -> None:
+def test_recovering_a_task_asked_to_cancel_cancels_it(
+    store: TaskStore, accounts: AccountStore, db: Database
+) -> None:
     account = accounts.create("a")
     task = store.insert(new_task(account.id))[0]
     assert lease.claim(db, "w1", 30) is not None
@@ -114,6 +116,8 @@ def test_finish_marks_the_webhook_due_only_with_a_callback(
     for _ in range(2):
         claim = lease.claim(db, "w", 30)
         assert claim is not None
-        assert lease.finish(db, claim.task.id, claim.token, TaskStatus.FAILED, error_code="x", error_message="y")
+        assert lease.finish(
+            db, claim.task.id, claim.token, TaskStatus.FAILED, error_code="x", error_message="y"
+        )
     assert store.get(with_callback.id).webhook_status == "pending"
     assert store.get(without.id).webhook_status is None

@@ -54,7 +54,13 @@ class World:
         self.storage = LocalStorage(self.settings.storage_root)
         self.queue = RecordingQueue()
         self.service = TaskService(
-            self.settings, self.store, self.storage, self.queue, SubmitRateLimiter(), pipeline.resolve_style, ChangeFeed()
+            self.settings,
+            self.store,
+            self.storage,
+            self.queue,
+            SubmitRateLimiter(),
+            pipeline.resolve_style,
+            ChangeFeed(),
         )
         self.account: AccountRow = AccountStore(self.db, self.settings.limits).create("runner", qps=1000)
         self.events: list[tuple[str, Any]] = []
@@ -70,12 +76,16 @@ class World:
         )
 
     def submit(self, image: bytes, **fields: Any) -> TaskRow:
-        row, created = self.service.submit(self.account, Submission(fields=fields, image=ImageSource(data=image)))
+        row, created = self.service.submit(
+            self.account, Submission(fields=fields, image=ImageSource(data=image))
+        )
         assert created and self.queue.notified[-1] == row.id
         return row
 
     def files(self) -> list[str]:
-        return sorted(str(p.relative_to(self.storage.root)) for p in self.storage.root.rglob("*") if p.is_file())
+        return sorted(
+            str(p.relative_to(self.storage.root)) for p in self.storage.root.rglob("*") if p.is_file()
+        )
 
 
 @pytest.fixture
@@ -111,7 +121,9 @@ def test_bad_input_fails_the_task_with_its_error_code(world: World) -> None:
 
 
 def test_a_url_input_fails_as_not_supported_yet(world: World) -> None:
-    row, _ = world.store.insert(new_task(world.account.id, inputs={"image": {"url": "http://127.0.0.1:9/a.png"}}))
+    row, _ = world.store.insert(
+        new_task(world.account.id, inputs={"image": {"url": "http://127.0.0.1:9/a.png"}})
+    )
     world.runner.run_next()
     failed = world.store.get(row.id)
     assert (failed.status, failed.error_code) == ("FAILED", "feature.not_supported")
@@ -139,7 +151,11 @@ def test_unexpected_errors_become_internal(
     task = world.submit(astronaut_png)
     world.runner.run_next()
     failed = world.store.get(task.id)
-    assert (failed.status, failed.error_code, failed.error_message) == ("FAILED", "internal", INTERNAL_MESSAGE)
+    assert (failed.status, failed.error_code, failed.error_message) == (
+        "FAILED",
+        "internal",
+        INTERNAL_MESSAGE,
+    )
     assert "boom" in caplog.text
 
 

@@ -72,15 +72,15 @@ def test_list_is_newest_first_with_cursor_and_status(store: TaskStore, accounts:
     ids = [store.insert(new_task(alice.id, seconds_ago=10 - i))[0].id for i in range(5)]
     store.insert(new_task(bob.id))
     store.request_cancel(ids[0], alice.id)
-    page1, cursor = store.list(alice.id, limit=2)
-    page2, cursor2 = store.list(alice.id, limit=2, cursor=cursor)
-    page3, cursor3 = store.list(alice.id, limit=2, cursor=cursor2)
+    page1, cursor = store.page(alice.id, limit=2)
+    page2, cursor2 = store.page(alice.id, limit=2, cursor=cursor)
+    page3, cursor3 = store.page(alice.id, limit=2, cursor=cursor2)
     assert [r.id for r in page1 + page2 + page3] == ids[::-1]
     assert cursor3 is None
-    canceled, _ = store.list(alice.id, status=TaskStatus.CANCELED)
+    canceled, _ = store.page(alice.id, status=TaskStatus.CANCELED)
     assert [r.id for r in canceled] == [ids[0]]
     with pytest.raises(InvalidParameter):
-        store.list(alice.id, cursor="not-a-cursor")
+        store.page(alice.id, cursor="not-a-cursor")
 
 
 def test_counts_positions_and_finished_since(store: TaskStore, accounts: AccountStore, db: Database) -> None:
@@ -97,7 +97,9 @@ def test_counts_positions_and_finished_since(store: TaskStore, accounts: Account
     assert [r.id for r in store.finished_since(before)] == [first.id]
 
 
-def test_sweep_deletes_expired_tasks_and_their_files(store: TaskStore, accounts: AccountStore, tmp_path) -> None:
+def test_sweep_deletes_expired_tasks_and_their_files(
+    store: TaskStore, accounts: AccountStore, tmp_path
+) -> None:
     storage = LocalStorage(tmp_path / "files")
     alice = accounts.create("alice")
     old, _ = store.insert(new_task(alice.id, expires_at=utcnow() - timedelta(seconds=1)))

@@ -22,7 +22,9 @@ class Background:
     def __init__(self, services: Services) -> None:
         self.services = services
         settings = services.settings
-        self.dispatcher = WebhookDispatcher(services.db, settings.webhooks, services.server_key, self._serialize)
+        self.dispatcher = WebhookDispatcher(
+            services.db, settings.webhooks, services.server_key, self._serialize
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     def _serialize(self, row: TaskRow) -> dict[str, object]:

@@ -32,7 +32,9 @@ def _from_http(exc: StarletteHTTPException) -> RestyleError:
     if exc.status_code == 404:
         return NotFound("There is no such endpoint; see /docs for the API.", code="endpoint.not_found")
     if exc.status_code == 405:
-        return RestyleError("This endpoint does not accept that method; see /docs.", code="method.not_allowed", status=405)
+        return RestyleError(
+            "This endpoint does not accept that method; see /docs.", code="method.not_allowed", status=405
+        )
     return RestyleError(str(exc.detail), code=f"http.{exc.status_code}", status=exc.status_code)
 
 

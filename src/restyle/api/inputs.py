@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 from typing import Any
 
@@ -46,7 +47,7 @@ def _source_from_json(value: Any, param: str) -> ImageSource | None:
     if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("url"), str):
         return ImageSource(url=value["url"])
     raise InvalidParameter(
-        f"Parameter '{param}' must be {{\"base64\": \"...\"}} or {{\"url\": \"...\"}}.", param=param
+        f'Parameter \'{param}\' must be {{"base64": "..."}} or {{"url": "..."}}.', param=param
     )
 
 
@@ -116,7 +117,9 @@ def pop_wait(fields: dict[str, Any], query_wait: float | None, max_wait: float) 
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        raise InvalidParameter(f"Parameter 'wait' must be a number of seconds, not '{value}'.", param="wait") from None
+        raise InvalidParameter(
+            f"Parameter 'wait' must be a number of seconds, not '{value}'.", param="wait"
+        ) from None
     if not 0 <= seconds <= max_wait:
         raise ParameterOutOfRange(
             f"Parameter 'wait' is {value}; it must be between 0 and {max_wait:g} seconds.", param="wait"
@@ -132,8 +135,6 @@ def parse_prefer(header: str | None) -> tuple[bool, float | None]:
         if name.lower() == "respond-async":
             respond_async = True
         elif name.lower() == "wait":
-            try:
+            with contextlib.suppress(ValueError):
                 wait = float(value)
-            except ValueError:
-                pass
     return respond_async, wait

@@ -33,7 +33,9 @@ class _StoreCollector(Collector):
             tasks.add_metric([status], count)
         yield tasks
         yield GaugeMetricFamily("restyle_queue_depth", "PENDING tasks.", value=counts["PENDING"])
-        yield GaugeMetricFamily("restyle_workers_ready", "1 when a worker has warmed up.", value=int(self.queue.ready()))
+        yield GaugeMetricFamily(
+            "restyle_workers_ready", "1 when a worker has warmed up.", value=int(self.queue.ready())
+        )
 
 
 class TaskMetrics:
@@ -44,15 +46,28 @@ class TaskMetrics:
         self.registry = CollectorRegistry()
         self.registry.register(_StoreCollector(store, queue))
         self.step_seconds = Histogram(
-            "restyle_step_seconds", "Time per runner step.", ["step"], buckets=_SECONDS, registry=self.registry
+            "restyle_step_seconds",
+            "Time per runner step.",
+            ["step"],
+            buckets=_SECONDS,
+            registry=self.registry,
         )
         self.task_seconds = Histogram(
-            "restyle_task_seconds", "Submit to end, by final status.", ["status"], buckets=_SECONDS, registry=self.registry
+            "restyle_task_seconds",
+            "Submit to end, by final status.",
+            ["status"],
+            buckets=_SECONDS,
+            registry=self.registry,
         )
         self.identity = Histogram(
-            "restyle_identity_distance", "Identity distance of results.", buckets=_DISTANCES, registry=self.registry
+            "restyle_identity_distance",
+            "Identity distance of results.",
+            buckets=_DISTANCES,
+            registry=self.registry,
         )
-        self.finished = Counter("restyle_tasks_finished", "Tasks finished, by status.", ["status"], registry=self.registry)
+        self.finished = Counter(
+            "restyle_tasks_finished", "Tasks finished, by status.", ["status"], registry=self.registry
+        )
         self._watermark = utcnow()
         self._seen: set[str] = set()
 

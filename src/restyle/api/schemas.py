@@ -87,7 +87,9 @@ class TaskList(BaseModel):
     has_more: bool = False
 
 
-def present_task(row: TaskRow, signer: UrlSigner, base_url: str, queue_position: int | None = None) -> TaskPublic:
+def present_task(
+    row: TaskRow, signer: UrlSigner, base_url: str, queue_position: int | None = None
+) -> TaskPublic:
     result = None
     if row.status == "SUCCEEDED" and row.result_keys:
         summary = row.result or {}

@@ -53,7 +53,13 @@ def build_services(settings: Settings) -> Services:
     pipeline = Pipeline(settings)  # catalogue only; workers set up their own
     store = TaskStore(db)
     tasks = TaskService(
-        settings, store, storage, queue, SubmitRateLimiter(settings.limits.storage_uri), pipeline.resolve_style, feed
+        settings,
+        store,
+        storage,
+        queue,
+        SubmitRateLimiter(settings.limits.storage_uri),
+        pipeline.resolve_style,
+        feed,
     )
     return Services(
         settings=settings,

@@ -31,7 +31,9 @@ def account_to_dict(account: AccountRow) -> dict[str, Any]:
 
 def _check_limits(qps: float | None, concurrency: int | None) -> None:
     if qps is not None and not 0 < qps <= 10_000:
-        raise InvalidParameter(f"Parameter 'qps' is {qps}; it must be above 0 and at most 10000.", param="qps")
+        raise InvalidParameter(
+            f"Parameter 'qps' is {qps}; it must be above 0 and at most 10000.", param="qps"
+        )
     if concurrency is not None and not 0 <= concurrency <= 10_000:
         raise InvalidParameter(
             f"Parameter 'concurrency' is {concurrency}; it must be between 0 and 10000.", param="concurrency"
@@ -79,7 +81,7 @@ class AccountStore:
         with self.db.read() as session:
             return session.scalars(select(AccountRow).where(AccountRow.name == name)).first()
 
-    def list(self) -> list[AccountRow]:
+    def list_all(self) -> list[AccountRow]:
         with self.db.read() as session:
             return list(session.scalars(select(AccountRow).order_by(AccountRow.created_at, AccountRow.id)))
 

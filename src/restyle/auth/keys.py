@@ -104,7 +104,9 @@ class KeyStore:
                 select(KeyRow, AccountRow).join(AccountRow).where(KeyRow.access_key_id == access_key_id)
             ).first()
         if found is None or found[0].revoked_at is not None or found[1].disabled:
-            raise AuthenticationError(f"The access key '{access_key_id}' is not valid.", code="auth.access_key")
+            raise AuthenticationError(
+                f"The access key '{access_key_id}' is not valid.", code="auth.access_key"
+            )
         try:
             secret = self._fernet.decrypt(found[0].secret_encrypted.encode()).decode()
         except InvalidToken:
@@ -114,7 +116,7 @@ class KeyStore:
             ) from None
         return found[1], secret
 
-    def list(self, account_id: str | None = None) -> list[KeyRow]:
+    def list_keys(self, account_id: str | None = None) -> list[KeyRow]:
         query = select(KeyRow).order_by(KeyRow.created_at, KeyRow.id)
         if account_id is not None:
             query = query.where(KeyRow.account_id == account_id)

@@ -34,7 +34,9 @@ class KeyRow(Base):
     __tablename__ = "api_keys"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    account_id: Mapped[str] = mapped_column(String(40), ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
     api_key_hash: Mapped[str] = mapped_column(String(64))
     access_key_id: Mapped[str] = mapped_column(String(40), unique=True)
     secret_encrypted: Mapped[str] = mapped_column(Text)

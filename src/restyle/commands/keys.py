@@ -42,7 +42,9 @@ def create_command(
     name: Annotated[str, typer.Option("--name", help="Account name; created if new.")],
     qps: Annotated[float | None, typer.Option(help="Submits per second (default 2).")] = None,
     concurrency: Annotated[int | None, typer.Option(help="Tasks running at once (default 1).")] = None,
-    admin: Annotated[bool, typer.Option("--admin", help="The account may manage accounts over the API.")] = False,
+    admin: Annotated[
+        bool, typer.Option("--admin", help="The account may manage accounts over the API.")
+    ] = False,
     data_dir: DataDirOption = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
@@ -54,7 +56,9 @@ def create_command(
         if account is None:
             account = accounts.create(name, qps=qps, concurrency=concurrency, is_admin=admin)
         elif qps is not None or concurrency is not None or admin:
-            account = accounts.update(account.id, qps=qps, concurrency=concurrency, is_admin=True if admin else None)
+            account = accounts.update(
+                account.id, qps=qps, concurrency=concurrency, is_admin=True if admin else None
+            )
     out = {**keys.issue(account).to_dict(), "webhook_secret": server_key.webhook_secret(account.id)}
     out.update(qps=account.qps, concurrency=account.concurrency, is_admin=account.is_admin)
     if as_json:
@@ -73,21 +77,25 @@ def create_command(
 
 
 @keys_app.command("list")
-def list_command(data_dir: DataDirOption = None, config: ConfigOption = None, as_json: JsonOption = False) -> None:
+def list_command(
+    data_dir: DataDirOption = None, config: ConfigOption = None, as_json: JsonOption = False
+) -> None:
     """Accounts and their keys (ids only; secrets are never shown again)."""
     from restyle.auth.accounts import account_to_dict
     from restyle.auth.keys import key_to_dict
 
     accounts, keys, _ = _stores(config, data_dir)
     listing = [
-        {**account_to_dict(a), "keys": [key_to_dict(k) for k in keys.list(a.id)]} for a in accounts.list()
+        {**account_to_dict(a), "keys": [key_to_dict(k) for k in keys.list_keys(a.id)]} for a in accounts.list_all()
     ]
     if as_json:
         typer.echo(json.dumps(listing, indent=2))
         return
     for account in listing:
         flags = " admin" if account["is_admin"] else ""
-        typer.echo(f"{account['name']} ({account['id']}) qps={account['qps']:g} concurrency={account['concurrency']}{flags}")
+        typer.echo(
+            f"{account['name']} ({account['id']}) qps={account['qps']:g} concurrency={account['concurrency']}{flags}"
+        )
         for key in account["keys"]:
             state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "active"
             typer.echo(f"  {key['id']}  {key['access_key_id']}  created {key['created_at']}  {state}")

@@ -40,7 +40,10 @@ def serve_command(
 
     server: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
     settings = load_settings(config, data_dir, server=server, workers={"count": workers} if workers else {})
-    logging.basicConfig(level=settings.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     services = build_services(settings)
     credentials = bootstrap_demo(services)
     if credentials is not None:

@@ -21,7 +21,9 @@ class UrlSigner:
         message = f"{key}\n{expires}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
-    def url(self, base_url: str, key: str, *, ttl_seconds: int | None = None, now: float | None = None) -> str:
+    def url(
+        self, base_url: str, key: str, *, ttl_seconds: int | None = None, now: float | None = None
+    ) -> str:
         """An absolute link to ``key`` valid for ``ttl_seconds`` from ``now``."""
         moment = time.time() if now is None else now
         expires = int(moment + (self.ttl_seconds if ttl_seconds is None else ttl_seconds))

@@ -8,6 +8,7 @@ or absent notification (e.g. with external Celery workers) only delays an answer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from typing import Any
 
@@ -31,10 +32,8 @@ class ChangeFeed:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed between the check and the call
             loop.call_soon_threadsafe(self._deliver, task_id, event)
-        except RuntimeError:  # loop closed between the check and the call
-            pass
 
     def _deliver(self, task_id: str, event: Event | None) -> None:
         with self._lock:

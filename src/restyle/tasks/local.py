@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -31,7 +32,10 @@ class LocalWorkerPool(TaskQueue):
         self.size = settings.worker_count
         self._ctx = multiprocessing.get_context("spawn")
         self._channels = WorkerChannels(
-            wake=self._ctx.Queue(), changes=self._ctx.Queue(), stopping=self._ctx.Event(), warmed=self._ctx.Value("i", 0)
+            wake=self._ctx.Queue(),
+            changes=self._ctx.Queue(),
+            stopping=self._ctx.Event(),
+            warmed=self._ctx.Value("i", 0),
         )
         self._processes: list[BaseProcess] = []
         self._threads: list[threading.Thread] = []
@@ -75,14 +79,22 @@ class LocalWorkerPool(TaskQueue):
                 self.feed.publish(task_id, event)
 
     def notify(self, task_id: str) -> None:
-        self._channels.wake.put_nowait(task_id)
+        if not self._closed.is_set():
+            self._channels.wake.put_nowait(task_id)
 
     def ready(self) -> bool:
+        if self._closed.is_set():
+            return False
         return bool(self._channels.warmed.value > 0) and any(p.is_alive() for p in self._processes)
 
     def describe(self) -> dict[str, Any]:
         alive = sum(1 for p in self._processes if p.is_alive())
-        return {"queue": self.name, "workers": self.size, "alive": alive, "warmed": self._channels.warmed.value}
+        return {
+            "queue": self.name,
+            "workers": self.size,
+            "alive": alive,
+            "warmed": 0 if self._closed.is_set() else self._channels.warmed.value,
+        }
 
     def stop(self) -> None:
         """Running tasks stop at their next step and go back to PENDING; then the processes exit."""
@@ -100,3 +112,8 @@ class LocalWorkerPool(TaskQueue):
         for channel in (self._channels.wake, self._channels.changes):
             channel.close()
             channel.cancel_join_thread()
+        # drop the last references now, so that the semaphores are released even if the server then
+        # exits by a re-raised signal (uvicorn does that on SIGTERM) without running finalizers
+        self._processes = []
+        del self._channels
+        gc.collect()

@@ -15,7 +15,9 @@ from restyle.tasks.store import PENDING, TaskStore
 log = logging.getLogger(__name__)
 
 
-def recover(store: TaskStore, queue: TaskQueue | None = None, now: datetime | None = None) -> dict[str, list[str]]:
+def recover(
+    store: TaskStore, queue: TaskQueue | None = None, now: datetime | None = None
+) -> dict[str, list[str]]:
     """Expired leases go back to PENDING (and wake a worker) or, out of attempts, to FAILED."""
     moved = lease.recover_expired(store.db, now)
     for status, task_ids in moved.items():

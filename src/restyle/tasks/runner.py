@@ -91,7 +91,9 @@ class Runner:
     def run(self, claim: Claim) -> None:
         task, token = claim.task, claim.token
         self._publish(task.id, {"status": "RUNNING", "attempt": task.attempts})
-        beat = Heartbeat(self.db, claim, self.settings.tasks.heartbeat_seconds, self.settings.tasks.lease_seconds)
+        beat = Heartbeat(
+            self.db, claim, self.settings.tasks.heartbeat_seconds, self.settings.tasks.lease_seconds
+        )
         beat.start()
         try:
             outcome = self._execute(claim, beat)
@@ -142,7 +144,11 @@ class Runner:
             return TaskStatus.FAILED, _failure(exc, timings)
         except Exception:
             log.exception("task %s failed unexpectedly", task.id)
-            return TaskStatus.FAILED, {"error_code": "internal", "error_message": INTERNAL_MESSAGE, "timings_ms": timings}
+            return TaskStatus.FAILED, {
+                "error_code": "internal",
+                "error_message": INTERNAL_MESSAGE,
+                "timings_ms": timings,
+            }
 
     def _load(self, spec: dict[str, Any]) -> ImageSource:
         if spec.get("key"):
@@ -197,4 +203,3 @@ def _failure(exc: RestyleError, timings: dict[str, float]) -> dict[str, Any]:
         "error_message": exc.message,
         "timings_ms": {name: round(ms, 1) for name, ms in timings.items()},
     }
-

@@ -102,7 +102,8 @@ class TaskService:
         key = submission.idempotency_key
         if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
             raise InvalidParameter(
-                f"Header 'Idempotency-Key' must have 1 to {MAX_IDEMPOTENCY_KEY} characters.", param="Idempotency-Key"
+                f"Header 'Idempotency-Key' must have 1 to {MAX_IDEMPOTENCY_KEY} characters.",
+                param="Idempotency-Key",
             )
         fingerprint = _fingerprint(params, submission, callback_url)
         # 2. a retry with the same Idempotency-Key returns the first task

@@ -56,7 +56,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         moment, task_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return datetime.fromisoformat(moment), task_id
     except ValueError:
-        raise InvalidParameter("Parameter 'cursor' is not a cursor this server returned.", param="cursor") from None
+        raise InvalidParameter(
+            "Parameter 'cursor' is not a cursor this server returned.", param="cursor"
+        ) from None
 
 
 class TaskStore:
@@ -76,7 +78,9 @@ class TaskStore:
                 raise
         existing = self.by_idempotency_key(row.account_id, row.idempotency_key)
         if existing is None:  # the earlier task was deleted in between
-            raise Conflict("The Idempotency-Key is in use by a task being deleted; retry.", code="idempotency.busy")
+            raise Conflict(
+                "The Idempotency-Key is in use by a task being deleted; retry.", code="idempotency.busy"
+            )
         return existing, False
 
     def by_idempotency_key(self, account_id: str, key: str) -> TaskRow | None:
@@ -92,7 +96,7 @@ class TaskStore:
             raise not_found(task_id)
         return row
 
-    def list(
+    def page(
         self, account_id: str, *, status: TaskStatus | None = None, cursor: str | None = None, limit: int = 20
     ) -> tuple[list[TaskRow], str | None]:
         """Newest first; returns a page and the cursor of the next page (None at the end)."""
@@ -119,9 +123,14 @@ class TaskStore:
             if row is None or row.account_id != account_id:
                 raise not_found(task_id)
             if row.status == PENDING:
-                for name, value in final_values(TaskStatus.CANCELED, now, row.callback_url is not None).items():
+                for name, value in final_values(
+                    TaskStatus.CANCELED, now, row.callback_url is not None
+                ).items():
                     setattr(row, name, value)
-                row.error_code, row.error_message = "task.canceled", "The task was canceled before it started."
+                row.error_code, row.error_message = (
+                    "task.canceled",
+                    "The task was canceled before it started.",
+                )
             elif row.status == RUNNING:
                 row.cancel_requested = True
             else:

@@ -36,7 +36,9 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def verify(secret: str, header: str, body: bytes, *, tolerance: float = 300, now: float | None = None) -> bool:
+def verify(
+    secret: str, header: str, body: bytes, *, tolerance: float = 300, now: float | None = None
+) -> bool:
     """How a receiver checks a delivery: the signature matches and its time is recent."""
     try:
         parts = dict(item.split("=", 1) for item in header.split(","))
@@ -84,7 +86,9 @@ class WebhookDispatcher:
         elif attempts >= self.settings.max_attempts:
             values.update(webhook_status="failed", webhook_next_at=None)
         else:
-            delay = min(self.settings.backoff_seconds * 2 ** (attempts - 1), self.settings.backoff_max_seconds)
+            delay = min(
+                self.settings.backoff_seconds * 2 ** (attempts - 1), self.settings.backoff_max_seconds
+            )
             values.update(webhook_next_at=now + timedelta(seconds=delay))
         with self.db.write() as session:
             session.execute(update(TaskRow).where(TaskRow.id == task_id).values(**values))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -51,7 +52,9 @@ def worker_main(settings_json: str, channels: WorkerChannels, parent_pid: int, i
 
     settings = Settings.model_validate_json(settings_json)
     limit_threads(settings.workers.threads_per_worker)
-    logging.basicConfig(level=settings.server.log_level.upper(), format="%(asctime)s worker-%(process)d %(message)s")
+    logging.basicConfig(
+        level=settings.server.log_level.upper(), format="%(asctime)s worker-%(process)d %(message)s"
+    )
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True, name="parent-watch").start()
 
     from restyle.pipeline import Pipeline
@@ -64,10 +67,8 @@ def worker_main(settings_json: str, channels: WorkerChannels, parent_pid: int, i
     pipeline.setup()
 
     def publish(task_id: str, event: dict[str, Any] | None) -> None:
-        try:
+        with contextlib.suppress(queue.Full):  # waiters fall back to polling
             channels.changes.put_nowait((task_id, event))
-        except queue.Full:  # waiters fall back to polling
-            pass
 
     runner = Runner(
         settings,
@@ -87,8 +88,6 @@ def worker_main(settings_json: str, channels: WorkerChannels, parent_pid: int, i
                 continue
         except Exception:  # e.g. the database is briefly unreachable: wait and try again
             log.exception("worker %d could not claim a task", index)
-        try:
+        with contextlib.suppress(queue.Empty):
             channels.wake.get(timeout=settings.workers.poll_seconds)
-        except queue.Empty:
-            pass
     db.dispose()

@@ -42,12 +42,16 @@ def me(services: ServicesDep, account: AccountDep) -> dict[str, Any]:
 
 @router.get("/v1/accounts", responses=_ERRORS, summary="List accounts (admin)")
 def list_accounts(services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
-    return {"object": "list", "data": [account_to_dict(a) for a in services.accounts.list()]}
+    return {"object": "list", "data": [account_to_dict(a) for a in services.accounts.list_all()]}
 
 
-@router.post("/v1/accounts", status_code=201, responses=_ERRORS, summary="Create an account and its first key (admin)")
+@router.post(
+    "/v1/accounts", status_code=201, responses=_ERRORS, summary="Create an account and its first key (admin)"
+)
 def create_account(body: AccountCreate, services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
-    account = services.accounts.create(body.name, qps=body.qps, concurrency=body.concurrency, is_admin=body.is_admin)
+    account = services.accounts.create(
+        body.name, qps=body.qps, concurrency=body.concurrency, is_admin=body.is_admin
+    )
     credentials = services.keys.issue(account)
     return {"account": account_to_dict(account), "credentials": credentials.to_dict()}
 
@@ -55,11 +59,13 @@ def create_account(body: AccountCreate, services: ServicesDep, _admin: AdminDep)
 @router.get("/v1/accounts/{account_id}", responses=_ERRORS, summary="An account and its keys (admin)")
 def get_account(account_id: str, services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
     account = services.accounts.get(account_id)
-    return {**account_to_dict(account), "keys": [key_to_dict(k) for k in services.keys.list(account_id)]}
+    return {**account_to_dict(account), "keys": [key_to_dict(k) for k in services.keys.list_keys(account_id)]}
 
 
 @router.patch("/v1/accounts/{account_id}", responses=_ERRORS, summary="Change limits or disable (admin)")
-def update_account(account_id: str, body: AccountUpdate, services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
+def update_account(
+    account_id: str, body: AccountUpdate, services: ServicesDep, _admin: AdminDep
+) -> dict[str, Any]:
     account = services.accounts.update(account_id, **body.model_dump(exclude_none=True))
     return account_to_dict(account)
 

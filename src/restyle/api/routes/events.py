@@ -72,7 +72,10 @@ async def _stream(services: Services, task_id: str, account_id: str, base_url: s
             state = (row.status, row.attempts, position)
             if state != last_state:
                 name = "queued" if row.status == "PENDING" else "running"
-                yield sse(name, {"id": row.id, "status": row.status, "queue_position": position, "attempt": row.attempts})
+                state_event = {"id": row.id, "status": row.status, "queue_position": position, "attempt": row.attempts}
+                if row.status == "RUNNING":
+                    state_event.update(step=row.step, progress=row.progress)
+                yield sse(name, state_event)
                 last_state, last_sent = state, time.monotonic()
             if time.monotonic() - last_sent > KEEPALIVE_SECONDS:
                 yield ": keep-alive\n\n"
@@ -88,7 +91,9 @@ async def _stream(services: Services, task_id: str, account_id: str, base_url: s
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-def task_events(task_id: str, services: ServicesDep, account: AccountDep, base_url: BaseUrlDep) -> StreamingResponse:
+def task_events(
+    task_id: str, services: ServicesDep, account: AccountDep, base_url: BaseUrlDep
+) -> StreamingResponse:
     services.store.get(task_id, account.id)  # a missing or foreign task is a plain 404 before streaming
     return StreamingResponse(
         _stream(services, task_id, account.id, base_url),

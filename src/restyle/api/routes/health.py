@@ -28,7 +28,11 @@ def readyz(services: ServicesDep) -> JSONResponse:
         "engine": services.queue.ready(),
     }
     ready = all(checks.values())
-    body = {"status": "ready" if ready else "not_ready", "checks": checks, "workers": services.queue.describe()}
+    body = {
+        "status": "ready" if ready else "not_ready",
+        "checks": checks,
+        "workers": services.queue.describe(),
+    }
     return JSONResponse(body, status_code=200 if ready else 503)
 
 

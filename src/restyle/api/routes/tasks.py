@@ -93,7 +93,10 @@ async def create_task(
 
     respond_async, prefer_wait = parse_prefer(prefer)
     if wait_seconds is None:
-        wait_seconds = min(prefer_wait if prefer_wait is not None else settings.default_wait_seconds, settings.max_wait_seconds)
+        wait_seconds = min(
+            prefer_wait if prefer_wait is not None else settings.default_wait_seconds,
+            settings.max_wait_seconds,
+        )
     if respond_async:
         wait_seconds = 0.0
     if wait_seconds > 0 and not row.task_status.is_final:
@@ -112,7 +115,9 @@ def list_tasks(
     services: ServicesDep,
     account: AccountDep,
     base_url: BaseUrlDep,
-    status: Annotated[str | None, Query(description="PENDING, RUNNING, SUCCEEDED, FAILED or CANCELED")] = None,
+    status: Annotated[
+        str | None, Query(description="PENDING, RUNNING, SUCCEEDED, FAILED or CANCELED")
+    ] = None,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> TaskList:
@@ -124,18 +129,22 @@ def list_tasks(
         except ValueError:
             choices = ", ".join(s.value for s in TaskStatus)
             raise InvalidParameter(f"Parameter 'status' must be one of {choices}.", param="status") from None
-    rows, next_cursor = services.store.list(account.id, status=wanted, cursor=cursor, limit=limit)
+    rows, next_cursor = services.store.page(account.id, status=wanted, cursor=cursor, limit=limit)
     data = [present_task(row, services.signer, base_url, services.store.queue_position(row)) for row in rows]
     return TaskList(data=data, next_cursor=next_cursor, has_more=next_cursor is not None)
 
 
 @router.get("/{task_id}", response_model=TaskPublic, responses=_ERRORS, summary="Get a task")
-def get_task(task_id: str, services: ServicesDep, account: AccountDep, base_url: BaseUrlDep) -> dict[str, Any]:
+def get_task(
+    task_id: str, services: ServicesDep, account: AccountDep, base_url: BaseUrlDep
+) -> dict[str, Any]:
     return task_json(services, services.store.get(task_id, account.id), base_url)
 
 
 @router.post("/{task_id}/cancel", response_model=TaskPublic, responses=_ERRORS, summary="Cancel a task")
-def cancel_task(task_id: str, services: ServicesDep, account: AccountDep, base_url: BaseUrlDep) -> dict[str, Any]:
+def cancel_task(
+    task_id: str, services: ServicesDep, account: AccountDep, base_url: BaseUrlDep
+) -> dict[str, Any]:
     """A PENDING task is CANCELED at once; a RUNNING one stops at its next step (``cancel_requested``)."""
     return task_json(services, services.tasks.cancel(task_id, account.id), base_url)
 

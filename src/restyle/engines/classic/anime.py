@@ -9,6 +9,7 @@ from restyle.engines.classic.context import RenderContext
 
 LINE = (0.14, 0.09, 0.12)
 CEL_LEVELS = (0.16, 0.42, 0.68, 0.86, 0.98)
+FACE_TONE = [(0.0, 0.04), (0.3, 0.36), (0.7, 0.78), (1.0, 0.98)]
 
 
 def render_anime(ctx: RenderContext) -> np.ndarray:
@@ -28,20 +29,20 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
     colour = ops.f32(ops.resize_to(cel, image.shape))
 
     # 3. Face: smooth skin, softer tone steps, structure from the original.
-    soft = ops.curve(ops.saturate(image, 1.3), [(0.0, 0.04), (0.3, 0.36), (0.7, 0.78), (1.0, 0.98)])
-    colour = ops.in_box(regions, colour, lambda b: ops.mix(colour[b], soft[b], regions.face[b] * 0.7))
-    colour = ops.smooth_skin(colour, regions, 0.02 * fw)
-    colour = ops.keep_face_detail(colour, image, regions, 0.7, 0.08 * fw, fine=0.015 * fw)
+    colour = ops.in_box(regions, colour, lambda b: ops.mix(
+        colour[b], ops.curve(ops.saturate(image[b], 1.3), FACE_TONE), regions.face[b] * 0.7), inplace=True)
+    colour = ops.smooth_skin(colour, regions, 0.02 * fw, inplace=True)
+    colour = ops.keep_face_detail(colour, image, regions, 0.7, 0.08 * fw, fine=0.015 * fw, inplace=True)
 
     # 4. Thin line art: from the smoothed image, and from the original (softened) on the face.
-    gray = ops.luminance(ops.f32(ops.resize_to(smooth, image.shape)))
+    gray = ops.f32(ops.resize_to(ops.luminance(smooth), image.shape))
     face_gray = ops.soften_face(ops.luminance(image), regions, 0.02 * fw)
-    gray = ops.in_box(regions, gray, lambda b: ops.mix(gray[b], face_gray[b], regions.face[b]))
+    gray = ops.in_box(regions, gray, lambda b: ops.mix(gray[b], face_gray[b], regions.face[b]), inplace=True)
     lines = ops.xdog_lines(gray, sigma=0.8 * s, tau=0.985, phi=50.0)
     out = ops.ink(colour, lines, LINE)
 
     # 5. Crisp features: the original's eyes, brows and lips, then inked lids and brows.
-    out = ops.redraw_features(out, ops.mix(out, ops.saturate(image, 1.2), 0.6), regions, 0.9, luma_only=True)
+    out = ops.redraw_features(out, image, regions, 0.55, luma_only=True, inplace=True)
     out = ops.draw_features(out, ctx.faces, LINE, 0.75, ("eyelids", "mouth"), weight=0.7)
     out = ops.draw_features(out, ctx.faces, LINE, 0.35, ("brows",), weight=0.6)
     return ops.apply_strength(ctx.image, out, ctx.strength)

@@ -2,14 +2,60 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
+from restyle.faces.types import Face
 
 WARM_SHADOW = (0.42, 0.30, 0.55)
 WARM_LIGHT = (1.0, 0.86, 0.62)
 OUTLINE = (0.10, 0.07, 0.12)
+
+
+def _spot(mask: ops.Float, centre: np.ndarray, axes: tuple[float, float], value: float) -> None:
+    cv2.ellipse(mask, (int(centre[0]), int(centre[1])), (max(1, int(axes[0])), max(1, int(axes[1]))),
+                0, 0, 360, value, -1, cv2.LINE_AA)
+
+
+def _glints_and_blush(image: ops.Float, faces: list[Face]) -> ops.Float:
+    """3D-character cues from the landmarks: glossy glints on forehead, nose and cheekbones,
+    catchlights in the eyes and a soft blush on the cheeks."""
+    out = image
+    h, w = image.shape[:2]
+    for face in faces:
+        pts = np.asarray(face.landmarks, np.float32)
+        fw = float(np.hypot(*(pts[16] - pts[0])))
+        if fw < 16:
+            continue
+        left, top = max(0, int(pts[:, 0].min() - 0.1 * fw)), max(0, int(pts[:, 1].min() - 0.4 * fw))
+        right, bottom = min(w, int(pts[:, 0].max() + 0.1 * fw) + 1), min(h, int(pts[:, 1].max()) + 1)
+        if right <= left or bottom <= top:
+            continue
+        pts = pts - np.array([left, top], np.float32)
+        gloss = np.zeros((bottom - top, right - left), np.float32)
+        blush = np.zeros_like(gloss)
+        brow_mid = (pts[21] + pts[22]) / 2
+        _spot(gloss, brow_mid - [0, 0.18 * fw], (0.12 * fw, 0.05 * fw), 0.5)
+        _spot(gloss, (pts[28] + pts[30]) / 2, (0.025 * fw, 0.08 * fw), 0.6)
+        for eye, corner in ((slice(36, 42), 1), (slice(42, 48), 15)):
+            centre = pts[eye].mean(axis=0)
+            cheek = (pts[corner] * 0.4 + centre * 0.6) + [0, 0.12 * fw]
+            _spot(gloss, cheek, (0.06 * fw, 0.03 * fw), 0.35)
+            _spot(blush, cheek + [0, 0.06 * fw], (0.11 * fw, 0.07 * fw), 1.0)
+        gloss = ops.blur(gloss, 0.03 * fw)
+        blush = ops.blur(blush, 0.05 * fw) * np.float32(0.25)
+        for eye in (slice(36, 42), slice(42, 48)):
+            centre = pts[eye].mean(axis=0)
+            eye_h = float(np.hypot(*(pts[eye][1] - pts[eye][5])))
+            _spot(gloss, centre + [-0.15 * eye_h, -0.2 * eye_h], (0.22 * eye_h, 0.22 * eye_h), 0.9)
+        box = (slice(top, bottom), slice(left, right))
+        if out is image:
+            out = image.copy()
+        out[box] = ops.towards(out[box], (0.95, 0.45, 0.45), blush)
+        out[box] = ops.screen(out[box], ops.gray3(gloss))
+    return out
 
 
 def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
@@ -54,11 +100,12 @@ def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
     out = ops.f32(ops.resize_to(out, image.shape))
 
     # 5. The face keeps its structure; eyes get local contrast and a small enlargement.
-    out = ops.smooth_skin(out, regions, 0.02 * fw)
-    out = ops.keep_face_detail(out, image, regions, 0.8, 0.08 * fw, fine=0.02 * fw)
+    out = ops.smooth_skin(out, regions, 0.02 * fw, inplace=True)
+    out = ops.keep_face_detail(out, image, regions, 0.8, 0.08 * fw, fine=0.02 * fw, inplace=True)
     out = ops.in_box(regions, out, lambda b: ops.mix(
-        out[b], ops.local_contrast(ops.mix(out[b], image[b], 0.5), 0.03 * fw, 1.0), regions.features[b] * 0.9))
+        out[b], ops.local_contrast(ops.mix(out[b], image[b], 0.5), 0.03 * fw, 1.0), regions.features[b] * 0.9), inplace=True)
     out = ops.magnify_eyes(out, ctx.faces, 0.15)
+    out = _glints_and_blush(out, ctx.faces)
     return ops.apply_strength(ctx.image, out, ctx.strength)
 
 
@@ -83,19 +130,19 @@ def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
     # 2. The face: smooth shading with the original's structure instead of palette patches.
     if regions.any:
         lively = ops.f32(ops.resize_to(ops.saturate(smooth, 1.5), image.shape))
-        colour = ops.in_box(regions, colour, lambda b: ops.mix(colour[b], lively[b], regions.face[b] * 0.75))
-        colour = ops.smooth_skin(colour, regions, 0.02 * fw)
-        colour = ops.keep_face_detail(colour, image, regions, 1.4, 0.08 * fw, fine=0.02 * fw)
+        colour = ops.in_box(regions, colour, lambda b: ops.mix(colour[b], lively[b], regions.face[b] * 0.75), inplace=True)
+        colour = ops.smooth_skin(colour, regions, 0.02 * fw, inplace=True)
+        colour = ops.keep_face_detail(colour, image, regions, 1.4, 0.08 * fw, fine=0.02 * fw, inplace=True)
 
     # 3. Thick outlines from the smoothed image, from the softened original on the face.
     gray = ops.f32(ops.resize_to(luma, image.shape))
     face_gray = ops.soften_face(ops.luminance(image), regions, 0.02 * fw)
-    gray = ops.in_box(regions, gray, lambda b: ops.mix(gray[b], face_gray[b], regions.face[b]))
+    gray = ops.in_box(regions, gray, lambda b: ops.mix(gray[b], face_gray[b], regions.face[b]), inplace=True)
     lines = ops.xdog_lines(gray, sigma=1.4 * s, tau=0.98, phi=30.0)
     lines = ops.thicken(lines, int(round(3 * s)) + 1)
     out = ops.ink(colour, lines, OUTLINE)
 
     # 4. Crisp features.
-    out = ops.redraw_features(out, image, regions, 0.5, luma_only=True)
+    out = ops.redraw_features(out, image, regions, 0.5, luma_only=True, inplace=True)
     out = ops.draw_features(out, ctx.faces, OUTLINE, 0.6, ("eyelids",), weight=0.6)
     return ops.apply_strength(ctx.image, out, ctx.strength)

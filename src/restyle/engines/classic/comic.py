@@ -41,9 +41,9 @@ def render_retro_comic(ctx: RenderContext) -> np.ndarray:
 
     # 2. Inside the face, smooth graded shading instead of posterized patches.
     colour = ops.in_box(regions, colour, lambda b: ops.mix(
-        colour[b], ops.curve(ops.saturate(image[b], 0.75), [(0, 0.1), (0.5, 0.5), (1, 0.97)]), regions.face[b] * 0.7))
+        colour[b], ops.curve(ops.saturate(image[b], 0.75), [(0, 0.1), (0.5, 0.5), (1, 0.97)]), regions.face[b] * 0.7), inplace=True)
     fw = regions.face_width
-    colour = ops.keep_face_detail(colour, image, regions, 0.8, 0.06 * fw, fine=0.008 * fw)
+    colour = ops.keep_face_detail(colour, image, regions, 0.8, 0.06 * fw, fine=0.008 * fw, inplace=True)
 
     # 3. Halftone screen where the print is in midtone or shadow, lighter on the face.
     luma = ops.luminance(colour)
@@ -61,7 +61,7 @@ def render_retro_comic(ctx: RenderContext) -> np.ndarray:
     out = ops.ink(colour, ops.f32(lines * (1.0 - 0.5 * dots)), INK)
 
     # 5. Crisp eyes, brows and lips.
-    out = ops.redraw_features(out, image, regions, 0.56, luma_only=True)
+    out = ops.redraw_features(out, image, regions, 0.56, luma_only=True, inplace=True)
 
     # 6. Cream paper and grain.
     paper = ops.paper_texture(out.shape, ctx.rng, grain=0.05, mottle=0.04)

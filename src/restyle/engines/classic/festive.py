@@ -15,21 +15,29 @@ RED_GRADIENT = [(0.0, (0.25, 0.0, 0.02)), (0.4, (0.72, 0.06, 0.06)), (0.75, (0.9
                 (1.0, (1.0, 0.88, 0.55))]
 RED = (0.78, 0.06, 0.07)
 GOLD = (1.0, 0.8, 0.3)
+LANTERN = (0.95, 0.16, 0.1)
+Rect = tuple[float, float, float, float]  # left, top, right, bottom
 
 
 def _diamond(x: int, y: int, d: int) -> np.ndarray:
     return np.array([[x, y - d], [x + d, y], [x, y + d], [x - d, y]], np.int32)
 
 
-def _decorations(shape: tuple[int, ...], keep_clear: tuple[float, float, float, float] | None,
+def _overlaps(box: Rect, others: list[Rect]) -> bool:
+    return any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3] for o in others)
+
+
+def _decorations(shape: tuple[int, ...], keep_clear: list[Rect],
                  rng: np.random.Generator) -> tuple[ops.Float, ops.Float, ops.Float]:
     """Paper-cut frame, corner fans, lanterns and sparkles: (colour layer, its alpha, sparkle mask).
 
-    Shapes are painted in order on one layer, so later ones cover earlier ones.
+    Shapes are painted in order on one layer, so later ones cover earlier ones; lanterns and
+    sparkles stay out of the ``keep_clear`` rectangles (the faces).
     """
     h, w = shape[:2]
     unit = min(h, w)
     red, gold = tuple(int(255 * c) for c in RED), tuple(int(255 * c) for c in GOLD)
+    lantern = tuple(int(255 * c) for c in LANTERN)
     layer = np.zeros((h, w, 3), np.uint8)
     alpha = np.zeros((h, w), np.uint8)
 
@@ -61,9 +69,14 @@ def _decorations(shape: tuple[int, ...], keep_clear: tuple[float, float, float, 
     # 3. Lanterns hanging in the top corners.
     rx, ry = max(4, int(0.06 * unit)), max(3, int(0.05 * unit))
     ly = int(0.22 * unit)
-    for lx in (int(0.2 * w), int(0.8 * w)):
+    for candidates in ((0.2, 0.1), (0.8, 0.9)):
+        spots = [int(c * w) for c in candidates if not _overlaps((c * w - rx, 0, c * w + rx, ly + 2 * ry), keep_clear)]
+        if not spots:
+            continue
+        lx = spots[0]
         paint(cv2.line, ((lx, 0), (lx, ly)), gold, thin, aa)
-        paint(cv2.ellipse, ((lx, ly), (rx, ry), 0, 0, 360), red, -1, aa)
+        paint(cv2.ellipse, ((lx, ly), (rx, ry), 0, 0, 360), lantern, -1, aa)
+        paint(cv2.ellipse, ((lx, ly), (rx, ry), 0, 0, 360), gold, 2 * thin, aa)
         for rib in (rx // 2, rx // 5):
             paint(cv2.ellipse, ((lx, ly), (rib, ry), 0, 0, 360), gold, thin, aa)
         for y0, y1 in ((ly - ry - ry // 4, ly - ry + ry // 6), (ly + ry - ry // 6, ly + ry + ry // 4)):
@@ -75,10 +88,8 @@ def _decorations(shape: tuple[int, ...], keep_clear: tuple[float, float, float, 
     xs, ys = rng.uniform(0, w, count), rng.uniform(0, h, count)
     sizes = rng.uniform(0.006, 0.02, count) * unit
     for x, y, size in zip(xs, ys, sizes, strict=True):
-        if keep_clear is not None:
-            left, top, right, bottom = keep_clear
-            if left <= x <= right and top <= y <= bottom:
-                continue
+        if _overlaps((x, y, x, y), keep_clear):
+            continue
         r, px, py = max(2, int(size)), int(x), int(y)
         cv2.line(sparkle, (px - r, py), (px + r, py), 255, 1, cv2.LINE_AA)
         cv2.line(sparkle, (px, py - r), (px, py + r), 255, 1, cv2.LINE_AA)
@@ -122,14 +133,12 @@ def render_new_year(ctx: RenderContext) -> np.ndarray:
 
     # 2. Skin stays natural-ish: the original, slightly warmed towards the festive light.
     out = ops.in_box(regions, out, lambda b: ops.mix(
-        out[b], ops.mix(image[b], out[b], 0.3), regions.face[b]))
+        out[b], ops.mix(image[b], out[b], 0.2), regions.face[b]), inplace=True)
+    out = ops.smooth_skin(out, regions, 0.015 * regions.face_width, 0.7, inplace=True)
 
     # 3. Decorations.
-    clear = None
-    if ctx.faces:
-        f = ctx.faces[0]
-        clear = (f.box[0] - 0.5 * f.width, f.box[1] - 0.6 * f.height, f.box[2] + 0.5 * f.width,
-                 f.box[3] + 0.4 * f.height)
+    clear = [(f.box[0] - 0.5 * f.width, f.box[1] - 0.6 * f.height, f.box[2] + 0.5 * f.width,
+              f.box[3] + 0.4 * f.height) for f in ctx.faces]
     layer, alpha, sparkle = _decorations(out.shape, clear, ctx.rng)
     out = ops.mix(out, layer, alpha)
     glitter = np.minimum(ops.blur(sparkle, 2.0 * s) * np.float32(2.0) + sparkle, 1.0)

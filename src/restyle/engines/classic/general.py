@@ -39,8 +39,9 @@ def render_general(ctx: RenderContext) -> np.ndarray:
     # 1. Clarity at two scales (the coarse one computed at working size).
     out = ops.local_contrast(image, 2.0 * s, 0.6)
     small, _ = ops.downscale(image)
+    ws = min(small.shape[:2]) / 512.0
     luma = ops.luminance(small)
-    coarse = ops.f32(ops.resize_to(luma - ops.blur(luma, 12.0 * s), image.shape))
+    coarse = ops.f32(ops.resize_to(luma - ops.blur(luma, 12.0 * ws), image.shape))
     out = ops.plus(out, coarse * np.float32(1.1))
 
     # 2. Grade.

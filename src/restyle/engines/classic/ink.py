@@ -15,12 +15,13 @@ SEAL_RED = (0.72, 0.12, 0.1)
 CELADON_PAPER = (0.90, 0.93, 0.88)
 JADE_SHADOW, IVORY = (0.18, 0.3, 0.28), (0.96, 0.94, 0.86)
 GONGBI_INK = (0.22, 0.17, 0.14)
+FACE_INK_TONE = [(0.0, 0.3), (0.5, 0.7), (1.0, 0.98)]
 
 
-def _seal(out: ops.Float, faces_right: bool, rng: np.random.Generator) -> ops.Float:
-    """A red square seal with a few white strokes, in the lower corner away from the face."""
+def _stamp_seal(out: ops.Float, faces_right: bool, rng: np.random.Generator) -> None:
+    """Stamp (in place) a red square seal with a few white strokes in the lower corner away from the face."""
     h, w = out.shape[:2]
-    size = max(12, int(0.09 * min(h, w)))
+    size = min(max(12, int(0.09 * min(h, w))), h, w)
     margin = int(0.05 * min(h, w))
     x0 = margin if faces_right else w - margin - size
     y0 = h - margin - size
@@ -39,23 +40,21 @@ def _seal(out: ops.Float, faces_right: bool, rng: np.random.Generator) -> ops.Fl
         cv2.line(mask, (int(p1[0]), int(p1[1])), (int(p2[0]), int(p2[1])), 0, max(1, size // 14))
     stamp = ops.to_float(mask) * np.float32(0.85)
     box = (slice(y0, y0 + size), slice(x0, x0 + size))
-    out = out.copy()
     out[box] = ops.towards(out[box], SEAL_RED, stamp)
-    return out
 
 
 def render_chinese_painting(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. at working size, light grey ink washes (a few soft tones, pooled and bled) with
-    a faint ochre and indigo colour; 2. face: the original's own lightened tones; 3. ink lines
-    of varying weight with dry-brush breaks; 4. face structure and features; 5. the figure
-    dissolves into white rice paper; 6. a red seal."""
+    a faint ochre and indigo colour, fading into white paper away from the figure; 2. face: the
+    original's own lightened tones; 3. ink lines of varying weight with dry-brush breaks, fading
+    with the figure; 4. face structure and features; 5. rice paper texture and a red seal."""
     image = ops.auto_level(ops.to_float(ctx.image))
     s = ctx.scale
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
 
-    # 1. Ink washes: light tones, uneven pooling, soft bled edges; faint colour on top.
-    small, _ = ops.downscale(image)
+    # 1. Ink washes: light tones, uneven pooling, soft bled edges; faint colour; white space.
+    small, factor = ops.downscale(image)
     smooth = ops.edge_preserving_smooth(small, 2.0, 0.12, iterations=3)
     luma = ops.luminance(smooth)
     wash = ops.curve(luma, ops.staircase_lut([0.42, 0.66, 0.86, 0.97], softness=0.12))
@@ -63,38 +62,38 @@ def render_chinese_painting(ctx: RenderContext) -> np.ndarray:
     wash = ops.blur(ops.f32(1.0 - (1.0 - wash) * pooling), 1.5)
     tint = ops.split_tone(ops.saturate(smooth, 0.5), INDIGO, OCHRE, 1.0)
     colour = ops.mix(ops.gray3(wash), ops.times(tint, wash * np.float32(1.12)), 0.35)
+    # The figure fades out into the paper at the sides and bottom.
+    subject = ops.subject_mask(small.shape, ops.scale_faces(ctx.faces, factor), feather=0.5)
+    rows = np.linspace(0.0, 1.0, small.shape[0], dtype=np.float32)
+    keep = ops.f32(np.clip(subject * 1.2, 0.0, 1.0) * np.clip((1.0 - rows) / 0.35, 0.0, 1.0)[:, None])
+    colour = ops.towards(colour, RICE_PAPER, ops.f32(1.0 - keep))
     colour = ops.f32(ops.resize_to(colour, image.shape))
+    keep = np.maximum(ops.f32(ops.resize_to(keep, image.shape)), regions.face)
 
     # 2. The face keeps its own (lightened) tones instead of the coarse wash steps.
     gray = ops.luminance(image)
     colour = ops.in_box(regions, colour, lambda b: ops.mix(
-        colour[b], ops.gray3(ops.curve(gray[b], [(0.0, 0.3), (0.5, 0.7), (1.0, 0.98)])), regions.face[b] * 0.85))
+        colour[b], ops.gray3(ops.curve(gray[b], FACE_INK_TONE)), regions.face[b] * 0.85), inplace=True)
 
-    # 3. Ink lines with varying weight and dry-brush breaks.
+    # 3. Ink lines with varying weight and dry-brush breaks, only where the figure is.
     line_gray = ops.f32(ops.resize_to(luma, image.shape))
     line_gray = ops.in_box(regions, line_gray, lambda b: ops.mix(
-        line_gray[b], ops.blur(gray[b], 0.012 * fw), regions.face[b]))
+        line_gray[b], ops.blur(gray[b], 0.012 * fw), regions.face[b]), inplace=True)
     fine = ops.xdog_lines(line_gray, sigma=0.9 * s, tau=0.985, phi=40.0)
     bold = ops.thicken(ops.xdog_lines(line_gray, sigma=2.2 * s, tau=0.99, phi=25.0), int(round(2 * s)) + 1)
     breaks = np.clip(0.55 + 0.6 * ops.noise(image.shape, ctx.rng, 6.0 * s), 0.0, 1.0)
-    lines = np.minimum(fine, 1.0 - (1.0 - bold) * breaks).astype(np.float32)
-    out = ops.ink(colour, lines, INK)
+    ink = np.maximum(1.0 - fine, (1.0 - bold) * breaks) * keep
+    out = ops.ink(colour, ops.f32(1.0 - ink), INK)
 
     # 4. Face structure and crisp features (lightness only: the ink stays grey).
-    out = ops.keep_face_detail(out, image, regions, 0.6, 0.08 * fw, fine=0.01 * fw)
-    out = ops.redraw_features(out, image, regions, 0.7, luma_only=True)
+    out = ops.keep_face_detail(out, image, regions, 0.6, 0.08 * fw, fine=0.01 * fw, inplace=True)
+    out = ops.redraw_features(out, image, regions, 0.7, luma_only=True, inplace=True)
 
-    # 5. The figure fades out into the paper at the sides and bottom.
-    subject = ops.subject_mask(out.shape, ctx.faces, feather=0.5)
-    rows = np.linspace(0.0, 1.0, ctx.height, dtype=np.float32)
-    fade_down = np.clip((1.0 - rows) / 0.35, 0.0, 1.0)[:, None]
-    keep = ops.f32(np.maximum(np.clip(subject * 1.2, 0.0, 1.0) * fade_down, regions.face))
-    tex = ops.paper_texture(out.shape, ctx.rng, grain=0.025, mottle=0.03, fibres=int(300 * s))
-    out = ops.mix(ops.affine(ops.gray3(tex), RICE_PAPER), ops.times(out, tex), keep)
-
-    # 6. Seal.
+    # 5. Rice paper texture and the seal.
+    out = ops.times(out, ops.paper_texture(out.shape, ctx.rng, grain=0.025, mottle=0.03, fibres=int(160 * s)))
     right = bool(ctx.faces) and ctx.faces[0].center[0] > ctx.width / 2.0
-    return ops.apply_strength(ctx.image, _seal(out, right, ctx.rng), ctx.strength)
+    _stamp_seal(out, right, ctx.rng)
+    return ops.apply_strength(ctx.image, out, ctx.strength)
 
 
 def _jade_palette(palette: ops.Float) -> ops.Float:
@@ -143,7 +142,7 @@ def render_elegant_chinese(ctx: RenderContext) -> np.ndarray:
     gray = ops.luminance(image)
     line_gray = ops.f32(ops.resize_to(luma, image.shape))
     line_gray = ops.in_box(regions, line_gray, lambda b: ops.mix(
-        line_gray[b], ops.blur(gray[b], 0.01 * fw), regions.face[b]))
+        line_gray[b], ops.blur(gray[b], 0.01 * fw), regions.face[b]), inplace=True)
     lines = ops.xdog_lines(line_gray, sigma=0.7 * s, tau=0.985, phi=60.0)
     out = ops.ink(out, ops.f32(1.0 - (1.0 - lines) * 0.85), GONGBI_INK)
 
@@ -154,9 +153,9 @@ def render_elegant_chinese(ctx: RenderContext) -> np.ndarray:
         face = ops.mix(out[b], gentle, regions.face[b] * 0.5)
         return ops.mix(face, gentle, regions.features[b] * 0.6)
 
-    out = ops.in_box(regions, out, gentle_face)
-    out = ops.smooth_skin(out, regions, 0.012 * fw, 0.6)
-    out = ops.keep_face_detail(out, image, regions, 0.6, 0.08 * fw, fine=0.01 * fw)
+    out = ops.in_box(regions, out, gentle_face, inplace=True)
+    out = ops.smooth_skin(out, regions, 0.02 * fw, inplace=True)
+    out = ops.keep_face_detail(out, image, regions, 0.8, 0.08 * fw, fine=0.02 * fw, inplace=True)
 
     # 5. Paper.
     paper = ops.paper_texture(out.shape, ctx.rng, grain=0.02, mottle=0.02, fibres=int(120 * s))

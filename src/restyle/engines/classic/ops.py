@@ -48,7 +48,8 @@ def to_float(image: Image) -> Float:
 
 def to_uint8(image: Float) -> Image:
     """float 0..1 -> uint8 0..255, saturated and rounded."""
-    return np.asarray(cv2.convertScaleAbs(np.maximum(image, 0.0), alpha=255.0), dtype=np.uint8)
+    # addWeighted with an 8-bit dtype scales, rounds and saturates in one pass.
+    return np.asarray(cv2.addWeighted(image, 255.0, image, 0.0, 0.0, dtype=cv2.CV_8U), dtype=np.uint8)
 
 
 def luminance(rgb: Float) -> Float:
@@ -187,9 +188,10 @@ class Regions:
     """Soft face regions of one image (float32 HxW in 0..1; zeros when there is no face).
 
     ``face`` covers jaw to forehead, ``head`` adds hair, ``features`` is eyes + brows + lips.
-    ``box`` (row slice, column slice) bounds every non-zero mask value so that face-only work
-    runs on that crop; it is None when there is no face. ``face_width`` is the main face's jaw
-    width in pixels (0 without a face): size face-only filters by it, not by the image size.
+    ``box`` (row slice, column slice) bounds the face masks (face, skin and features; not the
+    larger head) so that face-only work runs on that crop; it is None when there is no face.
+    ``face_width`` is the main face's jaw width in pixels (0 without a face): size face-only
+    filters by it, not by the image size.
     """
 
     face: Float
@@ -211,19 +213,24 @@ def face_regions(image: Image, faces: list[Face]) -> Regions:
         return Regions(zero, zero, zero, None, None)
     masks = build_masks(image, faces)
     features = np.minimum(masks.eyes + masks.brows + masks.lips, 1.0)
-    left, top = min(c.region[0] for c in masks.crops), min(c.region[1] for c in masks.crops)
-    right, bottom = max(c.region[2] for c in masks.crops), max(c.region[3] for c in masks.crops)
-    box = (slice(top, bottom), slice(left, right)) if right > left and bottom > top else None
-    jaw = np.asarray(faces[0].landmarks, np.float32)
-    width = float(np.hypot(*(jaw[16] - jaw[0])))
+    patches = [p for c in masks.crops for p in (c.face, c.skin, c.eyes, c.brows, c.lips)
+               if p is not None and p.values.size]
+    box = None
+    if patches:
+        left, top = min(p.region[0] for p in patches), min(p.region[1] for p in patches)
+        right, bottom = max(p.region[2] for p in patches), max(p.region[3] for p in patches)
+        box = (slice(top, bottom), slice(left, right))
+    pts = np.asarray(faces[0].landmarks, np.float32)
+    width = float(np.hypot(*(pts[16] - pts[0])))
     return Regions(f32(masks.face), f32(masks.head), f32(features), masks, box, width)
 
 
-def in_box(regions: Regions, image: Float, fn: Callable[[Box], Float]) -> Float:
-    """A copy of ``image`` whose face box is replaced by ``fn(box)``; ``image`` itself without a face."""
+def in_box(regions: Regions, image: Float, fn: Callable[[Box], Float], *, inplace: bool = False) -> Float:
+    """``image`` with its face box replaced by ``fn(box)``: a copy, or ``image`` itself changed when
+    ``inplace`` (pass only an image you own; saves a full-size copy). Unchanged without a face."""
     if regions.box is None:
         return image
-    out = image.copy()
+    out = image if inplace else image.copy()
     out[regions.box] = fn(regions.box)
     return out
 
@@ -254,13 +261,13 @@ def subject_mask(shape: tuple[int, ...], faces: list[Face], feather: float = 0.2
 
 
 def keep_face_detail(styled: Float, original: Float, regions: Regions, amount: float, sigma: float,
-                     fine: float = 0.0, mask: Float | None = None) -> Float:
+                     fine: float = 0.0, mask: Float | None = None, *, inplace: bool = False) -> Float:
     """Put the original's luminance structure back into ``styled`` on the face.
 
     The band of detail between ``fine`` and ``sigma`` (blur sigmas, px) of the original replaces
     the styled image's own: the shapes a face recogniser reads (eye sockets, nose, mouth corners)
     come back while tones, colours and (with ``fine`` > 0) smoothed skin texture stay styled.
-    Weighted by ``amount * mask`` (default: the face mask).
+    Weighted by ``amount * mask`` (default: the face mask). ``inplace`` as in :func:`in_box`.
     """
     weights = regions.face if mask is None else mask
 
@@ -271,14 +278,15 @@ def keep_face_detail(styled: Float, original: Float, regions: Regions, amount: f
         delta = band(luminance(original[box])) - band(luminance(styled[box]))
         return plus(styled[box], delta * (weights[box] * np.float32(amount)))
 
-    return in_box(regions, styled, detail)
+    return in_box(regions, styled, detail, inplace=inplace)
 
 
 def redraw_features(styled: Float, source: Float, regions: Regions, amount: float = 1.0,
-                    luma_only: bool = False) -> Float:
+                    luma_only: bool = False, *, inplace: bool = False) -> Float:
     """Paste eyes, brows and lips from ``source`` (e.g. the original) into ``styled`` through their masks.
 
     With ``luma_only`` the styled colours stay and only the source's lightness is taken.
+    ``inplace`` as in :func:`in_box`.
     """
     if amount <= 0:
         return styled
@@ -289,19 +297,23 @@ def redraw_features(styled: Float, source: Float, regions: Regions, amount: floa
             return plus(styled[box], (luminance(source[box]) - luminance(styled[box])) * alpha)
         return mix(styled[box], source[box], alpha)
 
-    return in_box(regions, styled, paste)
+    return in_box(regions, styled, paste, inplace=inplace)
 
 
 # --- smoothing and lines -----------------------------------------------------------------------
 
 
 def edge_preserving_smooth(image: Float, sigma_space: float, sigma_color: float, iterations: int = 1) -> Float:
-    """Repeated small bilateral filters: flatten texture, keep edges (use on working-size images)."""
-    out = image
+    """Repeated small bilateral filters: flatten texture, keep edges (use on working-size images).
+
+    ``sigma_color`` is in 0..1 units. Runs on 8 bits, where OpenCV's bilateral filter is
+    about a third faster than on floats; smoothing does not need more precision.
+    """
+    out = to_uint8(image)
     d = int(2 * round(sigma_space) + 1)
     for _ in range(iterations):
-        out = f32(cv2.bilateralFilter(out, d, sigma_color, sigma_space))
-    return out
+        out = np.asarray(cv2.bilateralFilter(out, d, sigma_color * 255.0, sigma_space), dtype=np.uint8)
+    return to_float(out)
 
 
 def xdog_lines(gray: Float, sigma: float, k: float = 1.6, tau: float = 0.98, epsilon: float = 0.0,
@@ -648,9 +660,10 @@ def magnify_eyes(image: Float, faces: list[Face], amount: float) -> Float:
     return out
 
 
-def smooth_skin(image: Float, regions: Regions, sigma: float, amount: float = 1.0) -> Float:
+def smooth_skin(image: Float, regions: Regions, sigma: float, amount: float = 1.0, *,
+                inplace: bool = False) -> Float:
     """Blur the face's skin (skin mask: face minus features, skin-coloured) by ``sigma``; the
-    features and the face outline stay sharp."""
+    features and the face outline stay sharp. ``inplace`` as in :func:`in_box`."""
     if regions.masks is None:
         return image
     skin = f32(regions.masks.skin)
@@ -658,7 +671,7 @@ def smooth_skin(image: Float, regions: Regions, sigma: float, amount: float = 1.
     def soften(box: Box) -> Float:
         return mix(image[box], blur(image[box], sigma), skin[box] * np.float32(amount))
 
-    return in_box(regions, image, soften)
+    return in_box(regions, image, soften, inplace=inplace)
 
 
 def soften_face(gray: Float, regions: Regions, sigma: float, amount: float = 1.0) -> Float:

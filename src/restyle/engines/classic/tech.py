@@ -67,8 +67,8 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
         face = ops.mix(out[b], cool, regions.face[b] * 0.55)
         return ops.plus(face, (ops.luminance(cool) - ops.luminance(face)) * (regions.features[b] * 0.6))
 
-    out = ops.in_box(regions, out, cool_face)
-    out = ops.keep_face_detail(out, image, regions, 0.8, 0.08 * fw, fine=0.01 * fw)
+    out = ops.in_box(regions, out, cool_face, inplace=True)
+    out = ops.keep_face_detail(out, image, regions, 0.8, 0.08 * fw, fine=0.01 * fw, inplace=True)
 
     # 6. Scanlines.
     # Scanlines across a small face would hide it from a face detector.

@@ -32,7 +32,9 @@ def upgrade() -> None:
     op.create_table(
         "api_keys",
         sa.Column("id", sa.String(40), primary_key=True),
-        sa.Column("account_id", sa.String(40), sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "account_id", sa.String(40), sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("api_key_hash", sa.String(64), nullable=False),
         sa.Column("access_key_id", sa.String(40), nullable=False, unique=True),
         sa.Column("secret_encrypted", sa.Text(), nullable=False),
@@ -43,7 +45,9 @@ def upgrade() -> None:
     op.create_table(
         "tasks",
         sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("account_id", sa.String(40), sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "account_id", sa.String(40), sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("front", sa.String(20), nullable=False),
         sa.Column("status", sa.String(12), nullable=False),
         sa.Column("params", sa.JSON(), nullable=False),
