@@ -6,7 +6,7 @@ pipeline's images per second on the same number of worker processes (target >= 0
 The clients share the tasks: each submits its share (``Prefer: respond-async``), then polls them to the end.
 Writes bench/reports/api.md.
 
-Usage: python bench/api_load.py [--clients 2,4,8] [--tasks 40] [--workers N] [--size 256] [--poll 0.2]
+Usage: python bench/api_load.py [--clients 1,2,4,8] [--sync-clients 4,8] [--tasks 40] [--workers N] [--size 256] [--poll 0.2]
 """
 
 from __future__ import annotations
@@ -34,13 +34,11 @@ STYLE = "sketch"
 _PIPELINE: Any = None
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: float) -> float | str:
     ordered = sorted(values)
-    return (
-        ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
-        if ordered
-        else float("nan")
-    )
+    if not ordered:
+        return "-"
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def photo(side: int) -> bytes:
@@ -144,6 +142,17 @@ async def client(
 ) -> None:
     """Submit until the shared budget is spent, then poll this client's tasks (oldest first) to the end."""
     files = {"image": ("photo.png", data, "image/png")}
+    if poll <= 0:  # sync: the submit itself waits for the result (the API's default)
+        while budget[0] > 0:
+            budget[0] -= 1
+            start = time.perf_counter()
+            response = await http.post("/v1/tasks", files=files, data={"style": STYLE})
+            stats["submit"].append(time.perf_counter() - start)
+            if response.status_code != 200 or response.json()["status"] != "SUCCEEDED":
+                raise SystemExit(f"submit failed: {response.status_code} {response.text}")
+            stats["finished"].append(datetime.fromisoformat(response.json()["finished_at"]).timestamp())
+        stats["submitted"].append(time.perf_counter())
+        return
     mine: list[str] = []
     while budget[0] > 0:
         budget[0] -= 1
@@ -186,7 +195,10 @@ async def load(base: str, api_key: str, data: bytes, clients: int, tasks: int, p
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--clients", default="2,4,8", help="comma-separated client counts")
+    parser.add_argument(
+        "--clients", default="1,2,4,8", help="client counts of the async (submit + poll) runs"
+    )
+    parser.add_argument("--sync-clients", default="4,8", help="client counts of the sync (submit waits) runs")
     parser.add_argument("--tasks", type=int, default=40, help="tasks per client count")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--size", type=int, default=256, help="side of the square test photo")
@@ -225,11 +237,14 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         asyncio.run(load(base, api_key, data, args.workers, args.workers, args.poll))  # warm every worker
         rows = []
-        for clients in (int(c) for c in args.clients.split(",")):
+        runs = [("async", int(c)) for c in args.clients.split(",") if c]
+        runs += [("sync", int(c)) for c in args.sync_clients.split(",") if c]
+        for mode, clients in runs:
             # raw engine right before each API run, so that both see the same load from other processes
             raw, raw_cpu = raw_run(raw_pool, args.tasks)
             api_cpu_before, workers_cpu_before = cpu_seconds(server.pid)
-            result = asyncio.run(load(base, api_key, data, clients, args.tasks, args.poll))
+            poll = args.poll if mode == "async" else 0.0
+            result = asyncio.run(load(base, api_key, data, clients, args.tasks, poll))
             api_cpu_after, workers_cpu_after = cpu_seconds(server.pid)
             api_cpu = (api_cpu_after - api_cpu_before) / args.tasks
             worker_cpu = (workers_cpu_after - workers_cpu_before) / args.tasks
@@ -238,6 +253,7 @@ def main() -> None:
             poll_ms = [s * 1000 for s in result["poll"]]
             rows.append(
                 [
+                    mode,
                     clients,
                     args.tasks / result["submit_seconds"],
                     finished_per_s,
@@ -249,10 +265,15 @@ def main() -> None:
                     percentile(poll_ms, 99),
                     raw,
                     finished_per_s / raw,
+                    api_cpu * 1000,
+                    worker_cpu * 1000,
+                    raw_cpu * 1000,
+                    raw_cpu / (api_cpu + worker_cpu),
+                    f"{100 * api_cpu / (api_cpu + worker_cpu):.1f}%",
                 ]
             )
             print(
-                f"{clients} clients: API {finished_per_s:.2f}/s, raw {raw:.2f}/s, ratio {finished_per_s / raw:.3f}",
+                f"{mode} {clients} clients: API {finished_per_s:.2f}/s, raw {raw:.2f}/s, ratio {finished_per_s / raw:.3f}",
                 flush=True,
             )
     finally:
@@ -262,6 +283,7 @@ def main() -> None:
         shutil.rmtree(data_dir, ignore_errors=True)
 
     headers = [
+        "mode",
         "clients",
         "submitted/s",
         "finished/s",
@@ -273,10 +295,15 @@ def main() -> None:
         "p99",
         "raw images/s",
         "API/raw",
+        "API process CPU ms/task",
+        "worker CPU ms/task",
+        "raw CPU ms/image",
+        "CPU ratio",
+        "API CPU share",
     ]
     report = f"""# API load
 
-`python bench/api_load.py --clients {args.clients} --tasks {args.tasks} --workers {args.workers} --size {args.size} --poll {args.poll}`
+`python bench/api_load.py --clients {args.clients} --sync-clients {args.sync_clients} --tasks {args.tasks} --workers {args.workers} --size {args.size} --poll {args.poll}`
 
 Machine: {machine()}; load average before the run {load_before[0]:.2f} (the cores are shared, so figures
 move between runs).
@@ -289,13 +316,17 @@ Through `restyle serve --workers {args.workers}` on 127.0.0.1 (SQLite store, loc
 share {args.tasks} tasks; each submits its share as fast as it can (`Prefer: respond-async`), then polls
 its tasks every {args.poll} s until they are final. "submitted/s" = tasks / time until the last submit
 returned; "finished/s" = tasks / time until the server finished the last task (its `finished_at`, so
-the clients' poll interval does not count). API/raw = finished/s over the raw engine's images/s on the
+the clients' poll interval does not count). In the "sync" runs each client instead sends one plain
+submit at a time, which waits for the result (the API's default); its submit latency is end to end. API/raw = finished/s over the raw engine's images/s on the
 same number of processes: the overhead ratio (target >= 0.9), measured in wall-clock time.
 Because other processes share the cores, the table also gives CPU time, which they do not disturb:
 the API process's CPU per task (HTTP, validation, store, storage), the worker processes' CPU per task
 (render plus claim, heartbeat and progress writes), the raw pipeline's CPU per image, and the CPU
 ratio = raw CPU per image / (API + worker CPU per task), the overhead ratio the service reaches on
-cores it has to itself.
+cores it has to itself. The raw pipeline's CPU per image comes out above the workers' CPU per task
+although the workers run the same pipeline (and a little more), so the CPU ratio may flatter the
+service; "API CPU share" = API CPU / (API + worker CPU) avoids that comparison: 1 - share is the
+ratio if the workers' own bookkeeping were free.
 
 {table(headers, rows)}
 """

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 
-from restyle.api.routes.tasks import task_json
+from restyle.api.schemas import task_json
 from restyle.api.services import Services
 from restyle.tasks import retention
 from restyle.tasks.models import TaskRow

@@ -14,7 +14,7 @@ from restyle.errors import AuthenticationError, PermissionDenied
 _bearer = HTTPBearer(auto_error=False, description="An API key from `restyle keys create`.")
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -36,7 +36,7 @@ def current_account(
 AccountDep = Annotated[AccountRow, Depends(current_account)]
 
 
-def admin_account(account: AccountDep) -> AccountRow:
+async def admin_account(account: AccountDep) -> AccountRow:
     if not account.is_admin:
         raise PermissionDenied("Managing accounts needs an admin key ('restyle keys create --admin').")
     return account
@@ -45,7 +45,7 @@ def admin_account(account: AccountDep) -> AccountRow:
 AdminDep = Annotated[AccountRow, Depends(admin_account)]
 
 
-def base_url(request: Request, services: ServicesDep) -> str:
+async def base_url(request: Request, services: ServicesDep) -> str:
     """Where links in responses point: ``server.public_url`` if set, else the URL the caller used."""
     if services.settings.server.public_url:
         return services.settings.server.public_url.rstrip("/")

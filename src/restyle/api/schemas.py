@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from restyle.api.services import Services
 from restyle.storage.urls import UrlSigner
 from restyle.tasks.models import TaskRow
 
@@ -85,6 +86,12 @@ class TaskList(BaseModel):
     data: list[TaskPublic]
     next_cursor: str | None = None
     has_more: bool = False
+
+
+def task_json(services: Services, row: TaskRow, base_url: str) -> dict[str, Any]:
+    """The task as JSON, with its queue position and freshly signed links."""
+    position = services.store.queue_position(row)
+    return present_task(row, services.signer, base_url, position).model_dump(mode="json")
 
 
 def present_task(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -16,6 +17,11 @@ from restyle.tasks.db import Database, utcnow
 MAX_NAME = 100
 
 
+def iso(moment: datetime) -> str:
+    """A UTC time as the API writes it everywhere (``2026-01-02T03:04:05.123456Z``)."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def account_to_dict(account: AccountRow) -> dict[str, Any]:
     """The public JSON form of an account."""
     return {
@@ -25,7 +31,7 @@ def account_to_dict(account: AccountRow) -> dict[str, Any]:
         "qps": account.qps,
         "concurrency": account.concurrency,
         "disabled": account.disabled,
-        "created_at": account.created_at.isoformat(),
+        "created_at": iso(account.created_at),
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from cryptography.fernet import InvalidToken
 from sqlalchemy import or_, select
 
+from restyle.auth.accounts import iso
 from restyle.auth.models import AccountRow, KeyRow
 from restyle.auth.serverkey import ServerKey
 from restyle.errors import AuthenticationError, NotFound
@@ -42,8 +43,8 @@ def key_to_dict(row: KeyRow) -> dict[str, Any]:
         "id": row.id,
         "account_id": row.account_id,
         "access_key_id": row.access_key_id,
-        "created_at": row.created_at.isoformat(),
-        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        "created_at": iso(row.created_at),
+        "revoked_at": iso(row.revoked_at) if row.revoked_at else None,
     }
 
 

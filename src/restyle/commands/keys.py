@@ -86,7 +86,8 @@ def list_command(
 
     accounts, keys, _ = _stores(config, data_dir)
     listing = [
-        {**account_to_dict(a), "keys": [key_to_dict(k) for k in keys.list_keys(a.id)]} for a in accounts.list_all()
+        {**account_to_dict(a), "keys": [key_to_dict(k) for k in keys.list_keys(a.id)]}
+        for a in accounts.list_all()
     ]
     if as_json:
         typer.echo(json.dumps(listing, indent=2))

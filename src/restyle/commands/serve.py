@@ -65,6 +65,7 @@ def serve_command(
         port=settings.server.port,
         log_level=settings.server.log_level,
         access_log=access_log,
+        timeout_graceful_shutdown=10,  # open event streams and waiting submits do not hold a stop up
     )
 
 

@@ -6,7 +6,7 @@ import typer
 
 
 def worker_command() -> None:
-    """Run a stand-alone worker (not yet: ``restyle serve`` runs its own worker pool)."""
+    """Run a stand-alone worker (not yet: restyle serve runs its own worker pool)."""
     typer.echo(
         "Stand-alone Celery workers arrive with the scale-out issue; until then 'restyle serve' runs "
         "an in-process worker pool (set RESTYLE_WORKERS__COUNT or --workers).",

@@ -36,8 +36,9 @@ class ChangeFeed:
             loop.call_soon_threadsafe(self._deliver, task_id, event)
 
     def _deliver(self, task_id: str, event: Event | None) -> None:
+        progress_only = event is not None and "step" in event  # waiters only care about the status
         with self._lock:
-            futures = self._waiters.pop(task_id, set())
+            futures = set() if progress_only else self._waiters.pop(task_id, set())
             queues = list(self._subscribers.get(task_id, ()))
         for future in futures:
             if not future.done():
@@ -46,7 +47,8 @@ class ChangeFeed:
             queue.put_nowait(event)
 
     async def wait(self, task_id: str, timeout: float) -> bool:
-        """True when the task changed within ``timeout`` seconds, False on timeout."""
+        """True when the task's status changed within ``timeout`` seconds (progress reports do not
+        count), False on timeout."""
         loop = asyncio.get_running_loop()
         self._loop = loop
         future: asyncio.Future[None] = loop.create_future()

@@ -142,6 +142,9 @@ def recover_expired(db: Database, now: datetime | None = None) -> dict[str, list
     now = now or utcnow()
     moved: dict[str, list[str]] = {PENDING: [], TaskStatus.FAILED.value: [], TaskStatus.CANCELED.value: []}
     query = select(TaskRow).where(TaskRow.status == RUNNING, TaskRow.lease_expires_at < now)
+    with db.read() as session:  # the common case, nothing expired, takes no write lock
+        if session.scalars(query.with_only_columns(TaskRow.id)).first() is None:
+            return moved
     with db.write() as session:
         _lock_claims(session, db)
         for row in session.scalars(query):

@@ -86,7 +86,7 @@ class TaskService:
 
     def submit(self, account: AccountRow, submission: Submission) -> tuple[TaskRow, bool]:
         """Create a task (or, for a repeated Idempotency-Key, find the earlier one): (row, created)."""
-        # 1. validate parameters and inputs
+        # 1. validate the parameters
         if submission.image is None:
             raise InvalidParameter(
                 "Parameter 'image' is required; send a face photo as a file, base64 or URL.", param="image"
@@ -109,15 +109,16 @@ class TaskService:
         # 2. a retry with the same Idempotency-Key returns the first task
         if key is not None and (earlier := self.store.by_idempotency_key(account.id, key)) is not None:
             return _same_request(earlier, fingerprint), False
-        self._check_input(submission.image, "image")
-        self._check_input(submission.style_image, "style_image")
-        # 3. limits: the account's submit rate, then the global queue bound
+        # 3. limits (before decoding, the costly check): the account's submit rate, the global queue bound
         self.limiter.hit(account)
         if self.store.pending_count() >= self.settings.limits.max_pending:
             raise QueueFull(
                 f"The server's queue is full ({self.settings.limits.max_pending} waiting tasks); retry later."
             )
-        # 4. store the inputs, then the row
+        # 4. the inputs decode within the image limits (a bad photo is an error now, not a failed task)
+        self._check_input(submission.image, "image")
+        self._check_input(submission.style_image, "style_image")
+        # 5. store the inputs, then the row
         task_id = str(uuid.uuid4())
         inputs = {
             name: self._store_input(account.id, task_id, name, source)
@@ -149,7 +150,7 @@ class TaskService:
         if not created:  # lost an Idempotency-Key race: drop our copy of the inputs
             self.storage.delete_prefix(task_prefix(account.id, task_id))
             return _same_request(stored, fingerprint), False
-        # 5. wake a worker
+        # 6. wake a worker
         self.queue.notify(task_id)
         return stored, True
 

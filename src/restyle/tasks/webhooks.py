@@ -72,6 +72,9 @@ class WebhookDispatcher:
         )
         hold = now + timedelta(seconds=self.settings.timeout_seconds * 2 + 5)
         taken: list[TaskRow] = []
+        with self.db.read() as session:  # the common case, nothing due, takes no write lock
+            if session.scalars(query.with_only_columns(TaskRow.id)).first() is None:
+                return taken
         with self.db.write() as session:
             for row in session.scalars(query):
                 row.webhook_next_at = hold

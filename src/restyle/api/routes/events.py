@@ -17,7 +17,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from restyle.api.deps import AccountDep, BaseUrlDep, ServicesDep
-from restyle.api.routes.tasks import task_json
+from restyle.api.schemas import task_json
 from restyle.api.services import Services
 from restyle.errors import NotFound
 
@@ -72,7 +72,12 @@ async def _stream(services: Services, task_id: str, account_id: str, base_url: s
             state = (row.status, row.attempts, position)
             if state != last_state:
                 name = "queued" if row.status == "PENDING" else "running"
-                state_event = {"id": row.id, "status": row.status, "queue_position": position, "attempt": row.attempts}
+                state_event: dict[str, Any] = {
+                    "id": row.id,
+                    "status": row.status,
+                    "queue_position": position,
+                    "attempt": row.attempts,
+                }
                 if row.status == "RUNNING":
                     state_event.update(step=row.step, progress=row.progress)
                 yield sse(name, state_event)

@@ -10,11 +10,9 @@ from fastapi.responses import JSONResponse
 
 from restyle.api.deps import AccountDep, BaseUrlDep, ServicesDep
 from restyle.api.inputs import parse_prefer, pop_wait, read_submission
-from restyle.api.schemas import ErrorBody, TaskList, TaskPublic, present_task
-from restyle.api.services import Services
+from restyle.api.schemas import ErrorBody, TaskList, TaskPublic, present_task, task_json
 from restyle.domain import TaskStatus
 from restyle.errors import InvalidParameter
-from restyle.tasks.models import TaskRow
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
@@ -57,11 +55,6 @@ _SUBMIT_BODY: dict[str, Any] = {
         },
     }
 }
-
-
-def task_json(services: Services, row: TaskRow, base_url: str) -> dict[str, Any]:
-    position = services.store.queue_position(row)
-    return present_task(row, services.signer, base_url, position).model_dump(mode="json")
 
 
 @router.post(

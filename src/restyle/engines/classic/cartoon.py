@@ -102,8 +102,12 @@ def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
     # 5. The face keeps its structure; eyes get local contrast and a small enlargement.
     out = ops.smooth_skin(out, regions, 0.02 * fw, inplace=True)
     out = ops.keep_face_detail(out, image, regions, 0.8, 0.08 * fw, fine=0.02 * fw, inplace=True)
-    out = ops.in_box(regions, out, lambda b: ops.mix(
-        out[b], ops.local_contrast(ops.mix(out[b], image[b], 0.5), 0.03 * fw, 1.0), regions.features[b] * 0.9), inplace=True)
+
+    def bright_features(b: ops.Box) -> ops.Float:
+        crisp = ops.local_contrast(ops.mix(out[b], image[b], 0.5), 0.03 * fw, 1.0)
+        return ops.mix(out[b], crisp, regions.features[b] * 0.9)
+
+    out = ops.in_box(regions, out, bright_features, inplace=True)
     out = ops.magnify_eyes(out, ctx.faces, 0.15)
     out = _glints_and_blush(out, ctx.faces)
     return ops.apply_strength(ctx.image, out, ctx.strength)
@@ -130,7 +134,8 @@ def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
     # 2. The face: smooth shading with the original's structure instead of palette patches.
     if regions.any:
         lively = ops.f32(ops.resize_to(ops.saturate(smooth, 1.5), image.shape))
-        colour = ops.in_box(regions, colour, lambda b: ops.mix(colour[b], lively[b], regions.face[b] * 0.75), inplace=True)
+        colour = ops.in_box(regions, colour, lambda b: ops.mix(colour[b], lively[b], regions.face[b] * 0.75),
+                            inplace=True)
         colour = ops.smooth_skin(colour, regions, 0.02 * fw, inplace=True)
         colour = ops.keep_face_detail(colour, image, regions, 1.4, 0.08 * fw, fine=0.02 * fw, inplace=True)
 

@@ -9,6 +9,7 @@ from restyle.engines.classic.context import RenderContext
 
 PAPER = (0.96, 0.91, 0.78)
 INK = (0.16, 0.11, 0.10)
+FACE_TONE = [(0.0, 0.1), (0.5, 0.5), (1.0, 0.97)]
 # Faded process colours of an old print: the k-means palette is pulled towards the nearest one.
 PRINT_COLOURS = np.array([
     PAPER, (0.84, 0.34, 0.25), (0.27, 0.42, 0.60), (0.92, 0.76, 0.38), (0.91, 0.70, 0.57), INK,
@@ -20,7 +21,7 @@ def _aged_palette(palette: ops.Float, pull: float) -> ops.Float:
     """Each palette colour faded a little and pulled towards its nearest print colour."""
     d = ((palette[:, None, :] - PRINT_COLOURS[None, :, :]) ** 2).sum(-1)
     target = PRINT_COLOURS[d.argmin(1)]
-    luma = palette @ np.array([0.299, 0.587, 0.114], np.float32)
+    luma = palette @ np.array(ops.LUMA, np.float32)
     faded = luma[:, None] + (palette - luma[:, None]) * 0.8
     return ops.f32(faded + (target - faded) * pull)
 
@@ -40,8 +41,11 @@ def render_retro_comic(ctx: RenderContext) -> np.ndarray:
     colour = ops.f32(ops.resize_to(flat, image.shape))
 
     # 2. Inside the face, smooth graded shading instead of posterized patches.
-    colour = ops.in_box(regions, colour, lambda b: ops.mix(
-        colour[b], ops.curve(ops.saturate(image[b], 0.75), [(0, 0.1), (0.5, 0.5), (1, 0.97)]), regions.face[b] * 0.7), inplace=True)
+    def graded_face(b: ops.Box) -> ops.Float:
+        graded = ops.curve(ops.saturate(image[b], 0.75), FACE_TONE)
+        return ops.mix(colour[b], graded, regions.face[b] * 0.7)
+
+    colour = ops.in_box(regions, colour, graded_face, inplace=True)
     fw = regions.face_width
     colour = ops.keep_face_detail(colour, image, regions, 0.8, 0.06 * fw, fine=0.008 * fw, inplace=True)
 

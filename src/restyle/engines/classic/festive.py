@@ -41,7 +41,8 @@ def _decorations(shape: tuple[int, ...], keep_clear: list[Rect],
     layer = np.zeros((h, w, 3), np.uint8)
     alpha = np.zeros((h, w), np.uint8)
 
-    def paint(draw: Callable[..., object], geometry: tuple[Any, ...], colour: tuple[int, ...], *rest: int) -> None:
+    def paint(draw: Callable[..., object], geometry: tuple[Any, ...], colour: tuple[int, ...],
+              *rest: int) -> None:
         draw(layer, *geometry, colour, *rest)
         draw(alpha, *geometry, 255, *rest)
 
@@ -70,7 +71,8 @@ def _decorations(shape: tuple[int, ...], keep_clear: list[Rect],
     rx, ry = max(4, int(0.06 * unit)), max(3, int(0.05 * unit))
     ly = int(0.22 * unit)
     for candidates in ((0.2, 0.1), (0.8, 0.9)):
-        spots = [int(c * w) for c in candidates if not _overlaps((c * w - rx, 0, c * w + rx, ly + 2 * ry), keep_clear)]
+        spots = [int(c * w) for c in candidates
+                 if not _overlaps((c * w - rx, 0, c * w + rx, ly + 2 * ry), keep_clear)]
         if not spots:
             continue
         lx = spots[0]

@@ -55,9 +55,10 @@ def render_chinese_painting(ctx: RenderContext) -> np.ndarray:
 
     # 1. Ink washes: light tones, uneven pooling, soft bled edges; faint colour; white space.
     small, factor = ops.downscale(image)
+    ws = min(small.shape[:2]) / 512.0
     smooth = ops.edge_preserving_smooth(small, 2.0, 0.12, iterations=3)
     luma = ops.luminance(smooth)
-    wash = ops.curve(luma, ops.staircase_lut([0.42, 0.66, 0.86, 0.97], softness=0.12))
+    wash = ops.curve(luma, ops.staircase_lut([0.24, 0.55, 0.82, 0.97], softness=0.12))
     pooling = ops.noise(wash.shape, ctx.rng, 40.0) * np.float32(0.18) + np.float32(1.0)
     wash = ops.blur(ops.f32(1.0 - (1.0 - wash) * pooling), 1.5)
     tint = ops.split_tone(ops.saturate(smooth, 0.5), INDIGO, OCHRE, 1.0)
@@ -65,7 +66,7 @@ def render_chinese_painting(ctx: RenderContext) -> np.ndarray:
     # The figure fades out into the paper at the sides and bottom.
     subject = ops.subject_mask(small.shape, ops.scale_faces(ctx.faces, factor), feather=0.5)
     rows = np.linspace(0.0, 1.0, small.shape[0], dtype=np.float32)
-    keep = ops.f32(np.clip(subject * 1.2, 0.0, 1.0) * np.clip((1.0 - rows) / 0.35, 0.0, 1.0)[:, None])
+    keep = ops.f32(np.clip(subject * 1.2, 0.0, 1.0) * np.clip((1.0 - rows) / 0.22, 0.0, 1.0)[:, None])
     colour = ops.towards(colour, RICE_PAPER, ops.f32(1.0 - keep))
     colour = ops.f32(ops.resize_to(colour, image.shape))
     keep = np.maximum(ops.f32(ops.resize_to(keep, image.shape)), regions.face)
@@ -75,14 +76,16 @@ def render_chinese_painting(ctx: RenderContext) -> np.ndarray:
     colour = ops.in_box(regions, colour, lambda b: ops.mix(
         colour[b], ops.gray3(ops.curve(gray[b], FACE_INK_TONE)), regions.face[b] * 0.85), inplace=True)
 
-    # 3. Ink lines with varying weight and dry-brush breaks, only where the figure is.
+    # 3. Ink lines with varying weight and dry-brush breaks, only where the figure is. Bold contour
+    # strokes come from the working-size image: they are wide anyway, and kept off the face.
+    bold = ops.thicken(ops.xdog_lines(luma, sigma=2.2 * ws, tau=0.99, phi=25.0), int(round(2 * ws)) + 1)
+    bold = ops.f32(1.0 - ops.resize_to(bold, image.shape)) * (1.0 - regions.face)
     line_gray = ops.f32(ops.resize_to(luma, image.shape))
     line_gray = ops.in_box(regions, line_gray, lambda b: ops.mix(
         line_gray[b], ops.blur(gray[b], 0.012 * fw), regions.face[b]), inplace=True)
     fine = ops.xdog_lines(line_gray, sigma=0.9 * s, tau=0.985, phi=40.0)
-    bold = ops.thicken(ops.xdog_lines(line_gray, sigma=2.2 * s, tau=0.99, phi=25.0), int(round(2 * s)) + 1)
     breaks = np.clip(0.55 + 0.6 * ops.noise(image.shape, ctx.rng, 6.0 * s), 0.0, 1.0)
-    ink = np.maximum(1.0 - fine, (1.0 - bold) * breaks) * keep
+    ink = np.maximum(1.0 - fine, bold * breaks) * keep
     out = ops.ink(colour, ops.f32(1.0 - ink), INK)
 
     # 4. Face structure and crisp features (lightness only: the ink stays grey).
@@ -90,7 +93,7 @@ def render_chinese_painting(ctx: RenderContext) -> np.ndarray:
     out = ops.redraw_features(out, image, regions, 0.7, luma_only=True, inplace=True)
 
     # 5. Rice paper texture and the seal.
-    out = ops.times(out, ops.paper_texture(out.shape, ctx.rng, grain=0.025, mottle=0.03, fibres=int(160 * s)))
+    out = ops.times(out, ops.paper_texture(out.shape, ctx.rng, grain=0.025, mottle=0.03, fibres=int(100 * s)))
     right = bool(ctx.faces) and ctx.faces[0].center[0] > ctx.width / 2.0
     _stamp_seal(out, right, ctx.rng)
     return ops.apply_strength(ctx.image, out, ctx.strength)
@@ -135,7 +138,8 @@ def render_elegant_chinese(ctx: RenderContext) -> np.ndarray:
         face = faces[0]
         (cx, cy), r = face.center, 1.5 * face.width
         moon = ops.radial(out.shape, (cx + 0.2 * face.width, cy - 0.4 * face.width), r)
-        out = ops.towards(out, (0.98, 0.97, 0.92), ops.f32(np.clip(moon * 1.8, 0, 1) * 0.55 * (1.0 - subject)))
+        moon = ops.f32(np.clip(moon * 1.8, 0, 1) * 0.55 * (1.0 - subject))
+        out = ops.towards(out, (0.98, 0.97, 0.92), moon)
     out = ops.f32(ops.resize_to(ops.bloom(out, 0.7, 20.0 * ws, 0.3), image.shape))
 
     # 3. Fine, even ink lines: from the smoothed image, from the original on the face.

@@ -10,12 +10,15 @@ from restyle.engines.classic.context import RenderContext
 
 CYAN = (0.1, 0.95, 1.0)
 MAGENTA = (1.0, 0.15, 0.85)
-DUOTONE = [(0.0, (0.0, 0.01, 0.04)), (0.35, (0.03, 0.12, 0.25)), (0.7, (0.3, 0.72, 0.92)), (1.0, (0.92, 1.0, 1.0))]
+DUOTONE = [(0.0, (0.0, 0.01, 0.04)), (0.35, (0.03, 0.12, 0.25)), (0.7, (0.3, 0.72, 0.92)),
+           (1.0, (0.92, 1.0, 1.0))]
 
 
 def _neon_edges(gray: ops.Float, threshold: float) -> ops.Float:
     """Strong edges of a (small, smoothed) grey image as a 0..1 line mask."""
-    mag = ops.f32(np.hypot(*np.gradient(gray)))
+    gx, gy = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    # A 3x3 Sobel is 8 times the per-pixel difference.
+    mag = ops.f32(cv2.magnitude(gx, gy)) * np.float32(0.125)
     return ops.f32(np.clip((mag - threshold) / threshold, 0.0, 1.0))
 
 
@@ -70,8 +73,9 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
     out = ops.in_box(regions, out, cool_face, inplace=True)
     out = ops.keep_face_detail(out, image, regions, 0.8, 0.08 * fw, fine=0.01 * fw, inplace=True)
 
-    # 6. Scanlines.
-    # Scanlines across a small face would hide it from a face detector.
+    # 6. Scanlines, faded out on the face: across a small face they hide it from a face detector.
     lines = ops.scanlines(out.shape, max(3.0, 4.0 * ctx.scale), 0.22)
-    out = ops.times(out, ops.in_box(regions, lines, lambda b: ops.f32(1.0 - (1.0 - lines[b]) * (1.0 - regions.face[b]))))
+    lines = ops.in_box(regions, lines, lambda b: ops.f32(1.0 - (1.0 - lines[b]) * (1.0 - regions.face[b])),
+                       inplace=True)
+    out = ops.times(out, lines)
     return ops.apply_strength(ctx.image, out, ctx.strength)
