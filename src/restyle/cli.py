@@ -23,8 +23,14 @@ for _name in _COMMAND_MODULES:
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    app()
+    """Entry point of the console script; a settings problem is one clear line and exit code 2."""
+    from restyle.errors import ConfigurationError
+
+    try:
+        app()
+    except ConfigurationError as exc:
+        typer.echo(f"restyle: {exc.message}", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

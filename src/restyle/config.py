@@ -12,18 +12,26 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from restyle.errors import ConfigurationError
 
-class EngineSettings(BaseModel):
+
+class Section(BaseModel):
+    """A settings section: an unknown key is an error, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EngineSettings(Section):
     """Which engine renders and its options."""
 
     name: str = "classic"
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class ImageLimits(BaseModel):
+class ImageLimits(Section):
     """Limits on input images (bytes and pixels) and output size."""
 
     max_bytes: int = 20 * 1024 * 1024
@@ -34,14 +42,14 @@ class ImageLimits(BaseModel):
     min_output_side: int = 64
 
 
-class FaceSettings(BaseModel):
+class FaceSettings(Section):
     """Face detection and identity defaults."""
 
     detector: str = "hog"
     identity_threshold: float = 0.5
 
 
-class ServerSettings(BaseModel):
+class ServerSettings(Section):
     """The HTTP server: bind address, public URL for links, and how long a submit may wait."""
 
     host: str = "127.0.0.1"
@@ -53,7 +61,7 @@ class ServerSettings(BaseModel):
     log_level: str = "info"
 
 
-class TaskSettings(BaseModel):
+class TaskSettings(Section):
     """The task store (SQLite by default, any PostgreSQL URL) and task lifetimes."""
 
     database_url: str | None = None  # default sqlite:///<data_dir>/restyle.db
@@ -65,7 +73,7 @@ class TaskSettings(BaseModel):
     deadline_seconds: float = 300.0  # a task running longer than this fails with task.deadline
 
 
-class StorageSettings(BaseModel):
+class StorageSettings(Section):
     """Where inputs and results are kept; signed URL lifetime."""
 
     kind: str = "local"
@@ -74,7 +82,7 @@ class StorageSettings(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)  # options of non-local storages (bucket, ...)
 
 
-class WorkerSettings(BaseModel):
+class WorkerSettings(Section):
     """The in-process worker pool of ``restyle serve`` (or ``queue=celery`` for external workers)."""
 
     queue: str = "local"
@@ -83,7 +91,7 @@ class WorkerSettings(BaseModel):
     poll_seconds: float = 1.0  # idle workers look for work at least this often
 
 
-class LimitSettings(BaseModel):
+class LimitSettings(Section):
     """Default per-account limits and the global queue bound."""
 
     default_qps: float = 2.0
@@ -92,14 +100,14 @@ class LimitSettings(BaseModel):
     storage_uri: str = "memory://"  # the `limits` library storage (redis://... for several servers)
 
 
-class AuthSettings(BaseModel):
+class AuthSettings(Section):
     """Accounts and keys: the demo account and the server key file."""
 
     demo_account: bool = True  # create a "demo" account on first start and print its key
     server_key: str | None = None  # base64 32 bytes; default: generated into <data_dir>/server.key
 
 
-class WebhookSettings(BaseModel):
+class WebhookSettings(Section):
     """Delivery of task completions to ``callback_url``."""
 
     timeout_seconds: float = 10.0
@@ -149,18 +157,48 @@ class Settings(BaseSettings):
     def load(cls, config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
         """Settings from an optional file (``RESTYLE_CONFIG``), then the environment, then overrides."""
         path = config_file or os.environ.get("RESTYLE_CONFIG")
-        file_values: dict[str, Any] = {}
-        if path:
-            text = Path(path).read_text(encoding="utf-8")
-            if str(path).endswith((".yaml", ".yml")):
-                import yaml
+        file_values = _read_file(Path(path)) if path else {}
+        unknown = sorted(set(file_values) - set(cls.model_fields))
+        if unknown:
+            raise ConfigurationError(
+                f"The settings file {path} has unknown section(s) {', '.join(unknown)}; "
+                f"the sections are {', '.join(cls.model_fields)}."
+            )
+        try:
+            env_values = cls().model_dump(exclude_unset=True)
+            merged = _deep_merge(_deep_merge(file_values, env_values), overrides)
+            return cls.model_validate(merged)
+        except ValidationError as exc:
+            raise ConfigurationError(f"The settings are invalid: {_describe(exc)}.") from None
 
-                file_values = yaml.safe_load(text) or {}
-            else:
-                file_values = json.loads(text)
-        env_values = cls().model_dump(exclude_unset=True)
-        merged = _deep_merge(_deep_merge(file_values, env_values), overrides)
-        return cls.model_validate(merged)
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """The values of a YAML or JSON settings file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            values = yaml.safe_load(text) or {}
+        else:
+            values = json.loads(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ConfigurationError(f"The settings file {path} cannot be read: {exc}.") from None
+    except Exception as exc:  # yaml.YAMLError, imported lazily
+        raise ConfigurationError(f"The settings file {path} is not valid YAML: {exc}.") from None
+    if not isinstance(values, dict):
+        raise ConfigurationError(f"The settings file {path} must hold a mapping of sections, not {type(values).__name__}.")
+    return values
+
+
+def _describe(exc: ValidationError) -> str:
+    """Each problem as ``RESTYLE_SECTION__KEY (section.key): what is wrong``."""
+    parts = []
+    for error in exc.errors():
+        dotted = ".".join(str(p) for p in error["loc"])
+        env = "RESTYLE_" + "__".join(str(p).upper() for p in error["loc"])
+        parts.append(f"{env} ({dotted}): {error['msg']}")
+    return "; ".join(parts)
 
 
 def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:

@@ -17,14 +17,15 @@ def load_sample(name: str) -> np.ndarray:
     if name == "astronaut":
         from skimage import data
 
-        return np.ascontiguousarray(data.astronaut())
+        return np.ascontiguousarray(data.astronaut())  # type: ignore[no-untyped-call]
     if name == "grace_hopper":
         try:
             from matplotlib import cbook
         except ImportError as exc:
             raise MissingExtra("The grace_hopper sample needs matplotlib: pip install 'restyle[test]'.") from exc
-        with cbook.get_sample_data("grace_hopper.jpg") as handle:
-            return np.asarray(Image.open(handle).convert("RGB"))
+        path = cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+        with Image.open(str(path)) as photo:
+            return np.asarray(photo.convert("RGB"))
     raise InvalidParameter(f"Unknown sample '{name}'; choose one of: {', '.join(SAMPLES)}.", param="input")
 
 

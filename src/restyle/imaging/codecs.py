@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
 
@@ -69,12 +70,12 @@ def decode_image(data: bytes, *, limits: ImageLimits | None = None, param: str =
             param=param,
         ) from exc
     # 5. orientation
-    try:
-        img = ImageOps.exif_transpose(img) or img
-    except (OSError, ValueError, SyntaxError):
-        pass  # a broken EXIF block is not worth refusing the photo for
+    oriented: Image.Image = img
+    # a broken EXIF block is not worth refusing the photo for
+    with contextlib.suppress(OSError, ValueError, SyntaxError):
+        oriented = ImageOps.exif_transpose(img) or img
     # 6. RGB
-    rgb = _flatten_to_rgb(img)
+    rgb = _flatten_to_rgb(oriented)
     # 7. minimum size
     h, w = rgb.shape[:2]
     if min(h, w) < limits.min_side:
