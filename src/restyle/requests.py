@@ -56,6 +56,8 @@ def parse_bool(name: str, value: Any) -> bool:
     """``true``/``false`` in any of the usual spellings, or a JSON bool."""
     if isinstance(value, bool):
         return value
+    if not isinstance(value, str | int):
+        raise InvalidParameter(f"Parameter '{name}' must be true or false.", param=name)
     text = str(value).strip().lower()
     if text in _TRUE:
         return True
@@ -69,11 +71,19 @@ def parse_number(name: str, value: Any, spec: NumberSpec) -> int | float:
     kind_word = "an integer" if spec.kind is int else "a number"
     if isinstance(value, bool):
         raise InvalidParameter(f"Parameter '{name}' must be {kind_word}, not a boolean.", param=name)
+    if not isinstance(value, int | float | str) or (isinstance(value, str) and len(value) > 64):
+        raise InvalidParameter(f"Parameter '{name}' must be {kind_word}.", param=name)
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise InvalidParameter(f"Parameter '{name}' must be {kind_word}, not '{value}'.", param=name) from None
+    except OverflowError:  # an int too large for a float
+        number = math.inf
     if not math.isfinite(number):
+        if isinstance(value, int) or str(value).strip().lstrip("+-").isdigit():
+            raise ParameterOutOfRange(
+                f"Parameter '{name}' must be between {_fmt(spec.low)} and {_fmt(spec.high)}.", param=name
+            )
         raise InvalidParameter(f"Parameter '{name}' must be a finite number.", param=name)
     if spec.kind is int and not number.is_integer():
         raise InvalidParameter(f"Parameter '{name}' must be an integer, not '{value}'.", param=name)
@@ -98,7 +108,9 @@ def _fmt(x: float) -> str:
 
 
 def _choice(name: str, value: Any, choices: list[str]) -> str:
-    text = str(value).strip().lower()
+    if not isinstance(value, str):
+        raise InvalidParameter(f"Parameter '{name}' must be one of: {', '.join(choices)}.", param=name)
+    text = value.strip().lower()
     if text == "jpg":
         text = "jpeg"
     if text not in choices:
@@ -130,7 +142,9 @@ def parse_generate_request(
         elif name in SWITCHES:
             values[name] = parse_bool(name, raw)
         elif name in TEXTS:
-            text = str(raw)
+            if not isinstance(raw, str):
+                raise InvalidParameter(f"Parameter '{name}' must be a string.", param=name)
+            text = raw
             if len(text) > MAX_PROMPT_CHARS:
                 raise ParameterOutOfRange(
                     f"Parameter '{name}' has {len(text)} characters; the limit is {MAX_PROMPT_CHARS}.",
@@ -138,10 +152,11 @@ def parse_generate_request(
                 )
             values[name] = text
         elif name == "style":
-            if resolve_style is None:
-                values["style"] = str(raw)
-            else:
-                values["style"] = resolve_style(raw if isinstance(raw, int) else str(raw)).name
+            if isinstance(raw, bool) or not isinstance(raw, int | str):
+                raise InvalidParameter(
+                    "Parameter 'style' must be a preset name or index (see GET /v1/styles).", param="style"
+                )
+            values["style"] = str(raw) if resolve_style is None else resolve_style(raw).name
         elif name == "mode":
             values["mode"] = ReferenceMode(_choice(name, raw, [m.value for m in ReferenceMode]))
         elif name == "output_format":

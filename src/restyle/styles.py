@@ -25,8 +25,8 @@ class StyleCatalog:
     def find(self, style: str | int) -> StylePreset:
         """The preset for ``style`` or UnknownStyle naming the valid choices."""
         text = str(style).strip()
-        if isinstance(style, int) or text.lstrip("-").isdigit():
-            index = int(text)
+        if isinstance(style, int) or (text.lstrip("-").isascii() and text.lstrip("-").isdigit()):
+            index = int(text) if len(text) < 10 else -1
             if index in self._by_index:
                 return self._by_index[index]
             high = max(self._by_index) if self._by_index else 0

@@ -190,3 +190,70 @@ def test_file_links_must_be_signed_and_fresh(live: App) -> None:
 def test_the_request_id_is_echoed(live: App) -> None:
     response = live.client.get("/v1/tasks", headers={"X-Request-Id": "my-trace-1"})
     assert response.headers["X-Request-Id"] == "my-trace-1" and response.json()["request_id"] == "my-trace-1"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "text", "param"),
+    [
+        ({"style": True}, "param.invalid", "preset name or index", "style"),
+        ({"style": "²"}, "style.unknown", "unknown value", "style"),
+        ({"style": [2]}, "param.invalid", "preset name or index", "style"),
+        ({"seed": 10**400}, "param.out_of_range", "between -1 and 4294967295", "seed"),
+        ({"strength": "1e999"}, "param.invalid", "finite number", "strength"),
+        ({"prompt": {"a": 1}}, "param.invalid", "must be a string", "prompt"),
+        ({"mode": 3}, "param.invalid", "must be one of", "mode"),
+        ({"face_switch": [True]}, "param.invalid", "true or false", "face_switch"),
+        ({"wait": True}, "param.invalid", "number of seconds", "wait"),
+        ({"wait": "nan"}, "param.out_of_range", "between 0 and 60", "wait"),
+        ({"callback_url": False}, "param.invalid", "URL string", "callback_url"),
+    ],
+)
+def test_wrong_json_types_are_named_errors(
+    live: App, caller: Caller, astronaut_png: bytes, body: dict[str, Any], code: str, text: str, param: str
+) -> None:
+    payload = {"image": {"base64": base64.b64encode(astronaut_png).decode()}, **body}
+    response = live.client.post("/v1/tasks", headers=caller.headers, json=payload)
+    assert_error(response, 400, code, text, param)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[" * 100_000, b'{"seed": 1' + b"0" * 5000 + b"}", b'{"image": "\xff"}'],
+    ids=["deep", "5000-digits", "bad-utf8"],
+)
+def test_hostile_json_is_a_400(live: App, caller: Caller, content: bytes) -> None:
+    headers = {**caller.headers, "Content-Type": "application/json"}
+    response = live.client.post("/v1/tasks", headers=headers, content=content)
+    assert_error(response, 400, "request.invalid_json", "not valid JSON", None)
+
+
+def test_a_chunked_body_over_the_limit_is_refused_without_reading_it_all(live: App, caller: Caller) -> None:
+    limit = live.services.settings.server.max_request_bytes
+    sent = [0]
+
+    def chunks() -> Any:
+        piece = b" " * (1 << 20)
+        while sent[0] < 3 * limit:  # far more than the limit: the server must stop reading early
+            sent[0] += len(piece)
+            yield piece
+
+    headers = {**caller.headers, "Content-Type": "application/json"}
+    response = live.client.post("/v1/tasks", headers=headers, content=chunks())
+    assert_error(response, 413, "request.too_large", f"the limit is {limit} bytes", None)
+    assert "content-length" not in response.request.headers
+
+
+def test_unknown_query_parameters_and_cursors_are_refused(live: App, caller: Caller, astronaut_png: bytes) -> None:
+    response = live.client.post("/v1/tasks?style=bogus", headers=caller.headers, **multipart(astronaut_png))
+    assert_error(response, 400, "param.invalid", "Query parameter 'style' is not known", "style")
+    response = live.client.get("/v1/tasks?statuss=PENDING", headers=caller.headers)
+    assert_error(response, 400, "param.invalid", "takes: cursor, limit, status", "statuss")
+    naive = base64.urlsafe_b64encode(b"2026-01-01T00:00:00|x").decode()
+    response = live.client.get(f"/v1/tasks?cursor={naive}", headers=caller.headers)
+    assert_error(response, 400, "param.invalid", "not a cursor", "cursor")
+
+
+def test_more_than_two_files_is_a_clear_error(live: App, caller: Caller, astronaut_png: bytes) -> None:
+    files = [("image", ("a.png", astronaut_png, "image/png"))] * 3
+    response = live.client.post("/v1/tasks", headers=caller.headers, files=files)
+    assert_error(response, 400, "request.invalid_form", "at most the two files", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 
 from PIL import Image
 
@@ -88,13 +89,39 @@ def test_styles_health_readiness_metrics_and_docs(live: App) -> None:
         "engine": True,
     }
     metrics = live.client.get("/metrics").text
-    for name in (
-        "restyle_tasks{",
-        "restyle_queue_depth",
-        "restyle_workers_ready 1.0",
-        "restyle_step_seconds",
-    ):
+    for name in ('restyle_tasks{status="SUCCEEDED"}', "restyle_queue_depth", "restyle_workers_ready 1.0"):
         assert name in metrics
     paths = live.client.get("/openapi.json").json()["paths"]
     assert {"/v1/tasks", "/v1/tasks/{task_id}/events", "/v1/files/{key}", "/healthz"} <= set(paths)
     assert live.client.get("/docs").status_code == 200
+
+
+def _sample(metrics: str, name: str) -> float:
+    match = re.search(rf"^{re.escape(name)} ([0-9.e+-]+)$", metrics, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_metrics_count_each_finished_task_once_with_its_steps_and_identity(
+    live: App, astronaut_png: bytes
+) -> None:
+    caller = live.caller()
+    before = live.client.get("/metrics").text
+    tasks = [
+        live.client.post("/v1/tasks", headers=caller.headers, **multipart(astronaut_png, style="sketch")).json()
+        for _ in range(2)
+    ]
+    assert [t["status"] for t in tasks] == ["SUCCEEDED", "SUCCEEDED"]
+    after = live.client.get("/metrics").text
+    live.client.get("/metrics")  # a second scrape must not count them again
+    again = live.client.get("/metrics").text
+    for name in (
+        'restyle_tasks_finished_total{status="SUCCEEDED"}',
+        "restyle_identity_distance_count",
+        'restyle_step_seconds_count{step="engine"}',
+        'restyle_task_seconds_count{status="SUCCEEDED"}',
+    ):
+        assert _sample(after, name) - _sample(before, name) == 2, name
+        assert _sample(again, name) == _sample(after, name), name
+    distances = [t["result"]["identity_distance"] for t in tasks]
+    total = _sample(after, "restyle_identity_distance_sum") - _sample(before, "restyle_identity_distance_sum")
+    assert abs(total - sum(distances)) < 1e-3

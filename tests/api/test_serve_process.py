@@ -7,6 +7,7 @@ import io
 import json
 import os
 import shutil
+import select
 import signal
 import socket
 import subprocess
@@ -62,7 +63,7 @@ def children_of(pid: int) -> list[int]:
 class Server:
     """One ``restyle serve`` process in its own session (so that cleanup reaches its workers)."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
         self.base = f"http://127.0.0.1:{port}"
         command = restyle_command() + [
             "serve",
@@ -79,7 +80,7 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, **ENV},
+            env={**os.environ, **ENV, **(env or {})},
             start_new_session=True,
         )
         self.banner = self._read_until("restyle serving on")
@@ -205,7 +206,7 @@ def test_kill_9_during_a_task_then_restart_finishes_it_exactly_once(
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_the_readme_curl_example_works(tmp_path: Path, astronaut_png: bytes, servers: list[Server]) -> None:
     port = free_port()
-    server = Server(tmp_path / "data", port)
+    server = Server(tmp_path / "data", port, env={"RESTYLE_SERVER__MAX_REQUEST_BYTES": str(4 << 20)})
     servers.append(server)
     api_key = server.banner.split("API key:", 1)[1].split()[0]
     photo = tmp_path / "photo.png"
@@ -235,3 +236,43 @@ def test_the_readme_curl_example_works(tmp_path: Path, astronaut_png: bytes, ser
         == 0
     )
     assert Image.open(tmp_path / "out.png").size == (320, 320)
+
+
+def send_chunked_until_refused(port: int, api_key: str, chunk: int, most: int) -> tuple[str, int]:
+    """POST a chunked JSON body without Content-Length until the server answers; (answer, bytes sent)."""
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            (
+                f"POST /v1/tasks HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {api_key}\r\n"
+                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            ).encode()
+        )
+        piece = f"{chunk:x}\r\n".encode() + b" " * chunk + b"\r\n"
+        answer = b""
+        while sent < most:
+            if select.select([sock], [], [], 0)[0]:  # the server answered (and stopped reading)
+                break
+            try:
+                sock.sendall(piece)
+            except OSError:  # the server closed the connection after answering
+                break
+            sent += chunk
+        while b"}" not in answer:  # the headers and the JSON error
+            more = sock.recv(65536)
+            if not more:
+                break
+            answer += more
+    return answer.decode(errors="replace"), sent
+
+
+def test_a_chunked_body_over_the_limit_is_cut_off_early(tmp_path: Path, servers: list[Server]) -> None:
+    port = free_port()
+    limit = 4 << 20
+    server = Server(tmp_path / "data", port, env={"RESTYLE_SERVER__MAX_REQUEST_BYTES": str(limit)})
+    servers.append(server)
+    api_key = server.banner.split("API key:", 1)[1].split()[0]
+    answer, sent = send_chunked_until_refused(port, api_key, 64 << 10, 40 * limit)
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]
+    assert '"code":"request.too_large"' in answer.replace(" ", ""), answer
+    assert sent < 3 * limit, f"the server read {sent} bytes of a body limited to {limit}"

@@ -6,10 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from restyle import __version__
 from restyle.api.background import Background
+from restyle.api.deps import known_query_only
 from restyle.api.errors import install_error_handlers
 from restyle.api.metrics import TaskMetrics
 from restyle.api.middleware import RequestIdMiddleware
@@ -45,7 +46,13 @@ def create_app(
                 await asyncio.to_thread(services.queue.stop)
             services.db.dispose()
 
-    app = FastAPI(title="restyle", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="restyle",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(known_query_only)],
+    )
     app.state.services = services
     app.state.metrics = TaskMetrics(services.store, services.queue)
     app.add_middleware(RequestIdMiddleware)

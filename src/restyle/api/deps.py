@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from restyle.api.services import Services
 from restyle.auth.models import AccountRow
-from restyle.errors import AuthenticationError, PermissionDenied
+from restyle.errors import AuthenticationError, InvalidParameter, PermissionDenied
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `restyle keys create`.")
 
@@ -53,3 +55,25 @@ async def base_url(request: Request, services: ServicesDep) -> str:
 
 
 BaseUrlDep = Annotated[str, Depends(base_url)]
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse query parameters the route does not declare: a typo (``?statuss=``) never passes silently."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        choices = ", ".join(sorted(allowed)) or "none"
+        raise InvalidParameter(
+            f"Query parameter '{unknown[0]}' is not known here; this endpoint takes: {choices}.",
+            param=unknown[0],
+        )

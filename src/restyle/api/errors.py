@@ -40,9 +40,17 @@ def _from_http(exc: StarletteHTTPException) -> RestyleError:
 
 def _from_validation(exc: RequestValidationError) -> RestyleError:
     first = exc.errors()[0] if exc.errors() else {}
-    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header")]
-    param = ".".join(location) or None
-    return InvalidParameter(f"Parameter '{param}': {first.get('msg', 'is not valid')}.", param=param)
+    where = first.get("loc", ())
+    kind = str(where[0]) if where else "body"
+    location = [str(part) for part in where[1:] if not isinstance(part, int)] if where else []
+    message = str(first.get("msg", "is not valid")).rstrip(".")
+    if first.get("type") == "json_invalid":
+        return InvalidParameter(f"The request body is not valid JSON ({message}).", code="request.invalid_json")
+    if not location:
+        what = "The request body" if kind == "body" else f"The {kind}"
+        return InvalidParameter(f"{what} is not valid: {message}.")
+    param = ".".join(location)
+    return InvalidParameter(f"Parameter '{param}': {message}.", param=param)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ host ran the task.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -19,6 +20,7 @@ from restyle.tasks.queue import TaskQueue
 from restyle.tasks.store import TaskStore
 
 _SECONDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+COMMIT_SLACK = timedelta(minutes=2)  # longer than any write waits for the database lock
 _DISTANCES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.5)
 
 
@@ -69,7 +71,7 @@ class TaskMetrics:
             "restyle_tasks_finished", "Tasks finished, by status.", ["status"], registry=self.registry
         )
         self._watermark = utcnow()
-        self._seen: set[str] = set()
+        self._seen: dict[str, datetime] = {}  # id -> finished_at of tasks observed within the slack
 
     def _observe(self, row: TaskRow) -> None:
         self.finished.labels(row.status).inc()
@@ -81,14 +83,21 @@ class TaskMetrics:
             self.identity.observe(row.identity_distance)
 
     def collect_finished(self) -> None:
-        """Observe tasks that finished since the last scrape."""
-        for row in self.store.finished_since(self._watermark):
+        """Observe tasks that finished since the last scrape, each once.
+
+        ``finished_at`` is stamped before the row commits, so a row may appear after a scrape that
+        already saw a later one: every scrape looks back ``COMMIT_SLACK`` further than the newest
+        time seen and skips the ids it already counted.
+        """
+        since = self._watermark - COMMIT_SLACK
+        for row in self.store.finished_since(since):
             if row.id in self._seen or row.finished_at is None:
                 continue
             self._observe(row)
-            if row.finished_at > self._watermark:
-                self._watermark, self._seen = row.finished_at, set()
-            self._seen.add(row.id)
+            self._seen[row.id] = row.finished_at
+            self._watermark = max(self._watermark, row.finished_at)
+        horizon = self._watermark - COMMIT_SLACK
+        self._seen = {task_id: at for task_id, at in self._seen.items() if at >= horizon}
 
     def render(self) -> bytes:
         self.collect_finished()

@@ -35,7 +35,7 @@ class LocalWorkerPool(TaskQueue):
             wake=self._ctx.Queue(),
             changes=self._ctx.Queue(),
             stopping=self._ctx.Event(),
-            warmed=self._ctx.Value("i", 0),
+            warmed=self._ctx.Array("b", self.size),
         )
         self._processes: list[BaseProcess] = []
         self._threads: list[threading.Thread] = []
@@ -65,6 +65,7 @@ class LocalWorkerPool(TaskQueue):
             for index, process in enumerate(self._processes):
                 if not process.is_alive() and not self._closed.is_set():
                     log.error("worker %d exited with code %s; starting a new one", index, process.exitcode)
+                    self._channels.warmed[index] = 0  # its replacement says when it is ready
                     self._processes[index] = self._spawn(settings_json, index)
 
     def _forward_changes(self) -> None:
@@ -85,7 +86,13 @@ class LocalWorkerPool(TaskQueue):
     def ready(self) -> bool:
         if self._closed.is_set():
             return False
-        return bool(self._channels.warmed.value > 0) and any(p.is_alive() for p in self._processes)
+        return self._warmed() > 0
+
+    def _warmed(self) -> int:
+        """Workers that are alive and have their engine ready."""
+        return sum(
+            1 for index, p in enumerate(self._processes) if p.is_alive() and self._channels.warmed[index]
+        )
 
     def describe(self) -> dict[str, Any]:
         alive = sum(1 for p in self._processes if p.is_alive())
@@ -93,7 +100,7 @@ class LocalWorkerPool(TaskQueue):
             "queue": self.name,
             "workers": self.size,
             "alive": alive,
-            "warmed": 0 if self._closed.is_set() else self._channels.warmed.value,
+            "warmed": 0 if self._closed.is_set() else self._warmed(),
         }
 
     def stop(self) -> None:

@@ -54,8 +54,11 @@ def encode_cursor(row: TaskRow) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         moment, task_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(moment), task_id
-    except ValueError:
+        when = datetime.fromisoformat(moment)
+        if when.tzinfo is None:
+            raise ValueError("a cursor's time has a zone")
+        return when, task_id
+    except ValueError:  # also bad base64 (binascii.Error) and bad UTF-8
         raise InvalidParameter(
             "Parameter 'cursor' is not a cursor this server returned.", param="cursor"
         ) from None
@@ -183,7 +186,7 @@ class TaskStore:
             query = select(func.count()).select_from(TaskRow).where(TaskRow.status == PENDING, ahead)
             return int(session.scalar(query) or 0)
 
-    def finished_since(self, moment: datetime, limit: int = 1000) -> list[TaskRow]:
+    def finished_since(self, moment: datetime, limit: int = 20000) -> list[TaskRow]:
         """Final tasks whose end time is at or after ``moment``, oldest first (for metrics)."""
         with self.db.read() as session:
             query = (

@@ -22,7 +22,7 @@ class WorkerChannels:
     wake: Any  # multiprocessing Queue of task ids (wake-ups)
     changes: Any  # multiprocessing Queue of (task id, event or None) the worker reports
     stopping: Any  # multiprocessing Event: finish the current step, hand the task back, exit
-    warmed: Any  # multiprocessing Value('i'): workers whose engine is ready
+    warmed: Any  # multiprocessing Array('b'): warmed[i] is 1 while worker i has its engine ready
 
 
 def limit_threads(threads: int) -> None:
@@ -79,8 +79,7 @@ def worker_main(settings_json: str, channels: WorkerChannels, parent_pid: int, i
         publish=publish,
         stopping=channels.stopping.is_set,
     )
-    with channels.warmed.get_lock():
-        channels.warmed.value += 1
+    channels.warmed[index] = 1
     log.debug("worker %d ready", index)
     while not channels.stopping.is_set():
         try:
@@ -90,4 +89,5 @@ def worker_main(settings_json: str, channels: WorkerChannels, parent_pid: int, i
             log.exception("worker %d could not claim a task", index)
         with contextlib.suppress(queue.Empty):
             channels.wake.get(timeout=settings.workers.poll_seconds)
+    channels.warmed[index] = 0
     db.dispose()

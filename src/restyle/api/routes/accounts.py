@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from restyle.api.deps import AccountDep, AdminDep, ServicesDep
 from restyle.api.schemas import ErrorBody
@@ -19,6 +19,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code 
 class AccountCreate(BaseModel):
     """A new account; limits default to the server's (``limits.default_qps`` / ``default_concurrency``)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=100)
     qps: float | None = Field(None, gt=0)
     concurrency: int | None = Field(None, ge=0)
@@ -27,6 +29,8 @@ class AccountCreate(BaseModel):
 
 class AccountUpdate(BaseModel):
     """Fields to change; omitted ones stay."""
+
+    model_config = ConfigDict(extra="forbid")
 
     qps: float | None = Field(None, gt=0)
     concurrency: int | None = Field(None, ge=0)

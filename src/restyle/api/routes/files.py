@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -30,4 +31,5 @@ async def get_file(
     services.signer.verify(validate_key(key), expires, signature)
     data = await asyncio.to_thread(services.storage.get, key)
     media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
-    return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"})
+    max_age = max(0, min(3600, expires - int(time.time())))  # a cache must not outlive the link
+    return Response(data, media_type=media_type, headers={"Cache-Control": f"private, max-age={max_age}"})

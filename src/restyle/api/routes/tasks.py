@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from restyle.api.deps import AccountDep, BaseUrlDep, ServicesDep
-from restyle.api.inputs import parse_prefer, pop_wait, read_submission
+from restyle.api.inputs import parse_prefer, pop_callback, pop_wait, read_submission
 from restyle.api.schemas import ErrorBody, TaskList, TaskPublic, present_task, task_json
 from restyle.domain import TaskStatus
 from restyle.errors import InvalidParameter
@@ -79,9 +79,8 @@ async def create_task(
     submission = await read_submission(request, settings.max_request_bytes)
     fields = dict(submission.fields)
     wait_seconds = pop_wait(fields, wait, settings.max_wait_seconds)
-    callback = fields.pop("callback_url", None)
+    submission.callback_url = pop_callback(fields)
     submission.fields, submission.idempotency_key = fields, idempotency_key
-    submission.callback_url = str(callback) if callback else None
     row, created = await asyncio.to_thread(services.tasks.submit, account, submission)
 
     respond_async, prefer_wait = parse_prefer(prefer)
