@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
 import select
+import shutil
 import signal
 import socket
 import subprocess
