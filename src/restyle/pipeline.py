@@ -106,6 +106,7 @@ class Pipeline:
                 request.width,
                 request.height,
                 limits.max_output_side,
+                limits.min_output_side,
             )
             working = apply_geometry(image, geometry)
             faces = _faces_in_output(faces, geometry)

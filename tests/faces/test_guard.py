@@ -67,3 +67,14 @@ def test_faces_cut_by_the_output_frame(astronaut: np.ndarray, astronaut_face: Fa
     _, (partial, outside) = identity_guard(half, half, [cut, gone])
     assert partial.identity_distance is not None and partial.box[0] == 0
     assert outside.identity_distance is None and outside.guard_passed
+
+
+def test_a_grey_drawing_stays_grey_under_the_guard(
+    astronaut: np.ndarray, astronaut_face: Face
+) -> None:
+    grey = cv2.cvtColor(cv2.cvtColor(_destroyed(astronaut, astronaut_face), cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    out, (report,) = identity_guard(astronaut, grey, [astronaut_face], threshold=0.3)
+    assert report.guard_applied and report.guard_steps >= 1
+    left, top, right, bottom = astronaut_face.box
+    face = out[top:bottom, left:right].astype(np.int16)
+    assert int((face.max(axis=2) - face.min(axis=2)).max()) <= 6  # no photo colours pasted on a drawing

@@ -28,3 +28,13 @@ def test_apply_geometry_gives_requested_size() -> None:
     image = np.zeros((500, 1000, 3), np.uint8)
     out = apply_geometry(image, plan_geometry((1000, 500), (500.0, 250.0), 300, 200))
     assert out.shape == (200, 300, 3)
+
+
+def test_one_side_never_makes_the_other_exceed_the_limits() -> None:
+    tall = plan_geometry((100, 800), (50.0, 200.0), 2048, None, max_side=2048, min_side=64)
+    assert (tall.width, tall.height) == (2048, 2048)  # the crop is square, around the face
+    assert tall.crop == (0, 150, 100, 250)
+    wide = plan_geometry((4000, 100), None, None, 2048, max_side=2048, min_side=64)
+    assert (wide.width, wide.height) == (2048, 2048)
+    thin = plan_geometry((4000, 50), None, 100, None, max_side=2048, min_side=64)
+    assert (thin.width, thin.height) == (100, 64)

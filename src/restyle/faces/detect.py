@@ -18,12 +18,13 @@ _Hit = tuple[tuple[float, float, float, float], float]  # (left, top, right, bot
 DETECT_LONG_SIDE = 1000  # stage 1: detection copy, no upsampling
 MIN_FACE = 60  # smallest face (px) the automatic strategy aims to find
 _DETECTOR_WINDOW = 80  # smallest face dlib's detectors see without upsampling
-# A detection this much weaker than the best one is dropped unless it is strong on its own: HOG
-# fires on badges, patterns and prints at scores around 0-0.2 where real faces score about 1-2.
-WEAK_HIT_SCORE = 0.3
-WEAK_HIT_RATIO = 0.25
+# HOG also fires on badges, prints and patterns, at scores of about 0-0.2, where clear faces score
+# 1-2 but small or dim real ones may score 0.2 too: a hit under this score, other than the best,
+# needs a second opinion from OpenCV's Haar cascade.
 _PAD_LONG_SIDE = 360  # stage 3: full-frame faces, downscaled then padded
 _REGION_FACE_WIDTH = 140  # detect_face_in_region scales the region so the face is about this wide
+WEAK_HIT_SCORE = 0.3
+_CONFIRM_FACE_WIDTH = 100  # the Haar check sees the region scaled so the face is about this wide
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:
@@ -136,13 +137,31 @@ def _main_face_score(face: Face, shape: tuple[int, ...]) -> float:
     return float(face.width * face.height) * (1.0 - 0.5 * min(dist, 1.0)) * confidence
 
 
-def _drop_weak_hits(hits: list[_Hit]) -> list[_Hit]:
-    """Hits that are strong on their own or not far weaker than the best one."""
-    if not hits:
+def _confirmed_by_haar(image: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+    """Whether the Haar cascade also finds a face in ``box``'s neighbourhood."""
+    left, top, right, bottom = (int(round(v)) for v in box)
+    width = max(right - left, 1)
+    margin = width // 2
+    h, w = image.shape[:2]
+    region = image[max(0, top - margin) : min(h, bottom + margin), max(0, left - margin) : min(w, right + margin)]
+    if region.size == 0:
+        return False
+    gray = cv2.cvtColor(region, cv2.COLOR_RGB2GRAY)
+    gray = _resized(gray, _CONFIRM_FACE_WIDTH / width)
+    side = int(0.4 * _CONFIRM_FACE_WIDTH)
+    with models.haar_lock:
+        found = models.haar_cascade().detectMultiScale(gray, 1.1, 3, minSize=(side, side))
+    return len(found) > 0
+
+
+def _drop_false_hits(image: np.ndarray, hits: list[_Hit]) -> list[_Hit]:
+    """The best hit, and every other one that is strong or that the Haar cascade confirms."""
+    if len(hits) < 2:
         return hits
-    best = max(score for _, score in hits)
-    floor = min(WEAK_HIT_SCORE, WEAK_HIT_RATIO * best)
-    return [hit for hit in hits if hit[1] >= floor]
+    best = max(hits, key=lambda hit: hit[1])
+    return [
+        hit for hit in hits if hit is best or hit[1] >= WEAK_HIT_SCORE or _confirmed_by_haar(image, hit[0])
+    ]
 
 
 def detect_faces(
@@ -156,7 +175,7 @@ def detect_faces(
     if max_faces < 1:
         return []
     rgb = as_rgb(image)
-    hits = _drop_weak_hits(_find(_runner(detector), rgb, upsample))
+    hits = _drop_false_hits(rgb, _find(_runner(detector), rgb, upsample))
     faces = [
         Face(box=_clip_box(box, rgb.shape), landmarks=_shape(rgb, box), score=score) for box, score in hits
     ]

@@ -1,9 +1,9 @@
 """Identity guard: measure each face in the stylized output and bring back structure if it drifted.
 
 For a face whose embedding distance to the input exceeds the threshold, the guard tries
-increasingly strong restorations inside the feathered face mask, re-measuring after each:
-all steps but the last keep the stylized colours and add the original's luminance detail
-(high-pass) plus part of its low-frequency luminance; the last is a plain partial blend.
+increasingly strong restorations inside the feathered face mask, re-measuring after each
+(see ``DEFAULT_STEPS``): first the original's luminance detail under the stylized colours, then,
+as a last resort, partial blends of the original (luminance only on a grey drawing).
 """
 
 from __future__ import annotations
@@ -18,14 +18,21 @@ from restyle.faces.embed import embed_chip, embed_face, face_chip, identity_dist
 from restyle.faces.masks import crop_masks
 from restyle.faces.types import Face
 
-DEFAULT_ALPHAS = (0.2, 0.35, 0.5, 0.65, 0.8)
+# (strength, plain) of each restoration step, mildest first. Detail steps keep the stylized colours
+# and add the photo's luminance detail plus part of its low-frequency luminance; plain steps blend
+# the photo's luminance (and, on a coloured face, its colours) in: the last resort.
+DEFAULT_STEPS: tuple[tuple[float, bool], ...] = (
+    (0.2, False), (0.35, False), (0.5, False), (0.65, False), (0.8, False), (0.45, True), (0.8, True),
+)
 _DETAIL_SIGMA = 0.03  # high-pass cut-off, relative to the face width
+_GREY_CHROMA = 4.0  # mean |a|+|b| (Lab) under which a stylized face counts as grey (sketch, ink)
 
 
-def _alphas(max_steps: int) -> list[float]:
-    if max_steps <= len(DEFAULT_ALPHAS):
-        return list(DEFAULT_ALPHAS[len(DEFAULT_ALPHAS) - max_steps :]) if max_steps > 0 else []
-    return [float(a) for a in np.linspace(0.2, 0.8, max_steps)]
+def _steps(max_steps: int) -> list[tuple[float, bool]]:
+    """The last ``max_steps`` of DEFAULT_STEPS (the strongest), or all of them."""
+    if max_steps <= 0:
+        return []
+    return list(DEFAULT_STEPS[-max_steps:])
 
 
 class _Restorer:
@@ -41,7 +48,11 @@ class _Restorer:
         styl = stylized[self.rows, self.cols].astype(np.float32) / 255.0
         self.orig, self.styl = orig, styl
         self.styl_lab = cv2.cvtColor(styl, cv2.COLOR_RGB2Lab)
-        orig_l = cv2.cvtColor(orig, cv2.COLOR_RGB2Lab)[..., 0]
+        self.orig_lab = cv2.cvtColor(orig, cv2.COLOR_RGB2Lab)
+        orig_l = self.orig_lab[..., 0]
+        weight = float(self.mask.sum()) or 1.0
+        chroma = np.abs(self.styl_lab[..., 1:]).sum(axis=2, keepdims=True)
+        self.grey = float((chroma * self.mask).sum()) / weight < _GREY_CHROMA
         sigma = max(1.0, _DETAIL_SIGMA * max(face.width, 1))
         low = cv2.GaussianBlur(orig_l, (0, 0), sigma)
         self.detail = orig_l - low
@@ -51,7 +62,10 @@ class _Restorer:
         """The stylized image with this face restored at strength ``alpha``."""
         restored: np.ndarray
         if plain:
-            restored = self.styl + alpha * (self.orig - self.styl)
+            lab = self.styl_lab.copy()
+            channels = slice(0, 1) if self.grey else slice(0, 3)  # a grey drawing stays grey
+            lab[..., channels] += alpha * (self.orig_lab[..., channels] - self.styl_lab[..., channels])
+            restored = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
         else:
             lab = self.styl_lab.copy()
             lab[..., 0] = np.clip(
@@ -81,7 +95,7 @@ def identity_guard(
     *,
     threshold: float = 0.5,
     enabled: bool = True,
-    max_steps: int = 5,
+    max_steps: int = len(DEFAULT_STEPS),
 ) -> tuple[np.ndarray, list[FaceReport]]:
     """Measure identity per face and, when ``enabled``, restore faces farther than ``threshold``.
 
@@ -89,7 +103,7 @@ def identity_guard(
     their embeddings are reused when present. Returns the (possibly restored) image and one
     FaceReport per face, in the order given. Never raises because a face cannot be kept.
     At most ``max_steps`` restorations are tried per face: the strongest ``max_steps`` of
-    ``DEFAULT_ALPHAS`` (evenly spread over 0.2..0.8 when more), the last one a plain blend.
+    ``DEFAULT_STEPS``; the first that passes is kept, so the face moves no further than needed.
     """
     if original.shape != stylized.shape:
         raise InvalidParameter(
@@ -124,9 +138,8 @@ def identity_guard(
         # 2. Stronger and stronger restorations until the face passes; keep the closest one.
         restorer = _Restorer(original, result, face)
         best_image, best_distance = result, distance
-        alphas = _alphas(max_steps)
-        for step, alpha in enumerate(alphas, start=1):
-            candidate = restorer.apply(alpha, plain=step == len(alphas) and step > 1)
+        for step, (alpha, plain) in enumerate(_steps(max_steps), start=1):
+            candidate = restorer.apply(alpha, plain=plain)
             candidate_distance = _measure(candidate, located.box, reference)
             report.guard_steps = step
             if candidate_distance < best_distance:

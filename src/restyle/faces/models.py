@@ -88,3 +88,23 @@ def shape_predictor() -> Any:
 def face_recognizer() -> Any:
     """The ResNet network that maps an aligned face to a 128-d embedding."""
     return _singleton("resnet", lambda: _dlib().face_recognition_model_v1(model_path(RESNET)))
+
+
+def haar_cascade() -> Any:
+    """OpenCV's frontal-face Haar cascade (ships inside the OpenCV wheel): a second opinion on weak hits.
+
+    OpenCV classifiers are not thread-safe: use it under ``haar_lock``.
+    """
+
+    def load() -> Any:
+        import cv2
+
+        cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+        if cascade.empty():
+            raise RuntimeError("OpenCV's haarcascade_frontalface_default.xml could not be loaded.")
+        return cascade
+
+    return _singleton("haar", load)
+
+
+haar_lock = threading.Lock()

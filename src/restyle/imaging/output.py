@@ -31,12 +31,15 @@ def plan_geometry(
     width: int | None,
     height: int | None,
     max_side: int = 2048,
+    min_side: int = 64,
 ) -> Geometry:
     """Where to crop and how large to make the output.
 
     With both ``width`` and ``height`` the largest crop of that aspect that keeps the face
     (or the image centre) as central as the borders allow; with one of them the other follows
-    the input aspect; with neither the input size, scaled down to ``max_side`` on the long side.
+    the input aspect within ``min_side``..``max_side`` (past those bounds the input is cropped
+    around the face instead); with neither the input size, scaled down to ``max_side`` on the
+    long side.
     """
     in_w, in_h = input_size
     if width is None and height is None:
@@ -45,10 +48,11 @@ def plan_geometry(
     if width is None or height is None:
         if width is None:
             assert height is not None
-            width = max(1, round(in_w * height / in_h))
+            width = round(in_w * height / in_h)
+            width = max(min_side, min(max_side, width))
         else:
-            height = max(1, round(in_h * width / in_w))
-        return Geometry((0, 0, in_w, in_h), width, height)
+            height = round(in_h * width / in_w)
+            height = max(min_side, min(max_side, height))
     aspect = width / height
     crop_w, crop_h = (in_w, in_w / aspect) if in_w / in_h <= aspect else (in_h * aspect, in_h)
     crop_w, crop_h = min(in_w, round(crop_w)), min(in_h, round(crop_h))
