@@ -62,9 +62,10 @@ class _Restorer:
         """The stylized image with this face restored at strength ``alpha``."""
         restored: np.ndarray
         if plain:
-            lab = self.styl_lab.copy()
             channels = slice(0, 1) if self.grey else slice(0, 3)  # a grey drawing stays grey
-            lab[..., channels] += alpha * (self.orig_lab[..., channels] - self.styl_lab[..., channels])
+            lab = self.styl_lab.copy()
+            shift = self.orig_lab[..., channels] - self.styl_lab[..., channels]
+            lab[..., channels] = self.styl_lab[..., channels] + np.float32(alpha) * shift
             restored = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
         else:
             lab = self.styl_lab.copy()

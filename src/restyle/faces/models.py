@@ -99,7 +99,8 @@ def haar_cascade() -> Any:
     def load() -> Any:
         import cv2
 
-        cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+        folder: str = cv2.data.haarcascades  # type: ignore[attr-defined]
+        cascade = cv2.CascadeClassifier(folder + "haarcascade_frontalface_default.xml")
         if cascade.empty():
             raise RuntimeError("OpenCV's haarcascade_frontalface_default.xml could not be loaded.")
         return cascade
