@@ -106,3 +106,50 @@ def test_styles_lists_the_presets(tmp_path: Path) -> None:
     assert [p["index"] for p in presets[:10]] == list(range(10))
     assert {"sketch", "oil_painting", "watercolor", "portrait"} <= {p["name"] for p in presets}
     assert presets[2]["title_zh"] == "二次元"
+
+
+def test_inputs_with_the_same_name_get_their_own_outputs(photo: Path, tmp_path: Path) -> None:
+    twin = tmp_path / "other" / photo.name
+    twin.parent.mkdir()
+    twin.write_bytes(photo.read_bytes())
+    done = restyle("run", str(photo), str(twin), "--style", "fresh", "-o", str(tmp_path / "out"), "--json",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    paths = [row["path"] for row in json_lines(done.stdout)]
+    assert len(set(paths)) == 2 and all(Path(p).is_file() for p in paths)
+    assert sorted(Path(p).name for p in paths) == ["me_fresh.png", "me_fresh_2.png"]
+
+
+@pytest.mark.parametrize(
+    ("make_args", "code", "text"),
+    [
+        (lambda d: ["--style-image", str(d / "nothere.png")], "input.missing", "--style-image"),
+        (lambda d: ["--style-image", str(d)], "input.missing", "cannot be read"),
+        (lambda d: ["-o", str(d / "afile")], "output.invalid", "is a file"),
+    ],
+    ids=["missing-style-image", "style-image-is-a-folder", "out-is-a-file"],
+)
+def test_unusable_options_are_one_clear_error(
+    photo: Path, tmp_path: Path, make_args: Any, code: str, text: str
+) -> None:
+    (tmp_path / "afile").write_text("x")
+    args = make_args(tmp_path)
+    if "-o" not in args:
+        args += ["-o", str(tmp_path / "out")]
+    done = restyle("run", str(photo), *args, "--json", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    [row] = json_lines(done.stdout)
+    assert row["error"]["code"] == code and text in row["error"]["message"]
+
+
+def test_a_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "restyle.cli", "styles"],
+        cwd=tmp_path,
+        env={**ENV, "RESTYLE_FACES__DETECTER": "cnn"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "RESTYLE_FACES__DETECTER (faces.detecter): Extra inputs are not permitted" in done.stderr

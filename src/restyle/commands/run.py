@@ -29,10 +29,55 @@ def _read_input(path: str) -> tuple[str, bytes]:
     return file.stem, file.read_bytes()
 
 
+def _read_style_image(path: Path | None) -> ImageSource | None:
+    if path is None:
+        return None
+    try:
+        return ImageSource(data=path.read_bytes())
+    except OSError as exc:
+        raise RestyleError(
+            f"Option --style-image '{path}' cannot be read ({exc.strerror or exc}).",
+            code="input.missing",
+            status=400,
+            param="style_image",
+        ) from None
+
+
+def _output_folder(out: Path) -> Path:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise RestyleError(
+            f"Option --out '{out}' is a file; give a folder for the outputs.", code="output.invalid", status=400
+        ) from None
+    except OSError as exc:
+        raise RestyleError(
+            f"Option --out '{out}' cannot be created ({exc.strerror or exc}).", code="output.invalid", status=400
+        ) from None
+    return out
+
+
+def _unique_target(out: Path, stem: str, style: str, extension: str, taken: set[Path]) -> Path:
+    """``out/stem_style.ext``, numbered when an earlier output of this run already has that name."""
+    target = out / f"{stem}_{style}.{extension}"
+    number = 2
+    while target in taken:
+        target = out / f"{stem}_{style}_{number}.{extension}"
+        number += 1
+    taken.add(target)
+    return target
+
+
 def _write_atomically(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise RestyleError(
+            f"The output '{path}' cannot be written ({exc.strerror or exc}).", code="output.invalid", status=500
+        ) from None
 
 
 def run_command(
@@ -61,23 +106,29 @@ def run_command(
     from restyle.pipeline import Pipeline
     from restyle.requests import parse_generate_request
 
+    try:
+        style_source = _read_style_image(style_image)
+        _output_folder(out)
+    except RestyleError as exc:
+        _report_error("-", exc, as_json)
+        raise typer.Exit(code=2) from None
     pipeline = Pipeline(Settings.load())
     pipeline.setup()
-    styles: list[str | None] = [p.name for p in pipeline.presets()] if style == "all" else [style]
+    every = style is not None and style.strip().lower() == "all"
+    styles: list[str | None] = [p.name for p in pipeline.presets()] if every else [style]
     fields: dict[str, Any] = {
         "prompt": prompt, "seed": seed, "width": width, "height": height, "hd": hd, "beautify": beautify,
         "smooth": smooth, "strength": strength, "mode": mode, "min_identity": min_identity,
         "face_switch": not no_guard, "facestyle_switch": facestyle, "allow_no_face": allow_no_face,
         "output_format": output_format,
     }  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
     jobs = [(path, s) for path in inputs for s in styles]
     failures = 0
-    with _progress(len(jobs) > 1 and not as_json) as advance:
+    written: set[Path] = set()
+    with _progress(len(jobs) if len(jobs) > 1 and not as_json else 0) as advance:
         for path, job_style in jobs:
             try:
                 stem, data = _read_input(path)
-                style_source = ImageSource(data=style_image.read_bytes()) if style_image else None
                 request = parse_generate_request(
                     {**fields, "style": job_style},
                     image=ImageSource(data=data),
@@ -85,7 +136,7 @@ def run_command(
                     resolve_style=pipeline.resolve_style,
                 )
                 result = pipeline.render(request)
-                target = out / f"{stem}_{result.style or 'styled'}.{result.format.value}"
+                target = _unique_target(out, stem, result.style or "styled", result.format.value, written)
                 _write_atomically(target, result.encoded)
                 _report(path, target, result, as_json)
             except RestyleError as exc:
@@ -97,20 +148,20 @@ def run_command(
 
 
 class _progress:
-    """A rich progress bar when several outputs are made, else nothing."""
+    """A rich progress bar over ``total`` outputs when there are several, else nothing."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+    def __init__(self, total: int) -> None:
+        self.total = total
         self._bar: Any = None
 
     def __enter__(self) -> Any:
-        if not self.enabled:
+        if not self.total:
             return lambda: None
         from rich.progress import Progress
 
         self._bar = Progress(transient=True)
         self._bar.start()
-        task = self._bar.add_task("restyling", total=None)
+        task = self._bar.add_task("restyling", total=self.total)
         return lambda: self._bar.advance(task)
 
     def __exit__(self, *exc: object) -> None:
@@ -136,7 +187,8 @@ def _report_error(path: str, exc: RestyleError, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"input": path, "error": exc.to_dict()}, ensure_ascii=False), flush=True)
     else:
-        print(f"error: {path}: {exc.message} [{exc.code}]", file=sys.stderr, flush=True)
+        where = "" if path == "-" else f"{path}: "
+        print(f"error: {where}{exc.message} [{exc.code}]", file=sys.stderr, flush=True)
 
 
 def register(app: typer.Typer) -> None:
