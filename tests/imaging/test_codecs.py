@@ -57,11 +57,36 @@ def test_truncated_file_is_refused(astronaut_small: np.ndarray) -> None:
     assert "truncated" in err.value.message
 
 
-def test_zero_size_is_refused() -> None:
-    with pytest.raises((ImageTooSmall, ImageDecodeError)) as err:
-        decode_image(_png_with_size(0, 0))
-    assert err.value.code in ("image.too_small", "image.invalid")
-    assert err.value.status == 400
+@pytest.mark.parametrize("size", [(0, 0), (0, 40), (40, 0)])
+def test_zero_size_is_refused(size: tuple[int, int]) -> None:
+    with pytest.raises(ImageTooSmall) as err:
+        decode_image(_png_with_size(*size))
+    assert err.value.code == "image.too_small" and err.value.status == 400
+    assert f"{size[0]}x{size[1]} pixels" in err.value.message and "at least 32" in err.value.message
+
+
+def test_truncated_png_is_refused(astronaut_small: np.ndarray) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(astronaut_small).save(buffer, format="PNG")
+    with pytest.raises(ImageDecodeError) as err:
+        decode_image(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    assert err.value.code == "image.invalid"
+
+
+@pytest.mark.parametrize(
+    ("mode", "values", "expected"),
+    [
+        ("I;16", np.full((40, 40), 16384, np.uint16), 64),  # a dark 16-bit photo stays dark
+        ("I;16", np.full((40, 40), 65535, np.uint16), 255),
+        ("F", np.full((40, 40), 0.5, np.float32), 128),  # floats in 0..1
+        ("F", np.full((40, 40), 200.0, np.float32), 200),  # floats in 0..255
+    ],
+)
+def test_wide_grey_images_keep_their_brightness(mode: str, values: np.ndarray, expected: int) -> None:
+    buffer = io.BytesIO()
+    Image.fromarray(values).save(buffer, format="TIFF" if mode == "F" else "PNG")
+    rgb = decode_image(buffer.getvalue())
+    assert rgb.shape == (40, 40, 3) and abs(int(rgb.mean()) - expected) <= 1
 
 
 def test_decompression_bomb_is_refused_before_decoding() -> None:

@@ -93,7 +93,10 @@ def run_command(
     smooth: Annotated[float, typer.Option(help="Skin smoothing 0..1 (step 0.1).")] = 0.0,
     strength: Annotated[float, typer.Option(help="Style strength 0..1.")] = 1.0,
     mode: Annotated[str | None, typer.Option(help="creative | reference | reference_char")] = None,
-    min_identity: Annotated[float, typer.Option(help="Largest identity distance the guard accepts.")] = 0.5,
+    min_identity: Annotated[
+        float | None,
+        typer.Option(help="Largest identity distance the guard accepts (default faces.identity_threshold, 0.5)."),
+    ] = None,
     no_guard: Annotated[bool, typer.Option("--no-guard", help="Measure identity but never restore it.")] = False,
     facestyle: Annotated[bool, typer.Option("--facestyle", help="Keep the photo's own look.")] = False,
     allow_no_face: Annotated[bool, typer.Option(help="Stylize photos without a face.")] = False,
@@ -112,8 +115,11 @@ def run_command(
     except RestyleError as exc:
         _report_error("-", exc, as_json)
         raise typer.Exit(code=2) from None
-    pipeline = Pipeline(Settings.load())
+    settings = Settings.load()
+    pipeline = Pipeline(settings)
     pipeline.setup()
+    if min_identity is None:
+        min_identity = settings.faces.identity_threshold
     every = style is not None and style.strip().lower() == "all"
     styles: list[str | None] = [p.name for p in pipeline.presets()] if every else [style]
     fields: dict[str, Any] = {

@@ -38,6 +38,13 @@ def decode_image(data: bytes, *, limits: ImageLimits | None = None, param: str =
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        declared = _png_size(data)
+        if declared is not None and min(declared) == 0:  # Pillow refuses to open a 0-pixel PNG
+            raise ImageTooSmall(
+                f"Parameter '{param}' is {declared[0]}x{declared[1]} pixels; each side must be at least "
+                f"{limits.min_side}.",
+                param=param,
+            ) from exc
         if isinstance(exc, UnidentifiedImageError):
             raise ImageDecodeError(
                 f"Parameter '{param}' is not a readable image; send a {SUPPORTED_INPUT} file.", param=param
@@ -93,11 +100,26 @@ def _too_many_pixels(param: str, limits: ImageLimits) -> ImageTooLarge:
     )
 
 
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    """The width and height a PNG's header declares, or None for other data."""
+    if len(data) < 24 or not data.startswith(b"\x89PNG\r\n\x1a\n") or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def _flatten_to_rgb(img: Image.Image) -> np.ndarray:
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+    # Wide grey modes keep their brightness: 16-bit by its full range, 32-bit integers by 16 bits
+    # unless they use more, floats as 0..1 unless they hold 0..255 values.
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img, dtype=np.float64)
-        peak = arr.max() or 1.0
-        img = Image.fromarray((arr / peak * 255.0).astype(np.uint8))
+        finite = arr[np.isfinite(arr)]
+        top = float(finite.max()) if finite.size else 0.0
+        if img.mode == "F":
+            full = 1.0 if top <= 1.0 else 255.0
+        else:
+            full = 65535.0 if img.mode.startswith("I;16") or top <= 65535 else max(top, 1.0)
+        scaled = np.nan_to_num(arr, nan=0.0, posinf=full, neginf=0.0) / full * 255.0
+        img = Image.fromarray(np.clip(scaled + 0.5, 0, 255).astype(np.uint8))
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

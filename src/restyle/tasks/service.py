@@ -91,8 +91,9 @@ class TaskService:
             raise InvalidParameter(
                 "Parameter 'image' is required; send a face photo as a file, base64 or URL.", param="image"
             )
+        defaults = {"min_identity": self.settings.faces.identity_threshold}
         request = parse_generate_request(
-            submission.fields,
+            {**defaults, **submission.fields},
             image=submission.image,
             style_image=submission.style_image,
             resolve_style=self.resolve_style,
