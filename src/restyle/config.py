@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,7 +46,7 @@ class FaceSettings(Section):
     """Face detection and identity defaults."""
 
     detector: Literal["hog", "cnn"] = "hog"
-    identity_threshold: float = Field(0.5, ge=0.05, le=2.0)  # default min_identity of requests
+    identity_threshold: Annotated[float, Field(ge=0.05, le=2.0)] = 0.5  # default min_identity of requests
 
 
 class ServerSettings(Section):
