@@ -121,3 +121,31 @@ def test_finish_marks_the_webhook_due_only_with_a_callback(
         )
     assert store.get(with_callback.id).webhook_status == "pending"
     assert store.get(without.id).webhook_status is None
+
+
+def test_tasks_of_dead_workers_of_this_host_are_recovered_at_once(
+    store: TaskStore, accounts: AccountStore, db: Database
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    alice = accounts.create("alice", concurrency=3)
+    lease_until = utcnow() + timedelta(minutes=10)
+    held = {
+        name: store.insert(
+            new_task(alice.id, status="RUNNING", worker_id=worker, lease_expires_at=lease_until, attempts=1)
+        )[0].id
+        for name, worker in (
+            ("dead", f"hostA:{gone.pid}:0"),
+            ("alive", f"hostA:{os.getpid()}:1"),
+            ("elsewhere", f"hostB:{gone.pid}:0"),
+        )
+    }
+    moved = retention.recover(store, host="hostA")
+    assert moved["PENDING"] == [held["dead"]]
+    assert store.get(held["dead"]).status == "PENDING"
+    assert store.get(held["alive"]).status == store.get(held["elsewhere"]).status == "RUNNING"
+    assert retention.recover(store)["PENDING"] == []  # without a host only expired leases move

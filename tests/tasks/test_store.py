@@ -113,3 +113,26 @@ def test_sweep_deletes_expired_tasks_and_their_files(
     assert storage.exists(f"tasks/{alice.id}/{fresh.id}/input/image")
     assert retention.sweep(store, storage, now=utcnow() + timedelta(days=2)) == 1
     assert store.counts_by_status()["PENDING"] == 0
+
+
+def test_sweep_never_removes_running_work_or_an_undelivered_webhook(
+    store: TaskStore, accounts: AccountStore, tmp_path
+) -> None:
+    storage = LocalStorage(tmp_path / "files")
+    alice = accounts.create("alice")
+    past = utcnow() - timedelta(minutes=1)
+    running, _ = store.insert(new_task(alice.id, status="RUNNING", expires_at=past))
+    waiting, _ = store.insert(new_task(alice.id, expires_at=past, callback_url="http://127.0.0.1:9/hook"))
+    done, _ = store.insert(
+        new_task(alice.id, status="SUCCEEDED", expires_at=past, finished_at=past, webhook_status="pending",
+                 callback_url="http://127.0.0.1:9/hook")
+    )
+    assert retention.sweep(store, storage, retention_hours=24) == 0
+    assert store.get(running.id).status == "RUNNING"  # its worker or lease recovery finishes it
+    stale = store.get(waiting.id)  # expired before any worker took it: failed, its webhook still due
+    assert stale.status == "FAILED" and stale.error_code == "task.expired" and "24 h" in (stale.error_message or "")
+    assert stale.webhook_status == "pending"
+    assert store.get(done.id).status == "SUCCEEDED"
+    # once the webhooks have had their grace period, both go
+    assert retention.sweep(store, storage, now=utcnow() + timedelta(hours=2)) == 2
+    assert store.get(running.id).status == "RUNNING"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 
 from restyle.api.schemas import task_json
@@ -45,11 +46,21 @@ class Background:
         settings = self.services.settings.tasks
         interval = max(0.25, min(settings.lease_seconds / 4, settings.sweep_interval_seconds))
         next_sweep = 0.0
+        # Tasks that this host's dead workers held (a worker crash, or the server's before a restart)
+        # are taken up at once instead of when their lease runs out.
+        host = socket.gethostname() if self.services.queue.name == "local" else None
         while True:
             try:
-                await asyncio.to_thread(retention.recover, self.services.store, self.services.queue)
+                await asyncio.to_thread(
+                    retention.recover, self.services.store, self.services.queue, host=host
+                )
                 if time.monotonic() >= next_sweep:
-                    await asyncio.to_thread(retention.sweep, self.services.store, self.services.storage)
+                    await asyncio.to_thread(
+                        retention.sweep,
+                        self.services.store,
+                        self.services.storage,
+                        retention_hours=settings.retention_hours,
+                    )
                     next_sweep = time.monotonic() + settings.sweep_interval_seconds
             except Exception:
                 log.exception("task upkeep failed; retrying")

@@ -10,6 +10,7 @@ recovered) can no longer change the row, so a task never shows two results.
 from __future__ import annotations
 
 import enum
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -132,6 +133,46 @@ def release(db: Database, task_id: str, token: str) -> bool:
         "progress": 0.0,
     }
     return _update_held(db, task_id, token, values)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but someone else's
+        return True
+    return True
+
+
+def expire_orphans(db: Database, host: str, now: datetime | None = None) -> list[str]:
+    """End the leases of RUNNING tasks held by worker processes of ``host`` that no longer exist.
+
+    Worker ids are ``host:pid:index``. After a crash and restart these tasks need not wait for
+    their lease to run out; :func:`recover_expired` then moves them. A pid that was reused by
+    another process only means waiting for the lease, as before.
+    """
+    now = now or utcnow()
+    with db.read() as session:
+        rows = session.execute(
+            select(TaskRow.id, TaskRow.worker_id).where(
+                TaskRow.status == RUNNING, TaskRow.worker_id.like(f"{host}:%")
+            )
+        ).all()
+    orphans = []
+    for task_id, worker_id in rows:
+        _, _, rest = str(worker_id).partition(":")
+        pid = rest.partition(":")[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            orphans.append(task_id)
+    if orphans:
+        with db.write() as session:
+            session.execute(
+                update(TaskRow)
+                .where(TaskRow.id.in_(orphans), TaskRow.status == RUNNING)
+                .values(lease_expires_at=now - timedelta(seconds=1))
+            )
+    return orphans
 
 
 def recover_expired(db: Database, now: datetime | None = None) -> dict[str, list[str]]:

@@ -16,9 +16,16 @@ log = logging.getLogger(__name__)
 
 
 def recover(
-    store: TaskStore, queue: TaskQueue | None = None, now: datetime | None = None
+    store: TaskStore, queue: TaskQueue | None = None, now: datetime | None = None, host: str | None = None
 ) -> dict[str, list[str]]:
-    """Expired leases go back to PENDING (and wake a worker) or, out of attempts, to FAILED."""
+    """Expired leases go back to PENDING (and wake a worker) or, out of attempts, to FAILED.
+
+    With ``host``, tasks held by dead worker processes of that host are recovered at once too.
+    """
+    if host is not None:
+        orphans = lease.expire_orphans(store.db, host, now)
+        if orphans:
+            log.warning("%d task(s) were held by workers of this host that died; recovering", len(orphans))
     moved = lease.recover_expired(store.db, now)
     for status, task_ids in moved.items():
         if task_ids:
@@ -29,9 +36,13 @@ def recover(
     return moved
 
 
-def sweep(store: TaskStore, storage: Storage, now: datetime | None = None) -> int:
-    """Delete expired tasks (files first, then rows); returns how many tasks were removed."""
+def sweep(store: TaskStore, storage: Storage, now: datetime | None = None, retention_hours: float = 24.0) -> int:
+    """Fail tasks that expired while PENDING, then delete expired final tasks (files first, then
+    rows); returns how many tasks were removed."""
     now = now or utcnow()
+    stale = store.fail_stale_pending(now, retention_hours)
+    if stale:
+        log.warning("retention: %d task(s) expired before a worker took them -> FAILED", len(stale))
     removed = 0
     while True:
         rows = store.expired(now)

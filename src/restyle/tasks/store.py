@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, or_, select
@@ -21,6 +21,7 @@ from restyle.tasks.models import TaskRow
 
 PENDING, RUNNING = TaskStatus.PENDING.value, TaskStatus.RUNNING.value
 FINAL = [s.value for s in TaskStatus if s.is_final]
+WEBHOOK_GRACE = timedelta(hours=1)  # an expired task waits this long for its webhook to settle
 
 
 def not_found(task_id: str) -> NotFound:
@@ -153,9 +154,43 @@ class TaskStore:
         return row
 
     def expired(self, now: datetime, limit: int = 500) -> list[TaskRow]:
+        """Final tasks past their expiry whose webhook is settled (or overdue by WEBHOOK_GRACE).
+
+        PENDING tasks past expiry are failed first (:meth:`fail_stale_pending`); RUNNING ones are
+        left to their worker or to lease recovery, so no task vanishes while it is being worked on.
+        """
+        settled = or_(
+            TaskRow.webhook_status.is_(None),
+            TaskRow.webhook_status != "pending",
+            TaskRow.expires_at < now - WEBHOOK_GRACE,
+        )
         with self.db.read() as session:
-            query = select(TaskRow).where(TaskRow.expires_at < now).order_by(TaskRow.expires_at).limit(limit)
+            query = (
+                select(TaskRow)
+                .where(TaskRow.expires_at < now, TaskRow.status.in_(FINAL), settled)
+                .order_by(TaskRow.expires_at)
+                .limit(limit)
+            )
             return list(session.scalars(query))
+
+    def fail_stale_pending(self, now: datetime, retention_hours: float) -> list[str]:
+        """PENDING tasks past their expiry become FAILED (``task.expired``); their ids."""
+        query = select(TaskRow).where(TaskRow.status == PENDING, TaskRow.expires_at < now)
+        with self.db.read() as session:
+            if session.scalars(query.with_only_columns(TaskRow.id)).first() is None:
+                return []
+        failed = []
+        with self.db.write() as session:
+            for row in session.scalars(query):
+                for name, value in final_values(TaskStatus.FAILED, now, row.callback_url is not None).items():
+                    setattr(row, name, value)
+                row.error_code = "task.expired"
+                row.error_message = (
+                    f"The task waited longer than the retention time ({retention_hours:g} h) without being "
+                    "started; submit it again."
+                )
+                failed.append(row.id)
+        return failed
 
     def delete_many(self, task_ids: Sequence[str]) -> int:
         with self.db.write() as session:

@@ -700,3 +700,24 @@ def soften_face(gray: Float, regions: Regions, sigma: float, amount: float = 1.0
         return mix(gray[box], blur(gray[box], sigma), weights)
 
     return in_box(regions, gray, soften)
+
+
+# --- masks -------------------------------------------------------------------------------------
+
+
+def smoothstep(edge0: float, edge1: float, x: Float) -> Float:
+    """0 below ``edge0``, 1 beyond ``edge1`` (either order), a smooth ramp between."""
+    t = np.clip((x - np.float32(edge0)) * np.float32(1.0 / (edge1 - edge0)), 0.0, 1.0)
+    return f32(t * t * (3.0 - 2.0 * t))
+
+
+def figure_mask(image: Float, faces: list[Face], radius: float = 0.0) -> Float:
+    """Person mask of a (working-size) image without segmentation: :func:`subject_mask`, its
+    soft edge snapped to the image's own edges by a guided filter (``radius`` px, default 1/40 of
+    the short side). Cheap (a few ms at 512 px); all ones-ish centred ellipse without faces."""
+    rough = subject_mask(image.shape, faces, feather=0.15)
+    r = max(2, round(radius or min(image.shape[:2]) / 40.0))
+    guide = luminance(image)
+    snapped = cv2.ximgproc.guidedFilter(guide, rough, r, 4e-3)
+    sharp = np.clip((f32(snapped) - 0.5) * 2.5 + 0.5, 0.0, 1.0)
+    return f32(blur(f32(sharp), 0.6))
