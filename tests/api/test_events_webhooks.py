@@ -41,11 +41,33 @@ def test_events_follow_a_task_from_queued_to_succeeded(live: App, astronaut_png:
     names = [name for name, _ in seen]
     assert names[0] == "queued" and "running" in names and names[-1] == "succeeded"
     steps = [data["step"] for name, data in seen if name == "step"]
-    assert steps[0] == "decode" and steps[-1] == "encode" and len(steps) >= 6
+    expected = ["load", "decode", "detect", "prepare", "embed_input", "engine", "retouch", "guard", "encode", "store"]
+    assert steps == expected
     assert [data["progress"] for name, data in seen if name == "step"] == sorted(
         data["progress"] for name, data in seen if name == "step"
     )
     assert seen[-1][1]["id"] == task["id"] and seen[-1][1]["result"]["images"]
+
+
+def test_events_end_with_failed_or_canceled(live: App, astronaut_png: bytes) -> None:
+    import io
+
+    from PIL import Image
+
+    caller = live.caller(concurrency=0)
+    flat = io.BytesIO()
+    Image.new("RGB", (200, 200), (120, 130, 140)).save(flat, format="PNG")
+    doomed = live.client.post("/v1/tasks?wait=0", headers=caller.headers, **multipart(flat.getvalue())).json()
+    held = live.client.post("/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png)).json()
+    live.client.post(f"/v1/tasks/{held['id']}/cancel", headers=caller.headers)
+    with live.client.stream("GET", f"/v1/tasks/{held['id']}/events", headers=caller.headers) as response:
+        events = list(read_events(response.iter_lines()))
+    assert [name for name, _ in events] == ["canceled"] and events[0][1]["status"] == "CANCELED"
+    live.services.accounts.update(caller.account.id, concurrency=1)
+    live.services.queue.notify(doomed["id"])
+    with live.client.stream("GET", f"/v1/tasks/{doomed['id']}/events", headers=caller.headers) as response:
+        events = list(read_events(response.iter_lines()))
+    assert events[-1][0] == "failed" and events[-1][1]["error"]["code"] == "face.not_found"
 
 
 class Receiver:

@@ -29,6 +29,7 @@ from restyle.tasks.lease import Claim, LeaseState
 log = logging.getLogger(__name__)
 
 INTERNAL_MESSAGE = "An unexpected error stopped the task; the server logged the details."
+STORE_PROGRESS = 0.98  # the outputs are stored after the pipeline's last step (encode, 0.95)
 
 
 class _Abandon(Exception):
@@ -115,7 +116,9 @@ class Runner:
         timings: dict[str, float] = {"queue": (utcnow() - task.submitted_at).total_seconds() * 1000.0}
         check = self._checker(claim, beat)
         try:
+            progress = self._progress(claim)
             # 1. load inputs
+            progress("load", 0.0)
             started = time.perf_counter()
             image = self._load(task.inputs["image"])
             style = task.inputs.get("style_image")
@@ -124,8 +127,9 @@ class Runner:
             request = request_from_params(task.params, image, style_image)
             timings["load"] = (time.perf_counter() - started) * 1000.0
             # 3. render
-            result = self.pipeline.render(request, progress=self._progress(claim), check=check)
+            result = self.pipeline.render(request, progress=progress, check=check)
             # 4. store the outputs
+            progress("store", STORE_PROGRESS)
             started = time.perf_counter()
             key = output_key(task.account_id, task.id, task.attempts, 0, result.format)
             self.storage.put(key, result.encoded)

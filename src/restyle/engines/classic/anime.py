@@ -25,10 +25,11 @@ SKY_TOP, SKY_BOTTOM = (0.55, 0.76, 0.98), (0.96, 0.97, 1.0)
 PALETTE_CURVE = [(0.0, 0.07), (0.25, 0.36), (0.6, 0.8), (1.0, 1.0)]
 
 
-def _cel(smooth: ops.Float, ws: float) -> ops.Float:
-    """Flat colour regions with a crisp shadow and highlight relative to each region's own tone."""
-    base = ops.f32(cv2.ximgproc.guidedFilter(smooth, smooth, max(2, round(6 * ws)), 0.006))
-    base = ops.curve(ops.saturate(base, 1.35), PALETTE_CURVE)
+def _cel(smooth: ops.Float, ws: float) -> tuple[ops.Float, ops.Float]:
+    """Flat colour regions with a crisp shadow and highlight relative to each region's own tone,
+    and the flattened image's luminance (for clean lines)."""
+    flat = ops.f32(cv2.ximgproc.guidedFilter(smooth, smooth, max(2, round(6 * ws)), 0.006))
+    base = ops.curve(ops.saturate(flat, 1.35), PALETTE_CURVE)
     luma = ops.blur(ops.luminance(smooth), 1.2 * ws)
     local = ops.blur(luma, 14.0 * ws)
     detail = luma - local
@@ -36,7 +37,7 @@ def _cel(smooth: ops.Float, ws: float) -> ops.Float:
     shadow = np.maximum(shadow, ops.smoothstep(0.3, 0.22, luma) * 0.6)
     highlight = ops.smoothstep(0.07, 0.11, detail) * ops.smoothstep(0.45, 0.6, luma)
     out = ops.mix(base, ops.affine(base, SHADOW_TINT), ops.f32(shadow))
-    return ops.towards(out, (1.0, 1.0, 1.0), ops.f32(highlight * 0.45))
+    return ops.towards(out, (1.0, 1.0, 1.0), ops.f32(highlight * 0.45)), ops.luminance(flat)
 
 
 def _backdrop(base: ops.Float, ws: float) -> ops.Float:
@@ -138,7 +139,7 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
     small, factor = ops.downscale(image)
     ws = min(small.shape[:2]) / 512.0
     smooth = ops.edge_preserving_smooth(small, 2.0, 0.10, iterations=3)
-    cel = _cel(smooth, ws)
+    cel, flat_luma = _cel(smooth, ws)
     figure = ops.figure_mask(smooth, ops.scale_faces(ctx.faces, factor))
     colour = ops.mix(_backdrop(cel, ws), cel, figure)
     colour = ops.f32(ops.resize_to(colour, image.shape))
@@ -146,11 +147,11 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
 
     # 4. Face: flat light skin with the original's structure.
     colour = ops.in_box(regions, colour, lambda b: _skin(image, colour, regions, b), inplace=True)
-    colour = ops.keep_face_detail(colour, image, regions, 0.55, 0.08 * fw, fine=0.025 * fw, inplace=True)
+    colour = ops.keep_face_detail(colour, image, regions, 0.8, 0.08 * fw, fine=0.025 * fw, inplace=True)
 
     # 5. Thin line art from the smoothed image (the softened original on the face), on the figure.
-    gray = ops.f32(ops.resize_to(ops.luminance(smooth), image.shape))
-    face_gray = ops.soften_face(ops.luminance(image), regions, 0.025 * fw)
+    gray = ops.f32(ops.resize_to(flat_luma, image.shape))
+    face_gray = ops.soften_face(ops.luminance(image), regions, 0.03 * fw)
     gray = ops.in_box(regions, gray, lambda b: ops.mix(gray[b], face_gray[b], regions.face[b]), inplace=True)
     lines = ops.xdog_lines(gray, sigma=0.7 * s, tau=0.99, epsilon=0.004, phi=70.0)
     out = ops.ink(colour, ops.f32(1.0 - (1.0 - lines) * figure_full), LINE)
