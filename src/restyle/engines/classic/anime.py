@@ -37,7 +37,8 @@ def _cel(smooth: ops.Float, ws: float) -> tuple[ops.Float, ops.Float]:
     shadow = np.maximum(shadow, ops.smoothstep(0.3, 0.22, luma) * 0.6)
     highlight = ops.smoothstep(0.07, 0.11, detail) * ops.smoothstep(0.45, 0.6, luma)
     out = ops.mix(base, ops.affine(base, SHADOW_TINT), ops.f32(shadow))
-    return ops.towards(out, (1.0, 1.0, 1.0), ops.f32(highlight * 0.45)), ops.luminance(flat)
+    line_src = ops.luminance(ops.f32(cv2.ximgproc.guidedFilter(flat, flat, max(2, round(5 * ws)), 0.012)))
+    return ops.towards(out, (1.0, 1.0, 1.0), ops.f32(highlight * 0.45)), line_src
 
 
 def _backdrop(base: ops.Float, ws: float) -> ops.Float:
@@ -100,7 +101,7 @@ def _eyes_and_blush(image: ops.Float, faces: list[Face]) -> ops.Float:
             r = max(1.5, min(0.3 * eye_w, 0.75 * eye_h))
             cv2.circle(disc, (round(centre[0]), round(centre[1] + 0.1 * eye_h)), round(r), 1.0, -1, cv2.LINE_AA)
             iris = np.maximum(iris, disc * ops.to_float(opening))
-            for dx, dy, rad, val in ((-0.35, -0.45, 0.32, 1.0), (0.3, 0.3, 0.16, 0.8)):
+            for dx, dy, rad, val in ((-0.35, -0.4, 0.4, 1.0), (0.35, 0.35, 0.2, 0.85)):
                 cv2.circle(glint, (round(centre[0] + dx * r), round(centre[1] + dy * r)),
                            max(1, round(rad * r)), val, -1, cv2.LINE_AA)
             cheek = (local[corner] * 0.45 + centre * 0.55) + np.array([0.0, 0.2 * fw], np.float32)
@@ -147,18 +148,17 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
 
     # 4. Face: flat light skin with the original's structure.
     colour = ops.in_box(regions, colour, lambda b: _skin(image, colour, regions, b), inplace=True)
-    colour = ops.keep_face_detail(colour, image, regions, 0.8, 0.08 * fw, fine=0.025 * fw, inplace=True)
+    colour = ops.keep_face_detail(colour, image, regions, 1.0, 0.08 * fw, fine=0.02 * fw, inplace=True)
 
     # 5. Thin line art from the smoothed image (the softened original on the face), on the figure.
     gray = ops.f32(ops.resize_to(flat_luma, image.shape))
     face_gray = ops.soften_face(ops.luminance(image), regions, 0.03 * fw)
     gray = ops.in_box(regions, gray, lambda b: ops.mix(gray[b], face_gray[b], regions.face[b]), inplace=True)
-    lines = ops.xdog_lines(gray, sigma=0.7 * s, tau=0.99, epsilon=0.004, phi=70.0)
+    lines = ops.xdog_lines(gray, sigma=0.75 * s, tau=0.99, epsilon=0.006, phi=80.0)
     out = ops.ink(colour, ops.f32(1.0 - (1.0 - lines) * figure_full), LINE)
 
     # 6. Crisp features, lash lines, bright eyes and a blush.
-    out = ops.redraw_features(out, image, regions, 0.5, luma_only=True, inplace=True)
-    out = ops.draw_features(out, ctx.faces, LINE, 0.9, ("eyelids",), weight=1.0)
-    out = ops.draw_features(out, ctx.faces, LINE, 0.5, ("brows", "mouth"), weight=0.6)
+    out = ops.redraw_features(out, image, regions, 0.7, luma_only=True, inplace=True)
+    out = ops.draw_features(out, ctx.faces, LINE, 0.9, ("eyelids",), weight=0.75)
     out = _eyes_and_blush(out, ctx.faces)
     return ops.apply_strength(ctx.image, out, ctx.strength)
