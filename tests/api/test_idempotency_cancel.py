@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from datetime import datetime
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -99,3 +100,48 @@ def test_expired_tasks_disappear_with_their_files(live: App, astronaut_png: byte
         None,
     )
     assert not live.services.storage.exists(input_key)
+
+
+
+def _png(image: np.ndarray, side: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(cv2.resize(image, (side, side))).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_the_sweeper_loop_expires_waiting_tasks_and_removes_them(tmp_path: Path, astronaut_png: bytes) -> None:
+    from fastapi.testclient import TestClient
+
+    from restyle.api import create_app
+    from tests.api.conftest import build_settings
+
+    settings = build_settings(tmp_path, tasks={"retention_hours": 0.0003, "sweep_interval_seconds": 0.2})
+    app = create_app(settings, start_workers=False)  # nobody takes the task: it expires waiting
+    with TestClient(app) as client:
+        services = app.state.services
+        account = services.accounts.create("sweepy")
+        headers = {"Authorization": f"Bearer {services.keys.issue(account).api_key}"}
+        task = client.post("/v1/tasks?wait=0", headers=headers, **multipart(astronaut_png)).json()
+        input_key = f"tasks/{account.id}/{task['id']}/input/image"
+        assert services.storage.exists(input_key)
+        deadline = time.monotonic() + 20
+        while client.get(f"/v1/tasks/{task['id']}", headers=headers).status_code != 404:
+            assert time.monotonic() < deadline, "the sweeper loop never removed the expired task"
+            time.sleep(0.1)
+        assert not services.storage.exists(input_key)
+
+
+def test_deleting_a_running_task_stops_it_and_the_worker_goes_on(live: App, astronaut: np.ndarray) -> None:
+    caller = live.caller()
+    files = {"image": ("big.png", _png(astronaut, 2048), "image/png")}
+    task = live.client.post("/v1/tasks?wait=0", headers=caller.headers, files=files).json()
+    deadline = time.monotonic() + 30
+    while live.client.get(f"/v1/tasks/{task['id']}", headers=caller.headers).json()["status"] != "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert live.client.delete(f"/v1/tasks/{task['id']}", headers=caller.headers).status_code == 204
+    assert live.client.get(f"/v1/tasks/{task['id']}", headers=caller.headers).status_code == 404
+    after = live.client.post("/v1/tasks", headers=caller.headers, **multipart(_png(astronaut, 256)))
+    assert after.json()["status"] == "SUCCEEDED"  # the worker dropped the deleted task and went on
+    root = live.services.storage.root / "tasks" / caller.account.id  # type: ignore[attr-defined]
+    assert not (root / task["id"]).exists() or not any(p.is_file() for p in (root / task["id"]).rglob("*"))

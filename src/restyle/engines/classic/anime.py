@@ -101,7 +101,7 @@ def _eyes_and_blush(image: ops.Float, faces: list[Face]) -> ops.Float:
             r = max(1.5, min(0.3 * eye_w, 0.75 * eye_h))
             cv2.circle(disc, (round(centre[0]), round(centre[1] + 0.1 * eye_h)), round(r), 1.0, -1, cv2.LINE_AA)
             iris = np.maximum(iris, disc * ops.to_float(opening))
-            for dx, dy, rad, val in ((-0.35, -0.4, 0.4, 1.0), (0.35, 0.35, 0.2, 0.85)):
+            for dx, dy, rad, val in ((-0.35, -0.4, 0.34, 1.0), (0.35, 0.35, 0.17, 0.85)):
                 cv2.circle(glint, (round(centre[0] + dx * r), round(centre[1] + dy * r)),
                            max(1, round(rad * r)), val, -1, cv2.LINE_AA)
             cheek = (local[corner] * 0.45 + centre * 0.55) + np.array([0.0, 0.2 * fw], np.float32)
@@ -154,7 +154,7 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
     gray = ops.f32(ops.resize_to(flat_luma, image.shape))
     face_gray = ops.soften_face(ops.luminance(image), regions, 0.03 * fw)
     gray = ops.in_box(regions, gray, lambda b: ops.mix(gray[b], face_gray[b], regions.face[b]), inplace=True)
-    lines = ops.xdog_lines(gray, sigma=0.75 * s, tau=0.99, epsilon=0.006, phi=80.0)
+    lines = ops.xdog_lines(gray, sigma=0.7 * s, tau=0.99, epsilon=0.004, phi=70.0)
     out = ops.ink(colour, ops.f32(1.0 - (1.0 - lines) * figure_full), LINE)
 
     # 6. Crisp features, lash lines, bright eyes and a blush.

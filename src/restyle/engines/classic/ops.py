@@ -721,3 +721,23 @@ def figure_mask(image: Float, faces: list[Face], radius: float = 0.0) -> Float:
     snapped = cv2.ximgproc.guidedFilter(guide, rough, r, 4e-3)
     sharp = np.clip((f32(snapped) - 0.5) * 2.5 + 0.5, 0.0, 1.0)
     return f32(blur(f32(sharp), 0.6))
+
+
+def normal_light(height: Float, sigma: float, depth: float, light: tuple[float, float, float] = (-0.45, -0.55, 0.7),
+                 shininess: float = 24.0) -> tuple[Float, Float]:
+    """Lambert and Blinn-Phong light on the surface whose height is ``height`` blurred by ``sigma``.
+
+    ``depth`` scales the slopes (bigger = rounder relief). The light (x right, y down, z towards
+    the viewer) defaults to the upper left. Returns (diffuse 0..1, 1 on a flat surface facing the
+    viewer is ``light[2]`` normalised; specular 0..1)."""
+    g = blur(height, sigma)
+    k = np.float32(depth * max(sigma, 1.0))
+    nx = f32(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)) * -k
+    ny = f32(cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)) * -k
+    inv = f32(1.0 / np.sqrt(nx * nx + ny * ny + np.float32(1.0)))
+    lx, ly, lz = (np.asarray(light, np.float32) / np.float32(np.linalg.norm(light))).tolist()
+    diffuse = f32(np.clip((nx * np.float32(lx) + ny * np.float32(ly) + np.float32(lz)) * inv, 0.0, 1.0))
+    hx, hy, hz = lx, ly, lz + 1.0
+    hn = float(np.sqrt(hx * hx + hy * hy + hz * hz))
+    spec = np.clip((nx * np.float32(hx / hn) + ny * np.float32(hy / hn) + np.float32(hz / hn)) * inv, 0.0, 1.0)
+    return diffuse, f32(spec ** np.float32(shininess))
