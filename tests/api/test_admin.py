@@ -55,3 +55,49 @@ def test_an_admin_manages_accounts_and_keys(live: App, astronaut_png: bytes) -> 
         "acc_nope",
         None,
     )
+
+
+def test_deleting_an_account_removes_its_keys_tasks_and_files(live: App, astronaut_png: bytes) -> None:
+    admin = live.caller(is_admin=True)
+    doomed = live.caller()
+    task = live.client.post("/v1/tasks", headers=doomed.headers, **multipart(astronaut_png)).json()
+    url = task["result"]["images"][0]["url"]
+    assert live.client.get(url).status_code == 200
+    assert_error(
+        live.client.delete(f"/v1/accounts/{admin.account.id}", headers=admin.headers),
+        409,
+        "account.self",
+        "own account",
+        None,
+    )
+    assert live.client.delete(f"/v1/accounts/{doomed.account.id}", headers=admin.headers).status_code == 204
+    assert_error(live.client.get("/v1/tasks", headers=doomed.headers), 401, "auth.invalid", "not valid", None)
+    assert live.client.get(url).status_code == 404
+    root = live.services.storage.root / "tasks" / doomed.account.id  # type: ignore[attr-defined]
+    assert not root.exists() or not any(p.is_file() for p in root.rglob("*"))
+    assert_error(
+        live.client.delete(f"/v1/accounts/{doomed.account.id}", headers=admin.headers),
+        404,
+        "account.not_found",
+        doomed.account.id,
+        None,
+    )
+
+
+def test_admin_bodies_refuse_unknown_fields_and_name_the_problem(live: App) -> None:
+    admin = live.caller(is_admin=True)
+    typo = live.client.post("/v1/accounts", headers=admin.headers, json={"name": "t1", "concurency": 5})
+    assert_error(typo, 400, "param.invalid", "Extra inputs are not permitted", "concurency")
+    target = live.caller()
+    path = f"/v1/accounts/{target.account.id}"
+    assert_error(
+        live.client.patch(path, headers=admin.headers, json={"concurency": 5}),
+        400, "param.invalid", "Extra inputs", "concurency",
+    )
+    assert_error(
+        live.client.patch(path, headers=admin.headers, json=[1]), 400, "param.invalid", "The request body", None
+    )
+    assert_error(
+        live.client.patch(path, headers={**admin.headers, "Content-Type": "application/json"}, content=b"{x"),
+        400, "request.invalid_json", "not valid JSON", None,
+    )

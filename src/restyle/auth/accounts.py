@@ -6,10 +6,10 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from restyle.auth.models import AccountRow
+from restyle.auth.models import AccountRow, KeyRow
 from restyle.config import LimitSettings
 from restyle.errors import Conflict, InvalidParameter, NotFound
 from restyle.tasks.db import Database, utcnow
@@ -117,4 +117,14 @@ class AccountStore:
                 row.disabled = disabled
             if is_admin is not None:
                 row.is_admin = is_admin
+        return row
+
+    def delete(self, account_id: str) -> AccountRow:
+        """Remove the account and its keys (its tasks must be removed first: TaskService.purge)."""
+        with self.db.write() as session:
+            row = session.get(AccountRow, account_id)
+            if row is None:
+                raise NotFound(f"Account '{account_id}' does not exist.", code="account.not_found")
+            session.execute(delete(KeyRow).where(KeyRow.account_id == account_id))
+            session.delete(row)
         return row

@@ -186,6 +186,15 @@ class TaskService:
         return row
 
 
+    def purge_account(self, account_id: str) -> int:
+        """Delete every task of an account with its files (running ones stop at their next step)."""
+        removed = self.store.delete_account_tasks(account_id)
+        self.storage.delete_prefix(f"tasks/{account_id}")
+        for task_id in removed:
+            self.feed.publish(task_id)
+        return len(removed)
+
+
 def _fingerprint(params: dict[str, Any], submission: Submission, callback_url: str | None) -> str:
     digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
     for source in (submission.image, submission.style_image):

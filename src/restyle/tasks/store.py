@@ -192,6 +192,13 @@ class TaskStore:
                 failed.append(row.id)
         return failed
 
+    def delete_account_tasks(self, account_id: str) -> list[str]:
+        """Remove every task row of an account; their ids."""
+        with self.db.write() as session:
+            ids = list(session.scalars(select(TaskRow.id).where(TaskRow.account_id == account_id)))
+            session.execute(delete(TaskRow).where(TaskRow.account_id == account_id))
+        return ids
+
     def delete_many(self, task_ids: Sequence[str]) -> int:
         with self.db.write() as session:
             result = session.execute(delete(TaskRow).where(TaskRow.id.in_(task_ids)))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from restyle.api.deps import AccountDep, AdminDep, ServicesDep
 from restyle.api.schemas import ErrorBody
 from restyle.auth.accounts import account_to_dict
 from restyle.auth.keys import key_to_dict
+from restyle.errors import Conflict
 
 router = APIRouter(tags=["accounts"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409)}
@@ -82,3 +83,16 @@ def create_key(account_id: str, services: ServicesDep, _admin: AdminDep) -> dict
 @router.delete("/v1/accounts/{account_id}/keys/{key}", responses=_ERRORS, summary="Revoke a key (admin)")
 def revoke_key(account_id: str, key: str, services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
     return key_to_dict(services.keys.revoke(key, account_id))
+
+
+@router.delete(
+    "/v1/accounts/{account_id}", status_code=204, responses=_ERRORS, summary="Delete an account (admin)"
+)
+def delete_account(account_id: str, services: ServicesDep, admin: AdminDep) -> Response:
+    """Delete the account, its keys, and all its tasks and files. An admin cannot delete itself."""
+    if account_id == admin.id:
+        raise Conflict("An admin cannot delete its own account; use another admin key.", code="account.self")
+    services.accounts.get(account_id)  # 404 before anything is removed
+    services.tasks.purge_account(account_id)
+    services.accounts.delete(account_id)
+    return Response(status_code=204)

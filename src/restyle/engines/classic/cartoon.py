@@ -59,49 +59,62 @@ def _glints_and_blush(image: ops.Float, faces: list[Face]) -> ops.Float:
 
 
 def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
-    """Steps (1-4 at working size): 1. strong edge-preserving smoothing, twice, for plastic
-    rounded surfaces; 2. volume and a warm saturated grade; 3. soft-focus background; 4. light:
-    specular glints, sheen, warm rim light, bloom, vignette; 5. full size: the face keeps its
-    structure, with crisp, brighter and slightly bigger eyes."""
+    """Steps (1-4 at working size): 1. albedo: strong edge-preserving smoothing at two scales for
+    plastic, rounded surfaces, warm saturated colour; 2. shading: a pseudo-normal map from the
+    heavily blurred luminance, lit from the upper left (soft diffuse light, warm bounce in the
+    shadows, specular highlights); 3. soft-focus background; 4. warm rim light round the figure,
+    bloom, vignette; 5. full size: the face keeps its structure under smooth skin, rounded face
+    light, crisp, brighter, slightly bigger eyes, glints and blush."""
     image = ops.auto_level(ops.to_float(ctx.image))
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
     small, factor = ops.downscale(image)
     ws = min(small.shape[:2]) / 512.0
 
-    # 1. Smooth at working size, then again at half of it.
+    # 1. Albedo: smooth at working size, then much more at half of it; warm saturated colour.
     smooth_small = ops.edge_preserving_smooth(small, 2.0, 0.10, iterations=2)
     tiny, _ = ops.downscale(smooth_small, 256)
-    tiny = ops.edge_preserving_smooth(tiny, 2.0, 0.12, iterations=3)
-    out = ops.mix(smooth_small, ops.f32(ops.resize_to(tiny, small.shape)), 0.7)
+    tiny = ops.edge_preserving_smooth(tiny, 2.0, 0.14, iterations=3)
+    tiny = ops.f32(cv2.ximgproc.guidedFilter(tiny, tiny, 4, 0.004))
+    albedo = ops.mix(smooth_small, ops.f32(ops.resize_to(tiny, small.shape)), 0.8)
+    albedo = ops.saturate(albedo, 1.5)
+    albedo = ops.split_tone(albedo, WARM_SHADOW, WARM_LIGHT, 0.5)
+    albedo = ops.curve(albedo, [(0.0, 0.06), (0.25, 0.26), (0.6, 0.7), (1.0, 1.0)])
 
-    # 2. Volume and warm colour.
-    out = ops.local_contrast(out, 30.0 * ws, 0.7)
-    out = ops.saturate(out, 1.45)
-    out = ops.split_tone(out, WARM_SHADOW, WARM_LIGHT, 0.6)
-    out = ops.curve(out, [(0.0, 0.05), (0.25, 0.22), (0.6, 0.7), (1.0, 1.0)])
+    # 2-3. Shading from a pseudo-normal map: the figure as an inflated, rounded volume (its
+    # blurred mask) with gentle bumps from the blurred luminance; soft-focus background.
+    faces = ops.scale_faces(ctx.faces, factor)
+    subject = ops.figure_mask(smooth_small, faces)
+    luma = ops.f32(ops.resize_to(ops.luminance(tiny), small.shape))
+    height = ops.f32(ops.blur(subject, 18.0 * ws) + 0.35 * ops.blur(luma, 3.0 * ws))
+    diffuse, spec = ops.normal_light(height, 2.0 * ws, 14.0)
+    spec = ops.f32(spec * ops.smoothstep(0.3, 0.65, ops.luminance(albedo)) * subject)
+    lit = ops.times(albedo, ops.f32(0.72 + 0.4 * diffuse))
+    bounce = ops.f32(np.clip(0.6 - diffuse, 0.0, 1.0) * 0.35 * subject)
+    lit = ops.towards(lit, (0.9, 0.5, 0.32), bounce)
+    lit = ops.towards(lit, (1.0, 0.98, 0.94), ops.f32(np.clip(spec * 0.7, 0.0, 1.0)))
+    out = ops.mix(ops.blur(albedo, 7.0 * ws), lit, subject)
 
-    # 3. Depth of field.
-    subject = ops.subject_mask(out.shape, ops.scale_faces(ctx.faces, factor))
-    out = ops.mix(ops.blur(out, 8.0 * ws), out, subject)
-
-    # 4. Light: glints on the brightest smooth surfaces, sheen off the face, rim, bloom, vignette.
-    tiny_luma = ops.luminance(tiny)
-    luma = ops.f32(ops.resize_to(ops.blur(tiny_luma, 1.5), small.shape))
-    spec = np.clip((luma - 0.7) * np.float32(4.0), 0.0, 1.0) ** 2
-    out = ops.towards(out, (1.0, 0.97, 0.92), ops.f32(spec * 0.5))
-    face_small = ops.f32(ops.resize_to(regions.face, small.shape))
-    sheen = ops.f32(ops.resize_to(ops.relief(tiny_luma, 4.0), small.shape))
-    out = ops.plus(out, np.clip(sheen, -0.3, 0.3) * (0.3 * (1.0 - face_small)))
-    rim = np.minimum(np.clip(subject - ops.blur(subject, 12.0 * ws) * 1.1, 0.0, 1.0) * np.float32(2.0), 1.0)
+    # 4. Warm rim light round the figure, bloom, vignette.
+    rim = np.clip(subject - ops.blur(subject, 5.0 * ws), 0.0, 1.0)
+    rim = ops.f32(np.minimum(rim * np.float32(3.0), 1.0))
     out = ops.screen(out, ops.affine(ops.gray3(rim), tuple(0.7 * c for c in WARM_LIGHT)))
-    out = ops.bloom(out, 0.6, 30.0 * ws, 0.55)
-    out = ops.times(out, ops.vignette(out.shape, 0.35))
+    out = ops.bloom(out, 0.62, 30.0 * ws, 0.5)
+    out = ops.times(out, ops.vignette(out.shape, 0.3))
     out = ops.f32(ops.resize_to(out, image.shape))
 
-    # 5. The face keeps its structure; eyes get local contrast and a small enlargement.
-    out = ops.smooth_skin(out, regions, 0.02 * fw, inplace=True)
-    out = ops.keep_face_detail(out, image, regions, 0.8, 0.08 * fw, fine=0.02 * fw, inplace=True)
+    # 5. The face: smooth skin, rounded light, the original's structure, bright eyes.
+    out = ops.smooth_skin(out, regions, 0.03 * fw, inplace=True)
+    out = ops.keep_face_detail(out, image, regions, 0.85, 0.08 * fw, fine=0.02 * fw, inplace=True)
+
+    def round_face(b: ops.Box) -> ops.Float:
+        dome = ops.blur(regions.face[b], 0.12 * fw)
+        d, sp = ops.normal_light(dome, 0.02 * fw, 0.25 * fw)
+        lit = ops.times(out[b], ops.f32(0.9 + 0.2 * (d - np.float32(np.median(d)))))
+        lit = ops.towards(lit, (1.0, 0.97, 0.93), ops.f32(np.clip(sp * 0.3, 0.0, 1.0)))
+        return ops.mix(out[b], lit, regions.face[b])
+
+    out = ops.in_box(regions, out, round_face, inplace=True)
 
     def bright_features(b: ops.Box) -> ops.Float:
         crisp = ops.local_contrast(ops.mix(out[b], image[b], 0.5), 0.03 * fw, 1.0)
