@@ -153,3 +153,18 @@ def test_a_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "RESTYLE_FACES__DETECTER (faces.detecter): Extra inputs are not permitted" in done.stderr
+
+
+def test_doctor_reports_every_required_part(tmp_path: Path) -> None:
+    done = restyle("doctor", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert {row["check"] for row in report["required"]} == {"face models", "opencv", "engine"}
+    assert all(row["ok"] for row in report["required"])
+    broken = subprocess.run(
+        [sys.executable, "-m", "restyle.cli", "doctor", "--json"],
+        cwd=tmp_path, env={**ENV, "RESTYLE_ENGINE__NAME": "nonesuch"}, capture_output=True, text=True, timeout=120,
+    )
+    assert broken.returncode == 1
+    engine = next(row for row in json.loads(broken.stdout)["required"] if row["check"] == "engine")
+    assert not engine["ok"] and "nonesuch" in engine["detail"]

@@ -30,7 +30,30 @@ def _face_models() -> str:
     models.hog_detector()
     models.shape_predictor()
     models.face_recognizer()
-    return f"dlib detector, 68-point landmarks and ResNet embedding loaded from {models.models_dir()}"
+    models.haar_cascade()
+    return (
+        f"dlib HOG detector, 68-point landmarks and ResNet embedding loaded from {models.models_dir()}; "
+        "OpenCV Haar cascade"
+    )
+
+
+def _cnn_detector() -> str:
+    from restyle.faces import models
+
+    models.cnn_detector()
+    return "dlib MMOD CNN detector (RESTYLE_FACES__DETECTOR=cnn) loaded"
+
+
+def _opencv() -> str:
+    import cv2
+
+    missing = [name for name in ("ximgproc",) if not hasattr(cv2, name)]
+    if missing:
+        raise ModuleNotFoundError(
+            f"OpenCV {cv2.__version__} lacks cv2.{', cv2.'.join(missing)}: install exactly one OpenCV wheel, "
+            "opencv-contrib-python-headless (another OpenCV wheel may have overwritten it)"
+        )
+    return f"OpenCV {cv2.__version__} with contrib modules"
 
 
 def _engine() -> dict[str, Any]:
@@ -52,8 +75,15 @@ def _extra(extra: str) -> str:
 
 def doctor_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Report what works and what is missing; exits 1 if a required part fails."""
-    required = [_check("face models", _face_models), _check("engine", _engine)]
-    optional = [_check(f"extra [{extra}]", lambda e=extra: _extra(e)) for extra in EXTRAS]  # type: ignore[misc]
+    required = [
+        _check("face models", _face_models),
+        _check("opencv", _opencv),
+        _check("engine", _engine),
+    ]
+    optional_models = [_check("cnn detector", _cnn_detector)]
+    optional = optional_models + [
+        _check(f"extra [{extra}]", lambda e=extra: _extra(e)) for extra in EXTRAS  # type: ignore[misc]
+    ]
     if as_json:
         print(json.dumps({"required": required, "optional": optional}, indent=2, default=str))
     else:

@@ -110,12 +110,13 @@ class TaskService:
         # 2. a retry with the same Idempotency-Key returns the first task
         if key is not None and (earlier := self.store.by_idempotency_key(account.id, key)) is not None:
             return _same_request(earlier, fingerprint), False
-        # 3. limits (before decoding, the costly check): the account's submit rate, the global queue bound
-        self.limiter.hit(account)
+        # 3. limits (before decoding, the costly check): the global queue bound, then the account's
+        # submit rate (a submit the full queue refuses does not use up the account's rate)
         if self.store.pending_count() >= self.settings.limits.max_pending:
             raise QueueFull(
                 f"The server's queue is full ({self.settings.limits.max_pending} waiting tasks); retry later."
             )
+        self.limiter.hit(account)
         # 4. the inputs decode within the image limits (a bad photo is an error now, not a failed task)
         self._check_input(submission.image, "image")
         self._check_input(submission.style_image, "style_image")
