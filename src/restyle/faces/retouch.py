@@ -75,12 +75,28 @@ def _beautify(
 def _hd(
     crop: np.ndarray, features: np.ndarray, face: np.ndarray, strength: float, width: float
 ) -> np.ndarray:
-    """Unsharp mask on eyes, brows and lips; local contrast over the whole face."""
-    fine = crop - _blur(crop, 0.01 * width)
-    broad = crop - _blur(crop, 0.06 * width)
-    sharpened: np.ndarray = crop + (1.2 * strength * features)[..., None] * fine
-    sharpened += (0.35 * strength * face)[..., None] * broad
+    """Unsharp mask on eyes, brows and lips; local contrast over the whole face.
+
+    Both work on luminance only, added equally to the three channels (per-channel sharpening
+    leaves coloured fringes around dark features), and the added detail is soft-limited so that
+    strong settings do not ring into halos.
+    """
+    luma = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    fine = _soft_limit(luma - _blur(luma, 0.01 * width), HD_FINE_LIMIT)
+    broad = _soft_limit(luma - _blur(luma, 0.06 * width), HD_BROAD_LIMIT)
+    detail = (1.2 * strength * features) * fine + (0.35 * strength * face) * broad
+    sharpened: np.ndarray = crop + detail[..., None]
     return sharpened
+
+
+HD_FINE_LIMIT = 24.0  # largest luminance step (0..255) the HD sharpening adds, approached smoothly
+HD_BROAD_LIMIT = 16.0
+
+
+def _soft_limit(x: np.ndarray, limit: float) -> np.ndarray:
+    """``x`` unchanged when small, approaching +-``limit`` smoothly when large."""
+    limited: np.ndarray = limit * np.tanh(x / limit)
+    return limited
 
 
 def _retouch_face(
