@@ -38,6 +38,7 @@ lint: $(STAMP_TEST)
 bench: $(STAMP_TEST)
 	OMP_NUM_THREADS=1 $(PY) bench/quality.py
 	OMP_NUM_THREADS=1 $(PY) bench/engine_speed.py
+	OMP_NUM_THREADS=1 $(PY) bench/api_load.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
