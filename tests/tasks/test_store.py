@@ -136,3 +136,15 @@ def test_sweep_never_removes_running_work_or_an_undelivered_webhook(
     # once the webhooks have had their grace period, both go
     assert retention.sweep(store, storage, now=utcnow() + timedelta(hours=2)) == 2
     assert store.get(running.id).status == "RUNNING"
+
+
+def test_queue_position_skips_tasks_of_paused_or_disabled_accounts(store: TaskStore, accounts: AccountStore) -> None:
+    paused, disabled, busy = accounts.create("paused", concurrency=0), accounts.create("off"), accounts.create("busy")
+    accounts.update(disabled.id, disabled=True)
+    mine = accounts.create("mine")
+    for account, seconds in ((paused, 9), (disabled, 8), (busy, 7)):
+        store.insert(new_task(account.id, seconds_ago=seconds))
+    first, _ = store.insert(new_task(mine.id, seconds_ago=6))
+    second, _ = store.insert(new_task(mine.id, seconds_ago=5))
+    assert store.queue_position(store.get(first.id)) == 1  # only busy's older task runs first
+    assert store.queue_position(store.get(second.id)) == 2

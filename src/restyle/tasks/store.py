@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from restyle.auth.models import AccountRow
 from restyle.domain import TaskStatus
 from restyle.errors import Conflict, InvalidParameter, NotFound
 from restyle.tasks.db import Database, utcnow
@@ -217,15 +218,28 @@ class TaskStore:
             return int(session.scalar(query) or 0)
 
     def queue_position(self, row: TaskRow) -> int | None:
-        """How many PENDING tasks were submitted before this one (0 = next), None unless PENDING."""
+        """How many PENDING tasks will run before this one (0 = next), None unless PENDING.
+
+        Workers take the oldest task of an account under its limit, so these are the older PENDING
+        tasks of accounts that may run at all (not paused with concurrency 0, not disabled).
+        """
         if row.status != PENDING:
             return None
         ahead = or_(
             TaskRow.submitted_at < row.submitted_at,
             and_(TaskRow.submitted_at == row.submitted_at, TaskRow.id < row.id),
         )
+        runnable = or_(
+            TaskRow.account_id == row.account_id,
+            and_(AccountRow.concurrency > 0, AccountRow.disabled.is_(False)),
+        )
         with self.db.read() as session:
-            query = select(func.count()).select_from(TaskRow).where(TaskRow.status == PENDING, ahead)
+            query = (
+                select(func.count())
+                .select_from(TaskRow)
+                .join(AccountRow, AccountRow.id == TaskRow.account_id)
+                .where(TaskRow.status == PENDING, ahead, runnable)
+            )
             return int(session.scalar(query) or 0)
 
     def finished_since(self, moment: datetime, limit: int = 20000) -> list[TaskRow]:
