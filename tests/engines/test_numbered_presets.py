@@ -108,3 +108,37 @@ def test_two_faces(style: str, pair: tuple[np.ndarray, list[Face]]) -> None:
     for face in faces:
         left, top, right, bottom = face.box
         assert mean_abs_diff(out[top:bottom, left:right], image[top:bottom, left:right]) > 3.0
+
+
+def _chroma(image: np.ndarray) -> float:
+    i = image.astype(np.int16)
+    return float((np.abs(i[..., 0] - i[..., 1]) + np.abs(i[..., 1] - i[..., 2]) + np.abs(i[..., 0] - i[..., 2])).mean() / 3)
+
+
+def _detail(image: np.ndarray) -> float:
+    return float(np.abs(cv2.Laplacian(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), cv2.CV_32F)).mean())
+
+
+def test_anime_is_a_light_figure_on_a_soft_backdrop(portrait: np.ndarray, rendered: dict[str, np.ndarray]) -> None:
+    anime = rendered["anime"]
+    # the scene behind the figure (top-left corner: flag) loses its detail; the cartoon keeps it
+    assert _detail(anime[:60, :60]) < 0.4 * _detail(portrait[:60, :60])
+    assert _detail(rendered["colorful_cartoon"][:60, :60]) > 2.0 * _detail(anime[:60, :60])
+    # a light palette, unlike the colourful cartoon's dark saturated one
+    assert anime.mean() > rendered["colorful_cartoon"].mean() + 20
+
+
+def test_fairy_tale_3d_blurs_the_scene(portrait: np.ndarray, rendered: dict[str, np.ndarray]) -> None:
+    assert _detail(rendered["fairy_tale_3d"][:60, :60]) < 0.3 * _detail(portrait[:60, :60])
+
+
+def test_ink_wash_is_grey_on_white_paper_and_gongbi_has_colour(rendered: dict[str, np.ndarray]) -> None:
+    ink = rendered["chinese_painting"].copy()
+    h, w = ink.shape[:2]
+    red = ink[..., 0].astype(np.int16) - ink[..., 2]
+    assert (red > 80).sum() > 100  # the red seal
+    ink[int(h * 0.8):, :int(w * 0.25)] = 255
+    ink[int(h * 0.8):, int(w * 0.75):] = 255
+    assert _chroma(ink) < 10  # grey ink everywhere else
+    assert np.percentile(ink, 90) > 230  # lots of white paper
+    assert _chroma(rendered["elegant_chinese"]) > _chroma(ink) + 4  # mineral colours

@@ -28,7 +28,9 @@ PALETTE_CURVE = [(0.0, 0.07), (0.25, 0.36), (0.6, 0.8), (1.0, 1.0)]
 def _cel(smooth: ops.Float, ws: float) -> tuple[ops.Float, ops.Float]:
     """Flat colour regions with a crisp shadow and highlight relative to each region's own tone,
     and the flattened image's luminance (for clean lines)."""
-    flat = ops.f32(cv2.ximgproc.guidedFilter(smooth, smooth, max(2, round(6 * ws)), 0.006))
+    # A grey guide: several times cheaper than a colour one, and the regions follow lightness edges.
+    guide = ops.luminance(smooth)
+    flat = ops.f32(cv2.ximgproc.guidedFilter(guide, smooth, max(2, round(6 * ws)), 0.006))
     base = ops.curve(ops.saturate(flat, 1.35), PALETTE_CURVE)
     luma = ops.blur(ops.luminance(smooth), 1.2 * ws)
     local = ops.blur(luma, 14.0 * ws)
@@ -37,7 +39,8 @@ def _cel(smooth: ops.Float, ws: float) -> tuple[ops.Float, ops.Float]:
     shadow = np.maximum(shadow, ops.smoothstep(0.3, 0.22, luma) * 0.6)
     highlight = ops.smoothstep(0.07, 0.11, detail) * ops.smoothstep(0.45, 0.6, luma)
     out = ops.mix(base, ops.affine(base, SHADOW_TINT), ops.f32(shadow))
-    line_src = ops.luminance(ops.f32(cv2.ximgproc.guidedFilter(flat, flat, max(2, round(5 * ws)), 0.012)))
+    flat_luma = ops.luminance(flat)
+    line_src = ops.f32(cv2.ximgproc.guidedFilter(flat_luma, flat_luma, max(2, round(5 * ws)), 0.012))
     return ops.towards(out, (1.0, 1.0, 1.0), ops.f32(highlight * 0.45)), line_src
 
 

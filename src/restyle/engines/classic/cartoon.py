@@ -12,6 +12,7 @@ from restyle.faces.types import Face
 WARM_SHADOW = (0.42, 0.30, 0.55)
 WARM_LIGHT = (1.0, 0.86, 0.62)
 OUTLINE = (0.10, 0.07, 0.12)
+SKIN_WARM = (1.0, 0.78, 0.64)
 
 
 def _spot(mask: ops.Float, centre: np.ndarray, axes: tuple[float, float], value: float) -> None:
@@ -44,12 +45,13 @@ def _glints_and_blush(image: ops.Float, faces: list[Face]) -> ops.Float:
             cheek = (pts[corner] * 0.4 + centre * 0.6) + [0, 0.12 * fw]
             _spot(gloss, cheek, (0.06 * fw, 0.03 * fw), 0.35)
             _spot(blush, cheek + [0, 0.06 * fw], (0.11 * fw, 0.07 * fw), 1.0)
-        gloss = ops.blur(gloss, 0.03 * fw)
+        gloss = ops.blur(gloss, 0.03 * fw) * np.float32(0.6)
         blush = ops.blur(blush, 0.05 * fw) * np.float32(0.25)
         for eye in (slice(36, 42), slice(42, 48)):
             centre = pts[eye].mean(axis=0)
             eye_h = float(np.hypot(*(pts[eye][1] - pts[eye][5])))
-            _spot(gloss, centre + [-0.15 * eye_h, -0.2 * eye_h], (0.22 * eye_h, 0.22 * eye_h), 0.9)
+            if eye_h >= 6:  # on a small face a catchlight covers the whole eye
+                _spot(gloss, centre + [-0.15 * eye_h, -0.2 * eye_h], (0.18 * eye_h, 0.18 * eye_h), 0.6)
         box = (slice(top, bottom), slice(left, right))
         if out is image:
             out = image.copy()
@@ -76,7 +78,9 @@ def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
     tiny, _ = ops.downscale(smooth_small, 256)
     tiny = ops.edge_preserving_smooth(tiny, 2.0, 0.14, iterations=3)
     tiny = ops.f32(cv2.ximgproc.guidedFilter(tiny, tiny, 4, 0.004))
-    albedo = ops.mix(smooth_small, ops.f32(ops.resize_to(tiny, small.shape)), 0.8)
+    # The face is smoothed less here: its own step 5 smooths the skin but keeps the features.
+    face_small = ops.f32(ops.resize_to(regions.face, small.shape))
+    albedo = ops.mix(smooth_small, ops.f32(ops.resize_to(tiny, small.shape)), ops.f32(0.8 - 0.6 * face_small))
     albedo = ops.saturate(albedo, 1.5)
     albedo = ops.split_tone(albedo, WARM_SHADOW, WARM_LIGHT, 0.5)
     albedo = ops.curve(albedo, [(0.0, 0.06), (0.25, 0.26), (0.6, 0.7), (1.0, 1.0)])
@@ -99,19 +103,21 @@ def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
     rim = np.clip(subject - ops.blur(subject, 5.0 * ws), 0.0, 1.0)
     rim = ops.f32(np.minimum(rim * np.float32(3.0), 1.0))
     out = ops.screen(out, ops.affine(ops.gray3(rim), tuple(0.7 * c for c in WARM_LIGHT)))
-    out = ops.bloom(out, 0.62, 30.0 * ws, 0.5)
+    out = ops.bloom(out, 0.65, 30.0 * ws, 0.4)
     out = ops.times(out, ops.vignette(out.shape, 0.3))
     out = ops.f32(ops.resize_to(out, image.shape))
 
     # 5. The face: smooth skin, rounded light, the original's structure, bright eyes.
     out = ops.smooth_skin(out, regions, 0.03 * fw, inplace=True)
-    out = ops.keep_face_detail(out, image, regions, 0.85, 0.08 * fw, fine=0.02 * fw, inplace=True)
+    out = ops.keep_face_detail(out, image, regions, 1.0, 0.08 * fw, fine=0.02 * fw, inplace=True)
 
     def round_face(b: ops.Box) -> ops.Float:
         dome = ops.blur(regions.face[b], 0.12 * fw)
         d, sp = ops.normal_light(dome, 0.02 * fw, 0.25 * fw)
         lit = ops.times(out[b], ops.f32(0.9 + 0.2 * (d - np.float32(np.median(d)))))
         lit = ops.towards(lit, (1.0, 0.97, 0.93), ops.f32(np.clip(sp * 0.3, 0.0, 1.0)))
+        lit = ops.curve(ops.saturate(lit, 1.2), [(0.0, 0.04), (0.3, 0.36), (0.7, 0.8), (1.0, 1.0)])
+        lit = ops.towards(lit, SKIN_WARM, 0.12)
         return ops.mix(out[b], lit, regions.face[b])
 
     out = ops.in_box(regions, out, round_face, inplace=True)
@@ -121,7 +127,7 @@ def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
         return ops.mix(out[b], crisp, regions.features[b] * 0.9)
 
     out = ops.in_box(regions, out, bright_features, inplace=True)
-    out = ops.magnify_eyes(out, ctx.faces, 0.15)
+    out = ops.magnify_eyes(out, ctx.faces, 0.12)
     out = _glints_and_blush(out, ctx.faces)
     return ops.apply_strength(ctx.image, out, ctx.strength)
 

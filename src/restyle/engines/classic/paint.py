@@ -153,11 +153,17 @@ def render_oil_painting(ctx: RenderContext) -> np.ndarray:
     # 2. Paint patches: broad in the scene, finer on the face so it keeps its planes.
     face_small = ops.f32(ops.resize_to(regions.face, small.shape)) if regions.any else None
     patches = kuwahara(small, max(2, round(6 * ws)))
-    patches = _on_face(patches, face_small, lambda crop: kuwahara(crop, max(1, round(2 * ws))))
+    patches = _on_face(patches, face_small, lambda crop: kuwahara(crop, max(2, round(3 * ws)), sharpness=6.0))
 
-    # 3. Strokes: colour smeared along the flow, longer where the flow is coherent; varnish colour.
+    # 3. Strokes: colour smeared along the flow, longer where the flow is coherent; on the face,
+    # shorter strokes along a smoother flow that follows the form; varnish colour.
     paint = flow_smear(patches, tx, ty, length=10.0 * ws, steps=3)
     paint = ops.mix(patches, paint, np.clip(0.4 + coherence, 0.0, 1.0))
+    if face_small is not None:
+        box = _face_box(face_small)
+        ftx, fty, _ = stroke_flow(ops.blur(gray[box], 2.0 * ws), 4.0 * ws)
+        face_paint = flow_smear(patches[box], ftx, fty, length=6.0 * ws, steps=3)
+        paint[box] = ops.mix(paint[box], face_paint, face_small[box])
     paint = ops.curve(ops.saturate(paint, 1.12), [(0.0, 0.04), (0.25, 0.21), (0.6, 0.63), (1.0, 0.97)])
     paint = ops.split_tone(paint, (0.42, 0.37, 0.32), (0.6, 0.55, 0.45), 0.25)
 
@@ -169,16 +175,19 @@ def render_oil_painting(ctx: RenderContext) -> np.ndarray:
     relief += 0.6 * ops.luminance(paint) / (float(relief.std()) + 1e-6) * 0.15
     shading = emboss_light(relief, (0.7, 0.7), 0.07)
     if face_small is not None:
-        shading = ops.f32(shading - (shading - 1.0) * (0.55 * face_small))
+        shading = ops.f32(shading - (shading - 1.0) * (0.35 * face_small))
 
-    # 5. Full size: structure of the face, crisp features, lit paint on canvas.
+    # 5. Full size: the face's structure under its own brushwork (its finest texture stays
+    # painted), crisp features, lit paint on canvas; the weave is faint on the face.
     out = ops.f32(ops.resize_to(paint, ctx.image.shape))
+    weave = canvas_weave((ctx.height, ctx.width), max(3.0, 4.0 * s), 0.06)
     if regions.box is not None:
+        fw = regions.face_width
         image = ops.to_float(ctx.image)
-        out = ops.keep_face_detail(out, image, regions, 0.7, 2.5 * s)
-        out = ops.redraw_features(out, ops.mix(out, image, 0.8), regions, 0.7)
-    light = cv2.multiply(ops.f32(ops.resize_to(shading, ctx.image.shape)),
-                         canvas_weave((ctx.height, ctx.width), max(3.0, 4.0 * s), 0.06))
+        out = ops.keep_face_detail(out, image, regions, 0.75, 0.07 * fw, fine=0.008 * fw, inplace=True)
+        out = ops.redraw_features(out, ops.mix(out, image, 0.5), regions, 0.6, inplace=True)
+        weave = ops.f32(weave + (1.0 - weave) * (0.85 * regions.face))
+    light = cv2.multiply(ops.f32(ops.resize_to(shading, ctx.image.shape)), weave)
     out = ops.f32(out * light[:, :, None])
     return ops.apply_strength(ctx.image, out, ctx.strength)
 
