@@ -5,7 +5,7 @@ input's face is, with no help from the pipeline), the identity distance to the
 input (dlib 128-d, Euclidean), whether the identity guard acted, SSIM to the input (lower =
 more restyled), and rank-1 re-identification against the gallery of all input portraits.
 Plain OpenCV filters are measured as a baseline. Writes bench/reports/quality.md and a
-contact sheet PNG.  Usage: python bench/quality.py [--size 512]
+contact sheet.  Usage: python bench/quality.py [--size 512]
 """
 
 from __future__ import annotations
@@ -204,8 +204,10 @@ def main() -> None:
     detail = [[r.portrait, r.style, "yes" if r.detected else "NO", "-" if r.distance is None else r.distance,
                "yes" if r.rank1 else "NO", "yes" if r.guard else "no", r.ssim] for r in rows]
     REPORTS.mkdir(exist_ok=True)
-    sheet = REPORTS / "quality_contact_sheet.png"
+    sheet = REPORTS / "quality_contact_sheet.png"  # full size, not committed
     cv2.imwrite(str(sheet), cv2.cvtColor(contact_sheet(), cv2.COLOR_RGB2BGR))
+    small = REPORTS / "contact_sheet_quality.jpg"  # small enough to commit with the report
+    cv2.imwrite(str(small), cv2.cvtColor(contact_sheet(160), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 82])
     text = "\n\n".join([
         "# Quality report (bench/quality.py)",
         f"Machine: {machine()}. Input size {args.size}x{args.size}, seed 1, default strength, guard threshold 0.5.",
@@ -220,7 +222,8 @@ def main() -> None:
         table(headers, summarize(base_rows, ["cv2.stylization", "cv2.pencilSketch", "kmeans8+edges"])),
         "## Every run",
         table(["portrait", "style", "re-detected", "distance", "rank-1", "guard", "SSIM"], detail),
-        f"Contact sheet: `{sheet.name}` (rows: portraits; columns: presets).",
+        f"Contact sheet: `{small.name}` (rows: portraits; columns: presets; `{sheet.name}` at full size "
+        "is written beside it but not committed).",
     ])
     (REPORTS / "quality.md").write_text(text + "\n", encoding="utf-8")
     print(text)

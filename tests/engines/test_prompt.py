@@ -53,8 +53,17 @@ def test_mixed_languages_and_intensifiers() -> None:
 
 
 def test_weak_style_words_yield_to_others() -> None:
-    assert parse_prompt("portrait of a woman in anime style").style == "anime"
+    prompt = parse_prompt("portrait of a woman in anime style")
+    assert prompt.style == "anime"
+    assert "anime" in prompt.used and "portrait" in prompt.ignored and "portrait" not in prompt.used
     assert parse_prompt("studio portrait").style == "portrait"
+
+
+def test_a_second_style_word_or_the_request_overrides_and_is_reported_ignored() -> None:
+    prompt = parse_prompt("watercolor sketch, warm")
+    assert prompt.style == "watercolor" and prompt.used == ["watercolor", "warm"] and prompt.ignored == ["sketch"]
+    prompt.overridden("anime")  # the request asked for anime: no prompt style word was used
+    assert prompt.used == ["warm"] and set(prompt.ignored) == {"sketch", "watercolor"}
 
 
 def test_unknown_words_and_dangling_intensifier() -> None:

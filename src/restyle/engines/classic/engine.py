@@ -77,6 +77,7 @@ class ClassicEngine(Engine):
         # 1. Read the prompt, then choose the preset.
         prompt = parse_prompt(request.prompt)
         style, source = choose_style(job, prompt.style)
+        prompt.overridden(style)  # e.g. style=anime with the prompt "oil painting"
         mode = request.effective_mode
         creative = mode == ReferenceMode.CREATIVE
 

@@ -146,6 +146,15 @@ class PromptStyle:
     modifiers: dict[str, float] = field(default_factory=dict)
     used: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    style_words: dict[str, str] = field(default_factory=dict)  # style word -> the preset it names
+
+    def overridden(self, chosen: str | None) -> None:
+        """Style words that did not pick the preset ``chosen`` (another word or the request did)
+        move from ``used`` to ``ignored``."""
+        for word, preset in self.style_words.items():
+            if preset != chosen and word in self.used:
+                self.used.remove(word)
+                self.ignored.append(word)
 
 
 def tokenize(prompt: str) -> list[str]:
@@ -227,6 +236,7 @@ def parse_prompt(prompt: str) -> PromptStyle:
             if pending is not None:
                 result.ignored.append(pending)
             result.used.append(token)
+            result.style_words[token] = STYLE_WORDS[token]
         else:
             if pending is not None:
                 result.ignored.append(pending)
@@ -235,6 +245,7 @@ def parse_prompt(prompt: str) -> PromptStyle:
     if pending is not None:
         result.ignored.append(pending)
     result.style = strong or weak
+    result.overridden(result.style)
     return result
 
 
