@@ -154,7 +154,8 @@ def parse_generate_request(
         elif name == "style":
             if isinstance(raw, bool) or not isinstance(raw, int | str):
                 raise InvalidParameter(
-                    "Parameter 'style' must be a preset name or index (see GET /v1/styles).", param="style"
+                    "Parameter 'style' must be a preset name or index (see 'restyle styles' or GET /v1/styles).",
+                    param="style",
                 )
             values["style"] = str(raw) if resolve_style is None else resolve_style(raw).name
         elif name == "mode":
@@ -165,7 +166,7 @@ def parse_generate_request(
             continue
         elif strict:
             raise InvalidParameter(
-                f"Parameter '{name}' is not known; see GET /v1/styles and the API docs for the parameters.",
+                f"Parameter '{name}' is not known; the parameters are: {', '.join(sorted(KNOWN))}.",
                 param=name,
             )
     return GenerateRequest(image=image, style_image=style_image, **values)

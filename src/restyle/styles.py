@@ -31,7 +31,8 @@ class StyleCatalog:
                 return self._by_index[index]
             high = max(self._by_index) if self._by_index else 0
             raise UnknownStyle(
-                f"Parameter 'style' index {index} is not a preset; use 0 to {high} or a name from GET /v1/styles.",
+                f"Parameter 'style' index {index} is not a preset; use 0 to {high} or a name "
+                "('restyle styles' or GET /v1/styles lists them).",
                 param="style",
             )
         name = self._aliases.get(text.lower())
