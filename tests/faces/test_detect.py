@@ -118,3 +118,25 @@ def test_a_badge_that_looks_like_a_face_is_not_a_face(astronaut: np.ndarray, qua
     # after a JPEG round trip HOG also fires, weakly, on the mission patch of the suit
     faces = detect_faces(jpeg(astronaut, quality))
     assert len(faces) == 1 and _inside(faces[0], ASTRONAUT_BOX, 0.1)
+
+
+@pytest.mark.parametrize(("orientation", "turn"), [(3, cv2.ROTATE_180), (6, cv2.ROTATE_90_COUNTERCLOCKWISE),
+                                                  (8, cv2.ROTATE_90_CLOCKWISE)])
+def test_a_phone_photo_stored_sideways_is_found_once_decoded(
+    astronaut: np.ndarray, orientation: int, turn: int
+) -> None:
+    import io
+
+    from PIL import Image
+
+    from restyle.imaging.codecs import decode_image
+
+    # a phone stores the sensor's pixels turned and says in EXIF how to show them
+    stored = cv2.rotate(astronaut, turn)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    Image.fromarray(stored).save(buffer, format="JPEG", quality=92, exif=exif.tobytes())
+    assert detect_faces(stored) == [] or not _inside(detect_faces(stored)[0], ASTRONAUT_BOX, 0.1)
+    faces = detect_faces(decode_image(buffer.getvalue()))
+    assert len(faces) == 1 and _inside(faces[0], ASTRONAUT_BOX, 0.1)
