@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Annotated
 
 import typer
@@ -21,7 +22,13 @@ def styles_command(as_json: Annotated[bool, typer.Option("--json", help="Print J
         return
     for p in presets:
         index = "-" if p.index is None else str(p.index)
-        print(f"{index:>2}  {p.name:<18} {p.title_en:<26} {p.title_zh:<8} {p.description}")
+        print(f"{index:>2}  {p.name:<18} {p.title_en:<26} {_pad(p.title_zh, 10)} {p.description}")
+
+
+def _pad(text: str, columns: int) -> str:
+    """``text`` padded to ``columns`` terminal columns (CJK characters take two)."""
+    width = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    return text + " " * max(0, columns - width)
 
 
 def register(app: typer.Typer) -> None:
