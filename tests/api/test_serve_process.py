@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -63,7 +64,7 @@ def children_of(pid: int) -> list[int]:
 class Server:
     """One ``restyle serve`` process in its own session (so that cleanup reaches its workers)."""
 
-    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None, workers: int = 1) -> None:
         self.base = f"http://127.0.0.1:{port}"
         command = restyle_command() + [
             "serve",
@@ -72,7 +73,7 @@ class Server:
             "--port",
             str(port),
             "--workers",
-            "1",
+            str(workers),
             "--no-access-log",
         ]
         self.process = subprocess.Popen(
@@ -276,3 +277,47 @@ def test_a_chunked_body_over_the_limit_is_cut_off_early(tmp_path: Path, servers:
     assert answer.startswith("HTTP/1.1 413"), answer[:200]
     assert '"code":"request.too_large"' in answer.replace(" ", ""), answer
     assert sent < 3 * limit, f"the server read {sent} bytes of a body limited to {limit}"
+
+
+def test_two_workers_share_out_two_accounts_fairly(
+    tmp_path: Path, astronaut: np.ndarray, servers: list[Server]
+) -> None:
+    port, data_dir = free_port(), tmp_path / "data"
+    server = Server(data_dir, port, workers=2)
+    servers.append(server)
+
+    def account(name: str) -> dict[str, str]:
+        created = subprocess.run(
+            restyle_command()
+            + ["keys", "create", "--name", name, "--qps", "50", "--json", "--data-dir", str(data_dir)],
+            capture_output=True, text=True, check=True, env={**os.environ, **ENV},
+        )
+        return {"Authorization": "Bearer " + json.loads(created.stdout)["api_key"]}
+
+    busy, quiet = account("busy"), account("quiet")  # concurrency 1 each
+    files = {"image": ("big.png", big_photo(astronaut), "image/png")}
+
+    def submit(headers: dict[str, str]) -> str:
+        response = httpx.post(
+            server.base + "/v1/tasks", headers={**headers, "Prefer": "respond-async"}, files=files,
+            data={"style": "sketch"}, timeout=30,
+        )
+        assert response.status_code == 202, response.text
+        task_id: str = response.json()["id"]
+        return task_id
+
+    busy_ids = [submit(busy) for _ in range(3)]  # the busy account queues three
+    quiet_id = submit(quiet)  # submitted last, but its account runs nothing
+
+    def final(task_id: str, headers: dict[str, str]) -> dict[str, Any]:
+        get = lambda: httpx.get(f"{server.base}/v1/tasks/{task_id}", headers=headers, timeout=10).json()  # noqa: E731
+        return wait_for(lambda: (t := get())["status"] == "SUCCEEDED" and t, timeout=120)  # type: ignore[no-any-return]
+
+    busy_tasks = [final(task_id, busy) for task_id in busy_ids]
+    quiet_task = final(quiet_id, quiet)
+    when = lambda t, k: datetime.fromisoformat(t[k])  # noqa: E731
+    # the quiet account's task did not wait for the busy account's queue to drain ...
+    assert when(quiet_task, "started_at") < when(busy_tasks[2], "started_at")
+    # ... and the busy account never ran two tasks at once, though a second worker was idle at times
+    for earlier, later in zip(busy_tasks, busy_tasks[1:], strict=False):
+        assert when(earlier, "finished_at") <= when(later, "started_at")
