@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from restyle.errors import ConfigurationError
 
@@ -164,12 +164,32 @@ class Settings(BaseSettings):
                 f"The settings file {path} has unknown section(s) {', '.join(unknown)}; "
                 f"the sections are {', '.join(cls.model_fields)}."
             )
+        _check_environment(set(cls.model_fields))
         try:
             env_values = cls().model_dump(exclude_unset=True)
             merged = _deep_merge(_deep_merge(file_values, env_values), overrides)
             return cls.model_validate(merged)
         except ValidationError as exc:
             raise ConfigurationError(f"The settings are invalid: {_describe(exc)}.") from None
+        except SettingsError as exc:  # e.g. a section variable that is not valid JSON
+            cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+            raise ConfigurationError(f"The settings are invalid: {exc}{cause}.") from None
+
+
+def _check_environment(sections: set[str]) -> None:
+    """A ``RESTYLE_<SECTION>__<KEY>`` variable must name a real section (a typo is an error).
+
+    Other ``RESTYLE_*`` variables without ``__`` (``RESTYLE_CONFIG``, a test's own) are left alone.
+    """
+    for name in sorted(os.environ):
+        if not name.upper().startswith("RESTYLE_") or "__" not in name:
+            continue
+        section = name[len("RESTYLE_") :].split("__", 1)[0].lower()
+        if section not in sections:
+            raise ConfigurationError(
+                f"The settings are invalid: {name} names no settings section; the sections are "
+                f"{', '.join(sorted(sections))}."
+            )
 
 
 def _read_file(path: Path) -> dict[str, Any]:

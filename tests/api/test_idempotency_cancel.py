@@ -92,6 +92,10 @@ def test_expired_tasks_disappear_with_their_files(live: App, astronaut_png: byte
     input_key = f"tasks/{caller.account.id}/{task['id']}/input/image"
     assert live.services.storage.exists(input_key)
     retention.sweep(live.services.store, live.services.storage, now=utcnow() + timedelta(hours=25))
+    expired = live.client.get(f"/v1/tasks/{task['id']}", headers=caller.headers).json()
+    assert expired["status"] == "FAILED" and expired["error"]["code"] == "task.expired"  # readable a while
+    assert live.services.storage.exists(input_key)
+    retention.sweep(live.services.store, live.services.storage, now=utcnow() + timedelta(hours=27))
     assert_error(
         live.client.get(f"/v1/tasks/{task['id']}", headers=caller.headers),
         404,

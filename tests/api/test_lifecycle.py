@@ -125,3 +125,18 @@ def test_metrics_count_each_finished_task_once_with_its_steps_and_identity(
     distances = [t["result"]["identity_distance"] for t in tasks]
     total = _sample(after, "restyle_identity_distance_sum") - _sample(before, "restyle_identity_distance_sum")
     assert abs(total - sum(distances)) < 1e-3
+
+
+def test_overlapping_scrapes_count_each_task_once(live: App, astronaut_png: bytes) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    caller = live.caller()
+    before = live.client.get("/metrics").text
+    for _ in range(2):
+        live.client.post("/v1/tasks", headers=caller.headers, **multipart(astronaut_png, style="fresh"))
+    with ThreadPoolExecutor(4) as pool:
+        pages = list(pool.map(lambda _: live.client.get("/metrics"), range(8)))
+    assert all(page.status_code == 200 for page in pages)
+    after = live.client.get("/metrics").text
+    name = 'restyle_tasks_finished_total{status="SUCCEEDED"}'
+    assert _sample(after, name) - _sample(before, name) == 2

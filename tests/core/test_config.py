@@ -26,6 +26,9 @@ def test_environment_wins_over_the_file_and_overrides_over_both(tmp_path: Path, 
         ({"RESTYLE_SERVER__PORT": "abc"}, "RESTYLE_SERVER__PORT (server.port)"),
         ({"RESTYLE_SERVER__PROT": "1"}, "RESTYLE_SERVER__PROT (server.prot): Extra inputs are not permitted"),
         ({"RESTYLE_TASKS__LEASE_SECONDS": "soon"}, "tasks.lease_seconds"),
+        ({"RESTYLE_SEVER__PORT": "9000"}, "RESTYLE_SEVER__PORT names no settings section"),
+        ({"RESTYLE_ENGINE__OPTIONS": "notjson"}, 'error parsing value for field "engine"'),
+        ({"RESTYLE_FACES__DETECTOR": "mtcnn"}, "faces.detector"),
     ],
 )
 def test_a_bad_or_unknown_variable_names_itself(
@@ -59,3 +62,8 @@ def test_a_bad_settings_file_is_a_clear_error(tmp_path: Path, name: str, text: s
 def test_a_missing_settings_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="cannot be read"):
         Settings.load(tmp_path / "nowhere.yaml")
+
+
+def test_other_restyle_variables_are_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESTYLE_TEST_PG", "postgresql://nowhere")  # no "__": not a setting
+    assert Settings.load().server.port == 8000

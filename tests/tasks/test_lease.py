@@ -149,3 +149,10 @@ def test_tasks_of_dead_workers_of_this_host_are_recovered_at_once(
     assert store.get(held["dead"]).status == "PENDING"
     assert store.get(held["alive"]).status == store.get(held["elsewhere"]).status == "RUNNING"
     assert retention.recover(store)["PENDING"] == []  # without a host only expired leases move
+
+
+def test_local_worker_ids_carry_host_and_pid_namespace() -> None:
+    import os
+
+    worker_id = lease.local_worker_id(3)
+    assert worker_id == f"{lease.host_identity()}:{os.getpid()}:3" and "#" in lease.host_identity()

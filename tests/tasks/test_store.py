@@ -102,7 +102,8 @@ def test_sweep_deletes_expired_tasks_and_their_files(
 ) -> None:
     storage = LocalStorage(tmp_path / "files")
     alice = accounts.create("alice")
-    old, _ = store.insert(new_task(alice.id, expires_at=utcnow() - timedelta(seconds=1)))
+    past = utcnow() - timedelta(seconds=1)
+    old, _ = store.insert(new_task(alice.id, status="SUCCEEDED", finished_at=past, expires_at=past))
     fresh, _ = store.insert(new_task(alice.id))
     for row in (old, fresh):
         storage.put(f"tasks/{alice.id}/{row.id}/input/image", b"x")
@@ -111,8 +112,13 @@ def test_sweep_deletes_expired_tasks_and_their_files(
         store.get(old.id)
     assert not storage.exists(f"tasks/{alice.id}/{old.id}/input/image")
     assert storage.exists(f"tasks/{alice.id}/{fresh.id}/input/image")
-    assert retention.sweep(store, storage, now=utcnow() + timedelta(days=2)) == 1
-    assert store.counts_by_status()["PENDING"] == 0
+    # the fresh task expires waiting: failed first and readable a while, then removed
+    later = utcnow() + timedelta(days=2)
+    changed: list[str] = []
+    assert retention.sweep(store, storage, now=later, changed=changed.append) == 0
+    assert store.get(fresh.id).error_code == "task.expired" and changed == [fresh.id]
+    assert retention.sweep(store, storage, now=later + timedelta(hours=2)) == 1
+    assert store.counts_by_status()["PENDING"] == store.counts_by_status()["FAILED"] == 0
 
 
 def test_sweep_never_removes_running_work_or_an_undelivered_webhook(
@@ -134,7 +140,7 @@ def test_sweep_never_removes_running_work_or_an_undelivered_webhook(
     assert stale.webhook_status == "pending"
     assert store.get(done.id).status == "SUCCEEDED"
     # once the webhooks have had their grace period, both go
-    assert retention.sweep(store, storage, now=utcnow() + timedelta(hours=2)) == 2
+    assert retention.sweep(store, storage, now=utcnow() + timedelta(hours=3)) == 2
     assert store.get(running.id).status == "RUNNING"
 
 
@@ -148,3 +154,28 @@ def test_queue_position_skips_tasks_of_paused_or_disabled_accounts(store: TaskSt
     second, _ = store.insert(new_task(mine.id, seconds_ago=5))
     assert store.queue_position(store.get(first.id)) == 1  # only busy's older task runs first
     assert store.queue_position(store.get(second.id)) == 2
+    from restyle.tasks import lease
+
+    taken = [lease.claim(store.db, f"w{i}", 30) for i in range(3)]  # the positions tell the truth
+    assert [c.task.account_id if c else None for c in taken] == [busy.id, mine.id, None]
+
+
+def test_an_expiring_task_that_a_worker_claims_meanwhile_is_left_alone(
+    store: TaskStore, accounts: AccountStore, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from restyle.tasks import lease
+
+    alice = accounts.create("alice")
+    task, _ = store.insert(new_task(alice.id, expires_at=utcnow() - timedelta(seconds=1)))
+    real_write = db.write
+    claimed: list[object] = []
+
+    def write_after_a_claim():  # type: ignore[no-untyped-def]
+        if not claimed:  # a worker takes the task between the sweeper's read and its write
+            claimed.append(None)
+            claimed[0] = lease.claim(db, "w1", 30)
+        return real_write()
+
+    monkeypatch.setattr(db, "write", write_after_a_claim)
+    assert store.fail_stale_pending(utcnow(), 24) == []
+    assert claimed[0] is not None and store.get(task.id).status == "RUNNING"

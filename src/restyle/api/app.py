@@ -51,12 +51,16 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        dependencies=[Depends(known_query_only)],
     )
     app.state.services = services
     app.state.metrics = TaskMetrics(services.store, services.queue)
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for module in (tasks, events, files, styles, accounts, health):
+    # Unknown query parameters are refused where parameters matter; signed file links, health and
+    # metrics take extras (cache busters, probes) without complaint.
+    strict = [Depends(known_query_only)]
+    for module in (tasks, events, styles, accounts):
+        app.include_router(module.router, dependencies=strict)
+    for module in (files, health):
         app.include_router(module.router)
     return app

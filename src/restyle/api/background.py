@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import time
 
 from restyle.api.schemas import task_json
 from restyle.api.services import Services
-from restyle.tasks import retention
+from restyle.tasks import lease, retention
 from restyle.tasks.models import TaskRow
 from restyle.tasks.webhooks import WebhookDispatcher
 
@@ -48,7 +47,7 @@ class Background:
         next_sweep = 0.0
         # Tasks that this host's dead workers held (a worker crash, or the server's before a restart)
         # are taken up at once instead of when their lease runs out.
-        host = socket.gethostname() if self.services.queue.name == "local" else None
+        host = lease.host_identity() if self.services.queue.name == "local" else None
         while True:
             try:
                 await asyncio.to_thread(
@@ -60,6 +59,7 @@ class Background:
                         self.services.store,
                         self.services.storage,
                         retention_hours=settings.retention_hours,
+                        changed=self.services.feed.publish,
                     )
                     next_sweep = time.monotonic() + settings.sweep_interval_seconds
             except Exception:

@@ -57,7 +57,7 @@ async def _read_form(request: Request, submission: Submission, max_bytes: int) -
         form = await request.form(max_files=2, max_fields=100, max_part_size=max_bytes)
     except StarletteHTTPException as exc:  # Starlette's own multipart limits and syntax errors
         raise InvalidParameter(
-            f"The multipart body cannot be read: {exc.detail}. Send at most the two files 'image' and "
+            f"The multipart body cannot be read: {str(exc.detail).rstrip('.')}. Send at most the two files 'image' and "
             "'style_image' and at most 100 fields.",
             code="request.invalid_form",
         ) from None

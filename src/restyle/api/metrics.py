@@ -7,6 +7,7 @@ host ran the task.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -70,6 +71,7 @@ class TaskMetrics:
         self.finished = Counter(
             "restyle_tasks_finished", "Tasks finished, by status.", ["status"], registry=self.registry
         )
+        self._lock = threading.Lock()  # scrapes run in a thread pool and may overlap
         self._watermark = utcnow()
         self._seen: dict[str, datetime] = {}  # id -> finished_at of tasks observed within the slack
 
@@ -89,13 +91,18 @@ class TaskMetrics:
         already saw a later one: every scrape looks back ``COMMIT_SLACK`` further than the newest
         time seen and skips the ids it already counted.
         """
+        with self._lock:
+            self._collect_finished()
+
+    def _collect_finished(self) -> None:
         since = self._watermark - COMMIT_SLACK
         for row in self.store.finished_since(since):
             if row.id in self._seen or row.finished_at is None:
                 continue
             self._observe(row)
             self._seen[row.id] = row.finished_at
-            self._watermark = max(self._watermark, row.finished_at)
+            # never ahead of the clock: a row stamped in the future must not hide later ones
+            self._watermark = min(max(self._watermark, row.finished_at), utcnow())
         horizon = self._watermark - COMMIT_SLACK
         self._seen = {task_id: at for task_id, at in self._seen.items() if at >= horizon}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import os
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,8 +51,7 @@ def _lock_claims(session: Session, db: Database) -> None:
 
 
 def claim(db: Database, worker_id: str, lease_seconds: float) -> Claim | None:
-    """Take the oldest PENDING task whose account is under its concurrency limit, or None."""
-    now = utcnow()
+    """Take the oldest PENDING task of an enabled account under its concurrency limit, or None."""
     other = aliased(TaskRow)
     running = (
         select(func.count())
@@ -62,13 +62,14 @@ def claim(db: Database, worker_id: str, lease_seconds: float) -> Claim | None:
     query = (
         select(TaskRow)
         .join(AccountRow, AccountRow.id == TaskRow.account_id)
-        .where(TaskRow.status == PENDING, running < AccountRow.concurrency)
+        .where(TaskRow.status == PENDING, running < AccountRow.concurrency, AccountRow.disabled.is_(False))
         .order_by(TaskRow.submitted_at, TaskRow.id)
         .limit(1)
     )
     token = str(uuid.uuid4())
     with db.write() as session:
         _lock_claims(session, db)
+        now = utcnow()  # after the lock: start times follow the order in which claims really happen
         row = session.scalars(query).first()
         if row is None:
             return None
@@ -145,34 +146,51 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def host_identity() -> str:
+    """This host and PID namespace, as worker ids start: two containers that share a hostname but
+    not their process ids must not take each other's workers for dead."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid").strip("pid:[]")
+    except OSError:
+        namespace = "?"
+    return f"{socket.gethostname()}#{namespace}"
+
+
+def local_worker_id(index: int) -> str:
+    """``host#pidns:pid:index``, the id a worker process of this host claims tasks with."""
+    return f"{host_identity()}:{os.getpid()}:{index}"
+
+
 def expire_orphans(db: Database, host: str, now: datetime | None = None) -> list[str]:
     """End the leases of RUNNING tasks held by worker processes of ``host`` that no longer exist.
 
-    Worker ids are ``host:pid:index``. After a crash and restart these tasks need not wait for
-    their lease to run out; :func:`recover_expired` then moves them. A pid that was reused by
-    another process only means waiting for the lease, as before.
+    ``host`` is a :func:`host_identity`; worker ids are ``host:pid:index``. After a crash and
+    restart these tasks need not wait for their lease to run out; :func:`recover_expired` then
+    moves them. A pid that was reused by another process only means waiting for the lease.
     """
     now = now or utcnow()
+    prefix = f"{host}:"
     with db.read() as session:
-        rows = session.execute(
-            select(TaskRow.id, TaskRow.worker_id).where(
-                TaskRow.status == RUNNING, TaskRow.worker_id.like(f"{host}:%")
-            )
-        ).all()
-    orphans = []
+        rows = session.execute(select(TaskRow.id, TaskRow.worker_id).where(TaskRow.status == RUNNING)).all()
+    orphans: dict[str, str] = {}
     for task_id, worker_id in rows:
-        _, _, rest = str(worker_id).partition(":")
-        pid = rest.partition(":")[0]
+        if not worker_id or not str(worker_id).startswith(prefix):
+            continue
+        pid = str(worker_id)[len(prefix) :].partition(":")[0]
         if pid.isdigit() and not _process_alive(int(pid)):
-            orphans.append(task_id)
-    if orphans:
+            orphans[task_id] = str(worker_id)
+    expired = []
+    for task_id, worker_id in orphans.items():
+        statement = (
+            update(TaskRow)
+            .where(TaskRow.id == task_id, TaskRow.status == RUNNING, TaskRow.worker_id == worker_id)
+            .values(lease_expires_at=now - timedelta(seconds=1))
+            .execution_options(synchronize_session=False)
+        )
         with db.write() as session:
-            session.execute(
-                update(TaskRow)
-                .where(TaskRow.id.in_(orphans), TaskRow.status == RUNNING)
-                .values(lease_expires_at=now - timedelta(seconds=1))
-            )
-    return orphans
+            if int(getattr(session.execute(statement), "rowcount", 0) or 0):
+                expired.append(task_id)
+    return expired
 
 
 def recover_expired(db: Database, now: datetime | None = None) -> dict[str, list[str]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from restyle.storage import Storage
@@ -36,19 +37,31 @@ def recover(
     return moved
 
 
-def sweep(store: TaskStore, storage: Storage, now: datetime | None = None, retention_hours: float = 24.0) -> int:
+def sweep(
+    store: TaskStore,
+    storage: Storage,
+    now: datetime | None = None,
+    retention_hours: float = 24.0,
+    changed: Callable[[str], None] | None = None,
+) -> int:
     """Fail tasks that expired while PENDING, then delete expired final tasks (files first, then
-    rows); returns how many tasks were removed."""
+    rows); returns how many tasks were removed. ``changed`` hears of every task it touched."""
     now = now or utcnow()
     stale = store.fail_stale_pending(now, retention_hours)
     if stale:
         log.warning("retention: %d task(s) expired before a worker took them -> FAILED", len(stale))
     removed = 0
+    touched = list(stale)
     while True:
         rows = store.expired(now)
         if not rows:
-            return removed
+            break
         for row in rows:
             storage.delete_prefix(task_prefix(row.account_id, row.id))
         removed += store.delete_many([row.id for row in rows])
+        touched += [row.id for row in rows]
         log.info("retention: removed %d expired task(s)", len(rows))
+    if changed is not None:
+        for task_id in touched:
+            changed(task_id)
+    return removed

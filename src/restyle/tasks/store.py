@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from restyle.auth.models import AccountRow
@@ -23,6 +23,7 @@ from restyle.tasks.models import TaskRow
 PENDING, RUNNING = TaskStatus.PENDING.value, TaskStatus.RUNNING.value
 FINAL = [s.value for s in TaskStatus if s.is_final]
 WEBHOOK_GRACE = timedelta(hours=1)  # an expired task waits this long for its webhook to settle
+EXPIRED_VISIBLE = timedelta(hours=1)  # a task failed for waiting too long stays readable this long
 
 
 def not_found(task_id: str) -> NotFound:
@@ -175,23 +176,35 @@ class TaskStore:
             return list(session.scalars(query))
 
     def fail_stale_pending(self, now: datetime, retention_hours: float) -> list[str]:
-        """PENDING tasks past their expiry become FAILED (``task.expired``); their ids."""
-        query = select(TaskRow).where(TaskRow.status == PENDING, TaskRow.expires_at < now)
+        """PENDING tasks past their expiry become FAILED (``task.expired``); their ids.
+
+        They stay readable for ``EXPIRED_VISIBLE`` (at most the retention time) more, so a client
+        polling them sees why. The update
+        is guarded by ``status = PENDING``: a task a worker claims meanwhile is left alone.
+        """
+        query = select(TaskRow.id).where(TaskRow.status == PENDING, TaskRow.expires_at < now)
         with self.db.read() as session:
-            if session.scalars(query.with_only_columns(TaskRow.id)).first() is None:
-                return []
-        failed = []
+            candidates = list(session.scalars(query))
+        if not candidates:
+            return []
+        values = {
+            **final_values(TaskStatus.FAILED, now),
+            "error_code": "task.expired",
+            "error_message": (
+                f"The task waited longer than the retention time ({retention_hours:g} h) without being "
+                "started; submit it again."
+            ),
+            "expires_at": now + min(EXPIRED_VISIBLE, timedelta(hours=retention_hours)),
+        }
+        statement = (
+            update(TaskRow)
+            .where(TaskRow.id.in_(candidates), TaskRow.status == PENDING)
+            .values(**values)
+            .returning(TaskRow.id)
+            .execution_options(synchronize_session=False)
+        )
         with self.db.write() as session:
-            for row in session.scalars(query):
-                for name, value in final_values(TaskStatus.FAILED, now, row.callback_url is not None).items():
-                    setattr(row, name, value)
-                row.error_code = "task.expired"
-                row.error_message = (
-                    f"The task waited longer than the retention time ({retention_hours:g} h) without being "
-                    "started; submit it again."
-                )
-                failed.append(row.id)
-        return failed
+            return list(session.scalars(statement))
 
     def delete_account_tasks(self, account_id: str) -> list[str]:
         """Remove every task row of an account; their ids."""

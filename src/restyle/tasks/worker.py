@@ -6,7 +6,6 @@ import contextlib
 import logging
 import os
 import queue
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -59,6 +58,7 @@ def worker_main(settings_json: str, channels: WorkerChannels, parent_pid: int, i
 
     from restyle.pipeline import Pipeline
     from restyle.storage import create_storage
+    from restyle.tasks import lease
     from restyle.tasks.db import Database
     from restyle.tasks.runner import Runner
 
@@ -75,7 +75,7 @@ def worker_main(settings_json: str, channels: WorkerChannels, parent_pid: int, i
         db,
         create_storage(settings),
         pipeline,
-        worker_id=f"{socket.gethostname()}:{os.getpid()}:{index}",
+        worker_id=lease.local_worker_id(index),
         publish=publish,
         stopping=channels.stopping.is_set,
     )

@@ -93,6 +93,7 @@ def delete_account(account_id: str, services: ServicesDep, admin: AdminDep) -> R
     if account_id == admin.id:
         raise Conflict("An admin cannot delete its own account; use another admin key.", code="account.self")
     services.accounts.get(account_id)  # 404 before anything is removed
+    services.accounts.update(account_id, disabled=True)  # no new task can arrive while it is emptied
     services.tasks.purge_account(account_id)
     services.accounts.delete(account_id)
     return Response(status_code=204)
