@@ -22,6 +22,7 @@ from skimage.metrics import structural_similarity
 
 from restyle.domain import GenerateRequest, ImageSource
 from restyle.faces import detect_faces, embed_face, identity_distance
+from restyle.faces.detect import box_overlap
 from restyle.imaging.codecs import encode_image
 from restyle.pipeline import Pipeline
 from restyle.samples import load_sample
@@ -56,15 +57,6 @@ def identity_of(name: str) -> str:
     return "astronaut" if name.startswith("astronaut") else "grace_hopper"
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    """Intersection over union of two (left, top, right, bottom) boxes."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    inter = max(0, w) * max(0, h)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def embedding(image: np.ndarray, near: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray | None, bool]:
     """The embedding of the face detected in ``image`` from scratch (no help from the pipeline).
 
@@ -73,7 +65,7 @@ def embedding(image: np.ndarray, near: tuple[int, int, int, int] | None = None) 
     """
     faces = detect_faces(image)
     if near is not None:
-        faces = [f for f in faces if _overlap(f.box, near) >= 0.3]
+        faces = [f for f in faces if box_overlap(f.box, near) >= 0.3]
     if not faces:
         return None, False
     return embed_face(image, faces[0]), True

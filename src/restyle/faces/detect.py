@@ -183,7 +183,8 @@ def detect_faces(
     return faces[:max_faces]
 
 
-def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def box_overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection over union of two (left, top, right, bottom) boxes."""
     iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = iw * ih
@@ -210,8 +211,8 @@ def detect_face_in_region(image: np.ndarray, box: Box, *, margin: float = 0.5) -
     run = _runner("hog")
     hits = _scaled_hits(run, region, scale, 0) or _scaled_hits(run, region, scale, 0, pad=0.3)
     hits = [((b[0] + x0, b[1] + y0, b[2] + x0, b[3] + y0), s) for b, s in hits]
-    best = max(hits, key=lambda hit: _iou(hit[0], tuple(map(float, box))), default=None)
-    if best is None or _iou(best[0], tuple(map(float, box))) < 0.2:
+    best = max(hits, key=lambda hit: box_overlap(hit[0], tuple(map(float, box))), default=None)
+    if best is None or box_overlap(best[0], tuple(map(float, box))) < 0.2:
         return None
     return Face(box=_clip_box(best[0], rgb.shape), landmarks=_shape(rgb, best[0]), score=best[1])
 
