@@ -78,11 +78,7 @@ def _eyes_and_blush(image: ops.Float, faces: list[Face]) -> ops.Float:
     lash line and a soft blush with a few hatch strokes on each cheek."""
     out = image
     h, w = image.shape[:2]
-    for face in faces:
-        pts = np.asarray(face.landmarks, np.float32)
-        fw = float(np.hypot(*(pts[16] - pts[0])))
-        if fw < 24:
-            continue
+    for pts, fw in ops.faces_with_width(faces, 24):
         left, top = max(0, int(pts[:, 0].min() - 0.05 * fw)), max(0, int(pts[17:27, 1].min() - 0.1 * fw))
         right, bottom = min(w, int(pts[:, 0].max() + 0.05 * fw) + 1), min(h, int(pts[33, 1] + 0.1 * fw) + 1)
         if right <= left or bottom <= top:

@@ -25,11 +25,7 @@ def _glints_and_blush(image: ops.Float, faces: list[Face]) -> ops.Float:
     catchlights in the eyes and a soft blush on the cheeks."""
     out = image
     h, w = image.shape[:2]
-    for face in faces:
-        pts = np.asarray(face.landmarks, np.float32)
-        fw = float(np.hypot(*(pts[16] - pts[0])))
-        if fw < 16:
-            continue
+    for pts, fw in ops.faces_with_width(faces, 16):
         left, top = max(0, int(pts[:, 0].min() - 0.1 * fw)), max(0, int(pts[:, 1].min() - 0.4 * fw))
         right, bottom = min(w, int(pts[:, 0].max() + 0.1 * fw) + 1), min(h, int(pts[:, 1].max()) + 1)
         if right <= left or bottom <= top:

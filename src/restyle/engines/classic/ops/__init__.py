@@ -78,6 +78,7 @@ from restyle.engines.classic.ops.regions import (
     Regions,
     draw_features,
     face_regions,
+    faces_with_width,
     in_box,
     keep_face_detail,
     magnify_eyes,
@@ -88,6 +89,7 @@ from restyle.engines.classic.ops.regions import (
 )
 
 __all__ = [
+    "faces_with_width",
     "Box",
     "Colour",
     "Float",

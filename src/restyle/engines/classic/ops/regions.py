@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from restyle.engines.classic.ops.core import (
     Box,
@@ -159,6 +160,16 @@ _PARTS: dict[str, list[tuple[list[int], float]]] = {
 }
 
 
+def faces_with_width(faces: list[Face], min_width: float) -> Iterator[tuple[npt.NDArray[np.float32], float]]:
+    """(landmarks as float32, face width from jaw corner to jaw corner) of each face at least
+    ``min_width`` pixels wide: the start of every landmark-guided drawing."""
+    for face in faces:
+        pts = np.asarray(face.landmarks, np.float32)
+        fw = float(np.hypot(*(pts[16] - pts[0])))
+        if fw >= min_width:
+            yield pts, fw
+
+
 def draw_features(image: Float, faces: list[Face], colour: Colour, opacity: float = 1.0,
                   parts: Sequence[str] = ("eyelids", "brows", "mouth"), weight: float = 1.0) -> Float:
     """Ink strokes along landmark chains (``eyelids``, ``lower_lids``, ``brows``, ``mouth``, ``nose``).
@@ -168,11 +179,7 @@ def draw_features(image: Float, faces: list[Face], colour: Colour, opacity: floa
     """
     out = image
     h, w = image.shape[:2]
-    for face in faces:
-        pts = np.asarray(face.landmarks, np.float32)
-        fw = float(np.hypot(*(pts[16] - pts[0])))
-        if fw < 8:
-            continue
+    for pts, fw in faces_with_width(faces, 8):
         left, top = max(0, int(pts[:, 0].min() - 0.1 * fw)), max(0, int(pts[:, 1].min() - 0.2 * fw))
         right = min(w, int(pts[:, 0].max() + 0.1 * fw) + 1)
         bottom = min(h, int(pts[:, 1].max() + 0.1 * fw) + 1)
