@@ -64,12 +64,25 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
+def _route_query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters a route declares (its dependencies included), worked out once per route
+    and kept on it (routes are not hashable, so no cache dict)."""
+    names: frozenset[str] | None = getattr(route, _QUERY_NAMES, None)
+    if names is None:
+        names = frozenset(_query_names(route.dependant))
+        setattr(route, _QUERY_NAMES, names)
+    return names
+
+
+_QUERY_NAMES = "_restyle_query_names"
+
+
 async def known_query_only(request: Request) -> None:
     """Refuse query parameters the route does not declare: a typo (``?statuss=``) never passes silently."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    allowed = _query_names(route.dependant)
+    allowed = _route_query_names(route)
     unknown = sorted(set(request.query_params) - allowed)
     if unknown:
         choices = ", ".join(sorted(allowed)) or "none"

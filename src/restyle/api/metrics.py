@@ -95,6 +95,7 @@ class TaskMetrics:
             self._collect_finished()
 
     def _collect_finished(self) -> None:
+        now = utcnow()
         since = self._watermark - COMMIT_SLACK
         for row in self.store.finished_since(since):
             if row.id in self._seen or row.finished_at is None:
@@ -102,7 +103,7 @@ class TaskMetrics:
             self._observe(row)
             self._seen[row.id] = row.finished_at
             # never ahead of the clock: a row stamped in the future must not hide later ones
-            self._watermark = min(max(self._watermark, row.finished_at), utcnow())
+            self._watermark = min(max(self._watermark, row.finished_at), now)
         horizon = self._watermark - COMMIT_SLACK
         self._seen = {task_id: at for task_id, at in self._seen.items() if at >= horizon}
 
