@@ -9,6 +9,7 @@ import re
 
 from PIL import Image
 
+from restyle.api.metrics import face_outcome
 from tests.api.conftest import App, multipart
 
 
@@ -122,6 +123,14 @@ def test_metrics_count_each_finished_task_once_with_its_steps_and_identity(
     ):
         assert _sample(after, name) - _sample(before, name) == 2, name
         assert _sample(again, name) == _sample(after, name), name
+    faces = [face for t in tasks for face in t["result"]["summary"]["faces"]]
+    outcomes = {"passed": 0, "over_threshold": 0, "not_measured": 0}
+    for face in faces:
+        outcomes[face_outcome(face)] += 1
+    for outcome, count in outcomes.items():
+        name = f'restyle_faces_total{{outcome="{outcome}"}}'
+        assert _sample(after, name) - _sample(before, name) == count, name
+    assert sum(outcomes.values()) >= 2
     distances = [t["result"]["identity_distance"] for t in tasks]
     total = _sample(after, "restyle_identity_distance_sum") - _sample(before, "restyle_identity_distance_sum")
     assert abs(total - sum(distances)) < 1e-3
@@ -140,3 +149,9 @@ def test_overlapping_scrapes_count_each_task_once(live: App, astronaut_png: byte
     after = live.client.get("/metrics").text
     name = 'restyle_tasks_finished_total{status="SUCCEEDED"}'
     assert _sample(after, name) - _sample(before, name) == 2
+
+
+def test_face_outcome_labels() -> None:
+    assert face_outcome({"identity_distance": 0.3, "guard_passed": True}) == "passed"
+    assert face_outcome({"identity_distance": 0.7, "guard_passed": False}) == "over_threshold"
+    assert face_outcome({"identity_distance": None, "guard_passed": True}) == "not_measured"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -23,6 +24,13 @@ from restyle.tasks.store import TaskStore
 _SECONDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 COMMIT_SLACK = timedelta(minutes=2)  # longer than any write waits for the database lock
 _DISTANCES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.5)
+
+
+def face_outcome(face: dict[str, Any]) -> str:
+    """The ``restyle_faces`` label of one face of a task's result summary."""
+    if face.get("identity_distance") is None:
+        return "not_measured"
+    return "passed" if face.get("guard_passed", True) else "over_threshold"
 
 
 class _StoreCollector(Collector):
@@ -71,6 +79,14 @@ class TaskMetrics:
         self.finished = Counter(
             "restyle_tasks_finished", "Tasks finished, by status.", ["status"], registry=self.registry
         )
+        self.faces = Counter(
+            "restyle_faces",
+            "Faces of finished tasks by outcome: passed (identity under the request's threshold), "
+            "over_threshold (the guard could not bring it under; the task warns), not_measured "
+            "(not re-detected in the output).",
+            ["outcome"],
+            registry=self.registry,
+        )
         self._lock = threading.Lock()  # scrapes run in a thread pool and may overlap
         self._watermark = utcnow()
         self._seen: dict[str, datetime] = {}  # id -> finished_at of tasks observed within the slack
@@ -83,6 +99,8 @@ class TaskMetrics:
             self.step_seconds.labels(step).observe(ms / 1000.0)
         if row.identity_distance is not None:
             self.identity.observe(row.identity_distance)
+        for face in (row.result or {}).get("faces", []):
+            self.faces.labels(face_outcome(face)).inc()
 
     def collect_finished(self) -> None:
         """Observe tasks that finished since the last scrape, each once.
