@@ -128,7 +128,11 @@ class FaceReport:
     detected_in_output: bool
     guard_applied: bool = False
     guard_passed: bool = True
-    guard_steps: int = 0
+    guard_steps: int = 0  # style_steps + blend_steps
+    # additive (issue 10): how the guard restored the face, and whether it is kept at all
+    style_steps: int = 0  # redraws in the preset's own terms (line work, shading, palette)
+    blend_steps: int = 0  # blends of photo pixels, the last resort
+    identity_lost: bool = False  # not re-detected in the output, or still over the threshold
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,6 +142,9 @@ class FaceReport:
             "guard_applied": self.guard_applied,
             "guard_passed": self.guard_passed,
             "guard_steps": self.guard_steps,
+            "style_steps": self.style_steps,
+            "blend_steps": self.blend_steps,
+            "identity_lost": self.identity_lost,
         }
 
 

@@ -7,8 +7,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import numpy as np
+
 from restyle.config import Settings
-from restyle.domain import GenerateRequest, GenerateResult, ImageSource, StylePreset
+from restyle.domain import FaceReport, GenerateRequest, GenerateResult, ImageSource, StylePreset
 from restyle.engines import ENGINES, Engine, EngineJob
 from restyle.errors import FaceNotFound, InternalError, InvalidParameter, UnsupportedFeature
 from restyle.faces import detect_faces, embed_face, identity_guard, retouch
@@ -137,8 +139,18 @@ class Pipeline:
             )
         # 7. identity guard
         with step("guard"):
+            drawn = stylized
+
+            def rerender(detail: float) -> np.ndarray | None:
+                return self.engine.render_face_detail(job, drawn, detail)
+
             stylized, reports = identity_guard(
-                working, stylized, faces, threshold=request.min_identity, enabled=request.face_switch
+                working,
+                stylized,
+                faces,
+                threshold=request.min_identity,
+                enabled=request.face_switch,
+                rerender=rerender,
             )
         # 8. encode
         with step("encode"):
@@ -149,18 +161,7 @@ class Pipeline:
         warnings = []
         if not faces:
             warnings.append("No face was found; the image was stylized without identity measurement.")
-        for number, report in enumerate(reports):
-            if report.guard_passed or report.identity_distance is None:
-                continue
-            why = (
-                "the identity guard could not bring it lower"
-                if request.face_switch
-                else "the identity guard is off (face_switch=false)"
-            )
-            warnings.append(
-                f"Face {number} has an identity distance of {report.identity_distance:.3f}, above the "
-                f"requested {request.min_identity}; {why}."
-            )
+        warnings.extend(_face_warnings(reports, request.min_identity, request.face_switch))
         return GenerateResult(
             image=stylized,
             encoded=encoded,
@@ -174,6 +175,31 @@ class Pipeline:
             warnings=warnings,
             info=output.info,
         )
+
+
+def _face_warnings(reports: list[FaceReport], threshold: float, guarded: bool) -> list[str]:
+    """One warning per face whose identity is not kept: over the threshold or not found again."""
+    why = (
+        "the identity guard could not bring it lower"
+        if guarded
+        else "the identity guard is off (face_switch=false)"
+    )
+    warnings = []
+    for number, report in enumerate(reports):
+        if report.guard_passed or report.identity_distance is None:
+            continue
+        if not report.detected_in_output:
+            warnings.append(
+                f"Face {number} was not found again at its place in the output, so its identity is not "
+                f"confirmed (distance {report.identity_distance:.3f} measured in its box, requested "
+                f"min_identity={threshold}); {why}."
+            )
+        else:
+            warnings.append(
+                f"Face {number} has an identity distance of {report.identity_distance:.3f}, above the "
+                f"requested min_identity={threshold}; {why}."
+            )
+    return warnings
 
 
 def _source_bytes(source: ImageSource, param: str) -> bytes:

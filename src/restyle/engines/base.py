@@ -52,6 +52,15 @@ class Engine(abc.ABC):
     def generate(self, job: EngineJob) -> EngineOutput:
         """Render one stylized image for ``job``."""
 
+    def render_face_detail(self, job: EngineJob, stylized: np.ndarray, detail: float) -> np.ndarray | None:
+        """``stylized`` (this engine's output for ``job``, after retouch) with the job's faces redrawn
+        with more of the photo's structure, ``detail`` in 0..1, in the style's own terms.
+
+        The identity guard calls it before any blend of photo pixels. None (the default) means the
+        engine cannot: the guard goes straight to its photo-blend steps.
+        """
+        return None
+
     @abc.abstractmethod
     def presets(self) -> list[StylePreset]:
         """The style presets this engine offers."""

@@ -1,12 +1,22 @@
-"""Identity guard: measure each face in the stylized output and bring back structure if it drifted.
+"""Identity guard: re-detect each face in the stylized output, measure it, and restore it if it drifted.
 
-For a face whose embedding distance to the input exceeds the threshold, the guard tries
-increasingly strong restorations inside the feathered face mask, re-measuring after each
-(see ``DEFAULT_STEPS``): first the original's luminance detail under the stylized colours, then,
-as a last resort, partial blends of the original (luminance only on a grey drawing).
+Every face is measured after the fact: re-detected at its place in the output (never with the
+input's landmarks) and embedded there. A face that is not found again, or whose embedding distance
+to the input exceeds the threshold, is restored in two kinds of step, re-measured after each:
+
+1. style steps: the engine redraws the face with more of the photo's structure in the preset's own
+   line work, shading and palette (``rerender(detail)`` at each of ``STYLE_LEVELS``);
+2. photo-blend steps, the last resort (``DEFAULT_STEPS``): the photo's luminance detail, then
+   partial blends of the photo (luminance only on a grey drawing), inside the feathered face mask.
+
+The first candidate that passes is kept, so a face moves no further than needed; when none passes,
+the closest is kept and the face is flagged ``identity_lost``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -18,13 +28,19 @@ from restyle.faces.embed import embed_chip, embed_face, face_chip, identity_dist
 from restyle.faces.masks import crop_masks
 from restyle.faces.types import Face
 
-# (strength, plain) of each restoration step, mildest first. Detail steps keep the stylized colours
+Box = tuple[int, int, int, int]
+# detail -> the stylized image with the faces redrawn at that detail, or None when the engine cannot
+Rerender = Callable[[float], "np.ndarray | None"]
+
+STYLE_LEVELS: tuple[float, ...] = (0.35, 0.6, 0.8, 1.0)
+# (strength, plain) of each photo-blend step, mildest first. Detail steps keep the stylized colours
 # and add the photo's luminance detail plus part of its low-frequency luminance; plain steps blend
-# the photo's luminance (and, on a coloured face, its colours) in: the last resort.
+# the photo's luminance (and, on a coloured face, its colours) in.
 DEFAULT_STEPS: tuple[tuple[float, bool], ...] = (
     (0.2, False), (0.35, False), (0.5, False), (0.65, False), (0.8, False), (0.45, True), (0.8, True),
 )
-_DETAIL_SIGMA = 0.03  # high-pass cut-off, relative to the face width
+
+_DETAIL_SIGMA = 0.03  # high-pass cut-off of the photo-blend detail steps, relative to the face width
 _GREY_CHROMA = 4.0  # mean |a|+|b| (Lab) under which a stylized face counts as grey (sketch, ink)
 
 
@@ -35,8 +51,35 @@ def _steps(max_steps: int) -> list[tuple[float, bool]]:
     return list(DEFAULT_STEPS[-max_steps:])
 
 
-class _Restorer:
-    """Precomputed crops of one face; ``apply(alpha, plain)`` returns a restored full image."""
+@dataclass
+class _Measure:
+    """One face measured in one image: where it was re-detected and its distance to the input.
+
+    A face not re-detected is still measured on landmarks predicted in its box (``found`` None),
+    but it passes only when the output frame cuts it (``cut``): a whole face that a detector no
+    longer finds is not kept, whatever that weaker measure says.
+    """
+
+    found: Face | None
+    distance: float
+    cut: bool
+
+    def passes(self, threshold: float) -> bool:
+        return self.distance <= threshold and (self.found is not None or self.cut)
+
+    def better_than(self, other: _Measure) -> bool:
+        mine, theirs = self.found is not None, other.found is not None
+        return mine > theirs or (mine == theirs and self.distance < other.distance)
+
+
+def _measure(image: np.ndarray, box: Box, reference: np.ndarray, cut: bool) -> _Measure:
+    found = detect_face_in_region(image, box)
+    located = found if found is not None else landmarks_for_box(image, box)
+    return _Measure(found, identity_distance(embed_chip(face_chip(image, located)), reference), cut)
+
+
+class _PhotoBlend:
+    """The photo-blend steps of one face: ``apply(alpha, plain)`` returns a restored full image."""
 
     def __init__(self, original: np.ndarray, stylized: np.ndarray, face: Face) -> None:
         shape = (int(stylized.shape[0]), int(stylized.shape[1]))
@@ -79,14 +122,30 @@ class _Restorer:
         return out
 
 
-def _clipped(box: tuple[int, int, int, int], width: int, height: int) -> tuple[int, int, int, int]:
+def _clipped(box: Box, width: int, height: int) -> Box:
     left, top, right, bottom = box
     return max(0, left), max(0, top), min(width, right), min(height, bottom)
 
 
-def _measure(image: np.ndarray, box: tuple[int, int, int, int], reference: np.ndarray) -> float:
-    located = landmarks_for_box(image, box)
-    return identity_distance(embed_chip(face_chip(image, located)), reference)
+class _StyleSteps:
+    """The engine's redrawn images, one per detail level, rendered once and shared by all faces."""
+
+    def __init__(self, rerender: Rerender | None, levels: Sequence[float]) -> None:
+        self.rerender, self.levels = rerender, tuple(levels) if rerender is not None else ()
+        self._cache: dict[float, np.ndarray | None] = {}
+
+    def image(self, detail: float) -> np.ndarray | None:
+        if detail not in self._cache and self.rerender is not None:
+            self._cache[detail] = self.rerender(detail)
+        return self._cache.get(detail)
+
+
+def _with_region(base: np.ndarray, source: np.ndarray, face: Face) -> np.ndarray:
+    """``base`` with ``face``'s crop region taken from ``source`` (the engine blends inside it)."""
+    rows, cols = crop_masks((int(base.shape[0]), int(base.shape[1])), face).slices()
+    out = base.copy()
+    out[rows, cols] = source[rows, cols]
+    return out
 
 
 def identity_guard(
@@ -97,14 +156,17 @@ def identity_guard(
     threshold: float = 0.5,
     enabled: bool = True,
     max_steps: int = len(DEFAULT_STEPS),
+    rerender: Rerender | None = None,
+    style_levels: Sequence[float] = STYLE_LEVELS,
 ) -> tuple[np.ndarray, list[FaceReport]]:
-    """Measure identity per face and, when ``enabled``, restore faces farther than ``threshold``.
+    """Measure identity per face and, when ``enabled``, restore faces that drifted or were lost.
 
     ``faces`` are the input faces in ``stylized`` coordinates (``original`` has the same size);
-    their embeddings are reused when present. Returns the (possibly restored) image and one
-    FaceReport per face, in the order given. Never raises because a face cannot be kept.
-    At most ``max_steps`` restorations are tried per face: the strongest ``max_steps`` of
-    ``DEFAULT_STEPS``; the first that passes is kept, so the face moves no further than needed.
+    their embeddings are reused when present. ``rerender(detail)`` (from the engine, optional)
+    returns the stylized image with its faces redrawn at ``detail`` in 0..1; its levels
+    ``style_levels`` are tried first, then at most ``max_steps`` photo-blend steps (the strongest
+    ``max_steps`` of ``DEFAULT_STEPS``). Returns the (possibly restored) image and one FaceReport
+    per face, in the order given. Never raises because a face cannot be kept.
     """
     if original.shape != stylized.shape:
         raise InvalidParameter(
@@ -114,41 +176,58 @@ def identity_guard(
     result = stylized
     reports: list[FaceReport] = []
     height, width = stylized.shape[:2]
+    style = _StyleSteps(rerender, style_levels)
     for face in faces:
         visible = _clipped(face.box, width, height)
         if visible[2] <= visible[0] or visible[3] <= visible[1]:
             # The face lies outside the output (cropped away): nothing to measure or keep.
             reports.append(FaceReport(box=visible, identity_distance=None, detected_in_output=False))
             continue
-        # 1. Reference embedding and the face's position in the output.
+        # 1. Reference embedding, then the face re-detected at its place in the output.
         reference: np.ndarray = face.embedding if face.embedding is not None else embed_face(original, face)
-        found = detect_face_in_region(result, face.box)
-        located = found if found is not None else landmarks_for_box(result, face.box)
-        distance = identity_distance(embed_chip(face_chip(result, located)), reference)
-        report = FaceReport(
-            box=_clipped(located.box, width, height),
-            identity_distance=distance,
-            detected_in_output=found is not None,
-        )
+        cut = visible != face.box
+        measured = _measure(result, face.box, reference, cut)
+        report = FaceReport(box=visible, identity_distance=None, detected_in_output=False)
         reports.append(report)
-        if distance <= threshold:
-            continue
-        report.guard_passed = False
-        if not enabled:
-            continue
-        # 2. Stronger and stronger restorations until the face passes; keep the closest one.
-        restorer = _Restorer(original, result, face)
-        best_image, best_distance = result, distance
-        for step, (alpha, plain) in enumerate(_steps(max_steps), start=1):
-            candidate = restorer.apply(alpha, plain=plain)
-            candidate_distance = _measure(candidate, located.box, reference)
-            report.guard_steps = step
-            if candidate_distance < best_distance:
-                best_image, best_distance = candidate, candidate_distance
-            if candidate_distance <= threshold:
-                break
+        best_image, best = result, measured
+        if not measured.passes(threshold) and enabled:
+            # 2. Style steps: the face redrawn in the preset's terms, more and more detailed.
+            for detail in style.levels:
+                redrawn = style.image(detail)
+                if redrawn is None:
+                    break
+                candidate = _with_region(result, redrawn, face)
+                report.style_steps += 1
+                measured = _measure(candidate, face.box, reference, cut)
+                best_image, best = _keep_better(best_image, best, candidate, measured)
+                if best.passes(threshold):
+                    break
+            # 3. Photo-blend steps, the last resort, on the best style candidate.
+            if not best.passes(threshold) and max_steps > 0:
+                blend = _PhotoBlend(original, best_image, face)
+                for alpha, plain in _steps(max_steps):
+                    candidate = blend.apply(alpha, plain=plain)
+                    report.blend_steps += 1
+                    measured = _measure(candidate, face.box, reference, cut)
+                    best_image, best = _keep_better(best_image, best, candidate, measured)
+                    if best.passes(threshold):
+                        break
+        # 4. Report what the output now holds.
+        report.guard_steps = report.style_steps + report.blend_steps
         report.guard_applied = best_image is not result
-        report.guard_passed = best_distance <= threshold
-        report.identity_distance = best_distance
+        report.guard_passed = best.passes(threshold)
+        report.identity_lost = not report.guard_passed
+        report.identity_distance = best.distance
+        report.detected_in_output = best.found is not None
+        if best.found is not None:
+            report.box = _clipped(best.found.box, width, height)
         result = best_image
     return result, reports
+
+
+def _keep_better(
+    image: np.ndarray, measured: _Measure, candidate: np.ndarray, candidate_measured: _Measure
+) -> tuple[np.ndarray, _Measure]:
+    if candidate_measured.better_than(measured):
+        return candidate, candidate_measured
+    return image, measured

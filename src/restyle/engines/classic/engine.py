@@ -19,11 +19,12 @@ from restyle.domain import ReferenceMode, StylePreset
 from restyle.engines.base import Engine, EngineJob, EngineOutput
 from restyle.engines.classic import background
 from restyle.engines.classic.context import RenderContext
+from restyle.engines.classic.face_detail import redraw_faces
 from restyle.engines.classic.presets import PRESETS
 from restyle.engines.classic.prompt import STYLE_WORDS, apply_modifiers, parse_prompt
 from restyle.engines.classic.renderers import RENDERERS
 from restyle.engines.classic.style_transfer import keep_own_look, measure_style, transfer_style
-from restyle.faces.masks import build_masks
+from restyle.faces.masks import build_masks, crop_masks
 
 Renderer = Callable[[RenderContext], np.ndarray]
 
@@ -73,6 +74,33 @@ class ClassicEngine(Engine):
 
     def generate(self, job: EngineJob) -> EngineOutput:
         """Render ``job``; see the module docstring for the steps."""
+        return self._render(job, 0.0)
+
+    def render_face_detail(self, job: EngineJob, stylized: np.ndarray, detail: float) -> np.ndarray | None:
+        """The faces of ``stylized`` redrawn with ``detail`` (see :class:`Engine`).
+
+        A renderer marked ``honours_detail = True`` re-renders the image with ``RenderContext.detail``
+        raised and its face regions replace ``stylized``'s through the feathered face masks; for the
+        others the photo's lines and shading are requantised into the stylized face's own palette
+        (:func:`redraw_faces`).
+        """
+        if not job.faces:
+            return None
+        style, _ = choose_style(job, parse_prompt(job.request.prompt).style)
+        if not getattr(load_renderer(style), "honours_detail", False):
+            return redraw_faces(stylized, job.image, job.faces, detail)
+        redrawn = self._render(job, float(np.clip(detail, 0.0, 1.0))).image
+        out = stylized.copy()
+        for face in job.faces:
+            masks = crop_masks((int(out.shape[0]), int(out.shape[1])), face)
+            rows, cols = masks.slices()
+            alpha = masks.on_crop("face")[..., None]
+            base = out[rows, cols].astype(np.float32)
+            mixed = base + alpha * (redrawn[rows, cols].astype(np.float32) - base)
+            out[rows, cols] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+        return out
+
+    def _render(self, job: EngineJob, detail: float) -> EngineOutput:
         request = job.request
         # 1. Read the prompt, then choose the preset.
         prompt = parse_prompt(request.prompt)
@@ -103,7 +131,7 @@ class ClassicEngine(Engine):
         if creative:
             options["creative"] = 1.0
         ctx = RenderContext(image=source_image, faces=job.faces, rng=np.random.default_rng(job.seed),
-                            strength=strength, options=options)
+                            strength=strength, options=options, detail=detail)
         image = load_renderer(style)(ctx)
         if mode == ReferenceMode.REFERENCE_CHAR and mask is not None:
             rng = np.random.default_rng([job.seed, 1])
