@@ -189,3 +189,50 @@ class InternalError(RestyleError):
 
     code = "internal"
     status = 500
+
+
+# --- URL inputs and callback URLs (issue 7): the address guard and fetching -----------------------
+
+
+class UrlError(RestyleError):
+    """Base for problems with a URL the server was asked to fetch from or deliver to."""
+
+    code = "url.invalid"
+    status = 400
+
+
+class UrlInvalid(UrlError):
+    """The URL is malformed, too long, has user info, or its scheme is not http or https."""
+
+    code = "url.invalid"
+
+
+class UrlForbidden(UrlError):
+    """The URL's host is or resolves to an address the server must not reach (loopback, private, ...)."""
+
+    code = "url.forbidden"
+
+
+class UrlFetchFailed(UrlError):
+    """The host did not resolve, the connection failed, or the server answered an error status."""
+
+    code = "url.fetch_failed"
+
+
+class UrlTimeout(UrlError):
+    """The fetch did not finish within its connect or total timeout."""
+
+    code = "url.timeout"
+
+
+class UrlTooLarge(UrlError):
+    """The response body is larger than the image byte limit."""
+
+    code = "url.too_large"
+    status = 413
+
+
+class UrlNotImage(UrlError):
+    """The response body does not start like any supported image format."""
+
+    code = "url.not_image"

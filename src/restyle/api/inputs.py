@@ -1,13 +1,12 @@
 """Read a submit request body (multipart/form-data or JSON) into a :class:`Submission`.
 
 Inputs may be files (multipart), base64 strings (``{"base64": ...}``, a bare string or a
-``data:`` URI) or URLs (``{"url": ...}``); everything else is a parameter by its native name.
+``data:`` URI) or URLs (``{"url": ...}``), read by :mod:`restyle.imaging.sources`; everything else is a
+parameter by its native name.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import json
 from typing import Any
@@ -16,40 +15,12 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from restyle.domain import ImageSource
 from restyle.errors import InvalidParameter, ParameterOutOfRange
+from restyle.imaging.sources import source_from_json, source_from_text, source_from_upload
 from restyle.tasks.service import Submission
 
 IMAGE_FIELDS = ("image", "style_image")
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-
-
-def _source_from_text(text: str, param: str) -> ImageSource:
-    text = text.strip()
-    if text.startswith(("http://", "https://")):
-        return ImageSource(url=text)
-    if text.startswith("data:"):
-        text = text.partition(",")[2]
-    try:
-        return ImageSource(data=base64.b64decode(text, validate=True))
-    except (binascii.Error, ValueError):
-        raise InvalidParameter(
-            f"Parameter '{param}' is neither valid base64 nor an http(s) URL.", param=param
-        ) from None
-
-
-def _source_from_json(value: Any, param: str) -> ImageSource | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return _source_from_text(value, param)
-    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("base64"), str):
-        return _source_from_text(value["base64"], param)
-    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("url"), str):
-        return ImageSource(url=value["url"])
-    raise InvalidParameter(
-        f'Parameter \'{param}\' must be {{"base64": "..."}} or {{"url": "..."}}.', param=param
-    )
 
 
 async def _read_form(request: Request, submission: Submission, max_bytes: int) -> None:
@@ -72,9 +43,9 @@ async def _read_form(request: Request, submission: Submission, max_bytes: int) -
                     "as 'style_image'.",
                     param=name,
                 )
-            setattr(submission, name, ImageSource(data=await value.read()))
+            setattr(submission, name, await source_from_upload(value))
         elif name in IMAGE_FIELDS:
-            setattr(submission, name, _source_from_text(value, name))
+            setattr(submission, name, source_from_text(value, name))
         else:
             fields[name] = value
     submission.fields = fields
@@ -90,8 +61,8 @@ async def _read_json(request: Request, submission: Submission) -> None:
         ) from None
     if not isinstance(body, dict):
         raise InvalidParameter("The request body must be a JSON object.", code="request.invalid_json")
-    submission.image = _source_from_json(body.pop("image", None), "image")
-    submission.style_image = _source_from_json(body.pop("style_image", None), "style_image")
+    submission.image = source_from_json(body.pop("image", None), "image")
+    submission.style_image = source_from_json(body.pop("style_image", None), "style_image")
     submission.fields = body
 
 
