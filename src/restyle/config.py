@@ -7,13 +7,15 @@ A YAML or JSON file named by ``RESTYLE_CONFIG`` supplies defaults that the envir
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from restyle.errors import ConfigurationError
 
@@ -40,6 +42,38 @@ class ImageLimits(Section):
     min_side: int = 32
     max_output_side: int = 2048
     min_output_side: int = 64
+    # URL inputs and callback URLs (issue 7): hosts and networks the address guard admits although
+    # they are internal ("127.0.0.1,10.0.0.0/8" in the environment, a list in a file), and fetch timeouts
+    fetch_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    fetch_connect_timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
+    fetch_timeout_seconds: Annotated[float, Field(gt=0)] = 20.0
+
+    @field_validator("fetch_allow", mode="before")
+    @classmethod
+    def _split_fetch_allow(cls, value: Any) -> Any:
+        if isinstance(value, str):  # the environment: comma-separated, or a JSON list
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("fetch_allow")
+    @classmethod
+    def _check_fetch_allow(cls, value: list[str]) -> list[str]:
+        return [_allow_entry(entry) for entry in value]
+
+
+def _allow_entry(entry: str) -> str:
+    """An ``images.fetch_allow`` entry, lower-cased: a host name, an IP address or a CIDR network."""
+    text = entry.strip().lower().removeprefix("[").removesuffix("]")
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        pass
+    if not re.fullmatch(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?\.?", text) or ".." in text or "/" in text:
+        raise ValueError(f"'{entry}' is neither a host name, an IP address nor a network such as 10.0.0.0/8")
+    return text.rstrip(".")
 
 
 class FaceSettings(Section):
