@@ -29,6 +29,12 @@ class RenderContext:
     options: dict[str, Any] = field(default_factory=dict)
     detail: float = 0.0
 
+    def face_keep(self, floor: float) -> float:
+        """How much of a preset's face-specific structure keeping to apply: ``floor`` (a share of
+        its full amount) at ``detail`` 0, rising to the full amount (1.0) at ``detail`` 1."""
+        detail = min(1.0, max(0.0, float(self.detail)))
+        return floor + (1.0 - floor) * detail
+
     @property
     def height(self) -> int:
         return int(self.image.shape[0])

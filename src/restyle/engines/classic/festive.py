@@ -11,6 +11,11 @@ import numpy as np
 from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
 
+PRINT_TONES = (0.12, 0.42, 0.7, 0.93)  # flat lightness steps of the printed figure
+FACE_TONES = (0.2, 0.5, 0.75, 0.95)  # finer steps on the face
+PRINT_INK = (0.3, 0.05, 0.04)  # deep red-brown ink
+FACE_FLOOR = 0.0  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
+
 RED_GRADIENT = [(0.0, (0.25, 0.0, 0.02)), (0.4, (0.72, 0.06, 0.06)), (0.75, (0.95, 0.45, 0.15)),
                 (1.0, (1.0, 0.88, 0.55))]
 RED = (0.78, 0.06, 0.07)
@@ -114,29 +119,46 @@ def _lattice(shape: tuple[int, ...]) -> ops.Float:
 
 def render_new_year(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. at working size, the backdrop recoloured to a red-to-gold gradient, the subject
-    warmed, a golden glow; 2. full size: skin stays natural, a little warmer; 3. paper-cut
+    printed as a festive poster: flat warm tones (three, four on the face) and a golden glow;
+    2. full size: ink outlines of the print, the face's features and shapes drawn in; 3. paper-cut
     frame, lanterns, gold trim and sparkles."""
     image = ops.auto_level(ops.to_float(ctx.image))
+    keep = ctx.face_keep(FACE_FLOOR)
     s = ctx.scale
     regions = ops.face_regions(ctx.image, ctx.faces)
+    fw = max(regions.face_width, 1.0)
 
-    # 1. Red and gold backdrop, warm subject, glow.
+    # 1. Red and gold backdrop; the subject in flat warm tones; glow.
     small, factor = ops.downscale(image)
     ws = min(small.shape[:2]) / 512.0
-    smooth = ops.edge_preserving_smooth(small, 2.0, 0.1, iterations=1)
+    smooth = ops.edge_preserving_smooth(small, 2.0, 0.1, iterations=2)
     festive = ops.gradient_map(ops.luminance(smooth), RED_GRADIENT)
     subject = ops.subject_mask(small.shape, ops.scale_faces(ctx.faces, factor))
-    warm = ops.split_tone(ops.saturate(smooth, 1.2), (0.55, 0.06, 0.06), (1.0, 0.85, 0.5), 0.75)
+    warm = ops.split_tone(ops.saturate(smooth, 1.25), (0.55, 0.06, 0.06), (1.0, 0.85, 0.5), 0.75)
+    printed = ops.cel_shade(warm, PRINT_TONES, softness=0.05, chroma=1.1)
+    face_small = ops.f32(ops.resize_to(regions.face, small.shape)) if regions.any else None
+    if face_small is not None:
+        printed = ops.mix(printed, ops.cel_shade(warm, FACE_TONES, softness=0.08, chroma=1.05), face_small)
     festive = ops.towards(festive, GOLD, ops.f32(_lattice(small.shape) * 0.3))
-    out = ops.mix(festive, warm, ops.f32(np.clip(subject * 0.8, 0.0, 1.0)))
-    out = ops.bloom(out, 0.5, 30.0 * ws, 0.5)
+    out = ops.mix(festive, printed, ops.f32(np.clip(subject * 0.9, 0.0, 1.0)))
+    out = ops.bloom(out, 0.5, 30.0 * ws, 0.45)
     out = ops.split_tone(out, (0.5, 0.1, 0.05), (1.0, 0.9, 0.6), 0.2)
     out = ops.f32(ops.resize_to(out, image.shape))
 
-    # 2. Skin stays natural-ish: the original, slightly warmed towards the festive light.
-    out = ops.in_box(regions, out, lambda b: ops.mix(
-        out[b], ops.mix(image[b], out[b], 0.2), regions.face[b]), inplace=True)
-    out = ops.smooth_skin(out, regions, 0.015 * regions.face_width, 0.7, inplace=True)
+    # 2. Ink outlines of the print; on the face its own features and shapes, a little of its
+    # natural shading as the identity guard raises ``detail``.
+    line_gray = ops.f32(ops.resize_to(ops.luminance(smooth), image.shape[:2]))
+    lines = ops.xdog_lines(line_gray, sigma=0.8 * s, tau=0.985, epsilon=0.002, phi=60.0)
+    lines = ops.f32(1.0 - (1.0 - lines) * ops.f32(ops.resize_to(subject, image.shape[:2])))
+    out = ops.ink(out, lines, PRINT_INK)
+    if regions.box is not None:
+        gray = ops.luminance(image)
+        out = ops.in_box(regions, out, lambda b: ops.ink(out[b], ops.f32(1.0 - (1.0 - ops.xdog_lines(
+            ops.blur(gray[b], 0.012 * fw), sigma=0.7 * s, tau=0.985, phi=50.0)) * regions.face[b] * (0.5 + 0.3 * keep)), PRINT_INK),
+            inplace=True)
+        out = ops.in_box(regions, out, lambda b: ops.mix(
+            out[b], ops.mix(image[b], out[b], 0.3), regions.face[b] * (0.5 * keep)), inplace=True)
+        out = ops.smooth_skin(out, regions, 0.015 * fw, 0.5, inplace=True)
 
     # 3. Decorations.
     clear = [(f.box[0] - 0.5 * f.width, f.box[1] - 0.6 * f.height, f.box[2] + 0.5 * f.width,
@@ -146,3 +168,6 @@ def render_new_year(ctx: RenderContext) -> np.ndarray:
     glitter = np.minimum(ops.blur(sparkle, 2.0 * s) * np.float32(2.0) + sparkle, 1.0)
     out = ops.screen(out, ops.affine(ops.gray3(glitter), GOLD))
     return ops.apply_strength(ctx.image, out, ctx.strength)
+
+
+render_new_year.honours_detail = True  # type: ignore[attr-defined]

@@ -7,6 +7,8 @@ import numpy as np
 from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
 
+FACE_FLOOR = 0.25  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
+
 # Lifted blacks, gentle shoulder: a faded film curve per channel (R, G, B).
 FILM = [
     [(0.0, 0.20), (0.5, 0.62), (1.0, 0.96)],
@@ -21,6 +23,7 @@ def render_fresh(ctx: RenderContext) -> np.ndarray:
     and airy haze away from the subject; 4. full size: the face keeps its shapes, skin stays
     soft; 5. fine film grain."""
     image = ops.auto_level(ops.to_float(ctx.image))
+    keep = ctx.face_keep(FACE_FLOOR)
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
     small, factor = ops.downscale(image)
@@ -40,8 +43,11 @@ def render_fresh(ctx: RenderContext) -> np.ndarray:
 
     # 4. The face keeps its shapes; skin stays soft.
     out = ops.smooth_skin(out, regions, 0.015 * fw, 0.7, inplace=True)
-    out = ops.keep_face_detail(out, image, regions, 0.6, 0.08 * fw, fine=0.01 * fw, inplace=True)
+    out = ops.keep_face_detail(out, image, regions, 0.6 * keep, 0.08 * fw, fine=0.01 * fw, inplace=True)
 
     # 5. Fine grain.
     out = ops.plus(out, ops.noise(out.shape, ctx.rng, 1.5) * np.float32(0.025))
     return ops.apply_strength(ctx.image, out, ctx.strength)
+
+
+render_fresh.honours_detail = True  # type: ignore[attr-defined]

@@ -9,6 +9,8 @@ from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
 from restyle.engines.classic.gongbi import render_gongbi as render_elegant_chinese
 
+FACE_FLOOR = 0.3  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
+
 RICE_PAPER = (0.97, 0.955, 0.92)
 INK = (0.09, 0.08, 0.08)
 OCHRE, INDIGO = (0.86, 0.68, 0.44), (0.28, 0.34, 0.48)
@@ -75,6 +77,7 @@ def render_chinese_painting(ctx: RenderContext) -> np.ndarray:
     expressive contour strokes of varying width with dry-brush breaks; 4. full size: the face in
     light washes with fine lines, its structure and features; 5. rice paper texture, red seal."""
     image = ops.auto_level(ops.to_float(ctx.image))
+    face_keep = ctx.face_keep(FACE_FLOOR)
     s = ctx.scale
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
@@ -108,8 +111,8 @@ def render_chinese_painting(ctx: RenderContext) -> np.ndarray:
 
     density = ops.in_box(regions, density, face_ink, inplace=True)
     out = ops.towards(ops.gray3(np.ones_like(density)), INK, density)
-    out = ops.keep_face_detail(out, image, regions, 0.7, 0.08 * fw, fine=0.01 * fw, inplace=True)
-    out = ops.redraw_features(out, image, regions, 0.7, luma_only=True, inplace=True)
+    out = ops.keep_face_detail(out, image, regions, 0.7 * face_keep, 0.08 * fw, fine=0.01 * fw, inplace=True)
+    out = ops.redraw_features(out, image, regions, 0.7 * face_keep, luma_only=True, inplace=True)
 
     # 5. Rice paper and the seal.
     paper = ops.paper_texture(out.shape, ctx.rng, grain=0.025, mottle=0.025, fibres=int(100 * s))
@@ -120,3 +123,6 @@ def render_chinese_painting(ctx: RenderContext) -> np.ndarray:
 
 
 __all__ = ["render_chinese_painting", "render_elegant_chinese"]
+
+
+render_chinese_painting.honours_detail = True  # type: ignore[attr-defined]

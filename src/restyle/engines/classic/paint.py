@@ -15,6 +15,8 @@ import numpy as np
 from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
 
+FACE_FLOOR = 0.3  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
+
 OIL_WORK_SIDE = 480  # short side of the oil painting's working copy
 WATER_WORK_SIDE = 400
 
@@ -141,6 +143,7 @@ def render_oil_painting(ctx: RenderContext) -> np.ndarray:
     3. colour dragged along the strokes, varnish colour; 4. bristle relief lit from the upper left
     (impasto); 5. full size: face structure and features back, lit paint on canvas weave."""
     s = ctx.scale
+    keep = ctx.face_keep(FACE_FLOOR)
     regions = ops.face_regions(ctx.image, ctx.faces)
 
     # 1. Working copy and the direction of every stroke.
@@ -151,7 +154,7 @@ def render_oil_painting(ctx: RenderContext) -> np.ndarray:
     tx, ty, coherence = stroke_flow(gray, 5.0 * ws)
 
     # 2. Paint patches: broad in the scene, finer on the face so it keeps its planes.
-    face_small = ops.f32(ops.resize_to(regions.face, small.shape)) if regions.any else None
+    face_small = ops.f32(ops.resize_to(regions.face, small.shape) * keep) if regions.any else None
     patches = kuwahara(small, max(2, round(6 * ws)))
     patches = _on_face(patches, face_small, lambda crop: kuwahara(crop, max(2, round(3 * ws)), sharpness=6.0))
 
@@ -184,9 +187,9 @@ def render_oil_painting(ctx: RenderContext) -> np.ndarray:
     if regions.box is not None:
         fw = regions.face_width
         image = ops.to_float(ctx.image)
-        out = ops.keep_face_detail(out, image, regions, 0.75, 0.07 * fw, fine=0.008 * fw, inplace=True)
-        out = ops.redraw_features(out, ops.mix(out, image, 0.5), regions, 0.6, inplace=True)
-        weave = ops.f32(weave + (1.0 - weave) * (0.85 * regions.face))
+        out = ops.keep_face_detail(out, image, regions, 0.75 * keep, 0.07 * fw, fine=0.008 * fw, inplace=True)
+        out = ops.redraw_features(out, ops.mix(out, image, 0.5), regions, 0.6 * keep, inplace=True)
+        weave = ops.f32(weave + (1.0 - weave) * (0.85 * keep * regions.face))
     light = cv2.multiply(ops.f32(ops.resize_to(shading, ctx.image.shape)), weave)
     out = ops.f32(out * light[:, :, None])
     return ops.apply_strength(ctx.image, out, ctx.strength)
@@ -222,13 +225,14 @@ def render_watercolor(ctx: RenderContext) -> np.ndarray:
     highlights and a ragged unpainted margin; 4. full size: face structure, crisp features;
     5. paper grain and a faint pencil underdrawing."""
     s = ctx.scale
+    keep = ctx.face_keep(FACE_FLOOR)
     regions = ops.face_regions(ctx.image, ctx.faces)
 
     # 1. Washes: colour flattened into soft-edged areas; the face keeps finer planes.
     small_u8, _ = ops.downscale(ctx.image, WATER_WORK_SIDE)
     small = ops.to_float(small_u8)
     ws = min(small.shape[:2]) / 512.0
-    face_small = ops.f32(ops.resize_to(regions.face, small.shape)) if regions.any else None
+    face_small = ops.f32(ops.resize_to(regions.face, small.shape) * keep) if regions.any else None
     wash = guided_smooth(small, max(2, round(8 * ws)), 0.012)
     wash = kuwahara(wash, max(2, round(4 * ws)), sharpness=4.0)
     if face_small is not None:
@@ -262,12 +266,12 @@ def render_watercolor(ctx: RenderContext) -> np.ndarray:
     gray = np.asarray(cv2.cvtColor(ctx.image, cv2.COLOR_RGB2GRAY), np.uint8)
     if regions.box is not None:
         image = ops.to_float(ctx.image)
-        colour = ops.keep_face_detail(colour, image, regions, 0.6, 2.5 * s)
-        colour = ops.redraw_features(colour, ops.mix(colour, image, 0.6), regions, 0.6, luma_only=True)
+        colour = ops.keep_face_detail(colour, image, regions, 0.6 * keep, 2.5 * s)
+        colour = ops.redraw_features(colour, ops.mix(colour, image, 0.6), regions, 0.6 * keep, luma_only=True)
 
     # 5. Paper grain shows through thin washes; a faint pencil underdrawing, lighter on the face.
     lines = ops.xdog_lines(ops.to_float(gray), sigma=0.9 * s, tau=0.985, phi=30.0)
-    weight = 0.28 - 0.16 * regions.face if regions.any else np.float32(0.28)
+    weight = 0.28 - 0.16 * keep * regions.face if regions.any else np.float32(0.28)
     hh, hw = max(8, ctx.height // 2), max(8, ctx.width // 2)
     paper = ops.f32(ops.resize_to(ops.paper_texture((hh, hw), ctx.rng, grain=0.05, mottle=0.02), gray.shape))
     light = cv2.multiply(paper, ops.f32(1.0 - weight * (1.0 - lines)))
@@ -280,3 +284,9 @@ def _face_box(face: ops.Float | None) -> tuple[slice, slice]:
         return slice(0, 0), slice(0, 0)
     rows, cols = np.nonzero(face > 0.01)
     return slice(int(rows.min()), int(rows.max()) + 1), slice(int(cols.min()), int(cols.max()) + 1)
+
+
+render_oil_painting.honours_detail = True  # type: ignore[attr-defined]
+
+
+render_watercolor.honours_detail = True  # type: ignore[attr-defined]

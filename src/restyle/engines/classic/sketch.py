@@ -10,6 +10,8 @@ import numpy as np
 from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
 
+FACE_FLOOR = 0.3  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
+
 PAPER = (0.97, 0.96, 0.93)
 GRAPHITE = (0.17, 0.17, 0.20)
 # (angle in degrees, tone threshold where the layer starts): later layers cross the earlier ones
@@ -44,6 +46,7 @@ def render_sketch(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. dodge-blend sketch (tone edges); 2. XDoG contours; 3. soft graphite tone and
     hatching layers in the shadows; 4. face: smooth tone, crisp features; 5. graphite on paper."""
     s = ctx.scale
+    keep = ctx.face_keep(FACE_FLOOR)
     h, w = ctx.height, ctx.width
     regions = ops.face_regions(ctx.image, ctx.faces)
     gray = ops.to_float(np.asarray(cv2.cvtColor(ctx.image, cv2.COLOR_RGB2GRAY), np.uint8))
@@ -71,10 +74,10 @@ def render_sketch(ctx: RenderContext) -> np.ndarray:
     for angle, start in HATCH_LAYERS:
         amount = np.clip((darkness - start) / 0.25, 0.0, 1.0)
         if face_half is not None:
-            amount *= 1.0 - 0.8 * face_half  # faces are shaded smoothly, not hatched
+            amount *= 1.0 - 0.8 * keep * face_half  # faces are shaded smoothly, not hatched
         if float(amount.max()) > 0.0:
             hatch = np.maximum(hatch, hatching((hh, hw), angle, spacing, ctx.rng) * amount)
-    tone = darkness * (0.22 + 0.3 * face_half) if face_half is not None else darkness * np.float32(0.22)
+    tone = darkness * (0.22 + 0.3 * keep * face_half) if face_half is not None else darkness * np.float32(0.22)
     shade = ops.f32(1.0 - (1.0 - tone) * (1.0 - 0.7 * hatch))
     light = ops.f32(cv2.multiply(light, ops.f32(ops.resize_to(1.0 - shade, gray.shape))))
 
@@ -84,7 +87,7 @@ def render_sketch(ctx: RenderContext) -> np.ndarray:
         face_gray = ops.blur(gray[box], 0.7 * s)
         face_light = np.clip(face_gray * 1.15 + 0.02, 0.0, 1.0)
         merged = ops.f32(np.minimum(light[box], face_light))
-        out_box = ops.mix(light[box], merged, regions.face[box] * 0.6)
+        out_box = ops.mix(light[box], merged, regions.face[box] * (0.6 * keep))
         feature = np.clip((face_gray - 0.1) / 0.55, 0.0, 1.0)
         light[box] = ops.mix(out_box, np.minimum(out_box, feature), regions.features[box] * 0.9)
 
@@ -96,3 +99,6 @@ def render_sketch(ctx: RenderContext) -> np.ndarray:
     channels = [ops.f32(cv2.addWeighted(paper_light, p, coverage, g, 0.0)) for p, g in zip(PAPER, GRAPHITE, strict=True)]
     out = ops.f32(cv2.merge(channels))
     return ops.apply_strength(ctx.image, out, ctx.strength)
+
+
+render_sketch.honours_detail = True  # type: ignore[attr-defined]

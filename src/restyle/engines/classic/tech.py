@@ -12,6 +12,7 @@ CYAN = (0.1, 0.95, 1.0)
 MAGENTA = (1.0, 0.15, 0.85)
 DUOTONE = [(0.0, (0.0, 0.01, 0.04)), (0.35, (0.03, 0.12, 0.25)), (0.7, (0.3, 0.72, 0.92)),
            (1.0, (0.92, 1.0, 1.0))]
+FACE_FLOOR = 0.0  # share of the face-specific treatment kept at detail 0 (the guard raises it)
 
 
 def _neon_edges(gray: ops.Float, threshold: float) -> ops.Float:
@@ -28,6 +29,7 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
     4. grid in the backdrop; 5. full size: the face keeps a cool version of its own colours and
     structure; 6. scanlines."""
     image = ops.auto_level(ops.to_float(ctx.image))
+    keep = ctx.face_keep(FACE_FLOOR)
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
     small, factor = ops.downscale(image)
@@ -47,7 +49,7 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
     # 3. Neon edges: cyan left of the face, magenta right of it, dimmer on the face itself.
     edges = _neon_edges(ops.blur(ops.luminance(smooth), 1.5 * ws), 0.035)
     if regions.any:
-        edges *= 1.0 - 0.7 * ops.f32(ops.resize_to(regions.face, small.shape))
+        edges *= 1.0 - 0.7 * keep * ops.f32(ops.resize_to(regions.face, small.shape))
     cx = faces[0].center[0] if faces else w / 2.0
     side = np.clip((np.arange(w, dtype=np.float32) - cx) / (0.5 * w) + 0.5, 0.0, 1.0)
     neon = ops.mix(ops.affine(ops.gray3(edges), CYAN), ops.affine(ops.gray3(edges), MAGENTA),
@@ -67,15 +69,18 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
     # 5. The face: a cool version of its own colours and structure.
     def cool_face(b: ops.Box) -> ops.Float:
         cool = ops.split_tone(ops.saturate(image[b], 0.6), (0.1, 0.3, 0.5), (0.85, 0.95, 1.0), 0.8)
-        face = ops.mix(out[b], cool, regions.face[b] * 0.55)
-        return ops.plus(face, (ops.luminance(cool) - ops.luminance(face)) * (regions.features[b] * 0.6))
+        face = ops.mix(out[b], cool, regions.face[b] * (0.55 * keep))
+        return ops.plus(face, (ops.luminance(cool) - ops.luminance(face)) * (regions.features[b] * (0.6 * keep)))
 
     out = ops.in_box(regions, out, cool_face, inplace=True)
-    out = ops.keep_face_detail(out, image, regions, 0.8, 0.08 * fw, fine=0.01 * fw, inplace=True)
+    out = ops.keep_face_detail(out, image, regions, 0.8 * keep, 0.08 * fw, fine=0.01 * fw, inplace=True)
 
     # 6. Scanlines, faded out on the face: across a small face they hide it from a face detector.
-    lines = ops.scanlines(out.shape, max(3.0, 4.0 * ctx.scale), 0.22)
-    lines = ops.in_box(regions, lines, lambda b: ops.f32(1.0 - (1.0 - lines[b]) * (1.0 - regions.face[b])),
+    lines = ops.scanlines(out.shape, max(3.0, 4.0 * ctx.scale), 0.35)
+    lines = ops.in_box(regions, lines, lambda b: ops.f32(1.0 - (1.0 - lines[b]) * (1.0 - keep * regions.face[b])),
                        inplace=True)
     out = ops.times(out, lines)
     return ops.apply_strength(ctx.image, out, ctx.strength)
+
+
+render_future_tech.honours_detail = True  # type: ignore[attr-defined]
