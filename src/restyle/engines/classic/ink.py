@@ -9,12 +9,13 @@ from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
 from restyle.engines.classic.gongbi import render_gongbi as render_elegant_chinese
 
-FACE_FLOOR = 0.3  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
+FACE_FLOOR = 0.2  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
 
 RICE_PAPER = (0.97, 0.955, 0.92)
 INK = (0.09, 0.08, 0.08)
 OCHRE, INDIGO = (0.86, 0.68, 0.44), (0.28, 0.34, 0.48)
 SEAL_RED = (0.72, 0.12, 0.1)
+FACE_STEPS = ops.staircase_lut([0.0, 0.1, 0.32, 0.7], softness=0.08)  # stepped washes on the face
 FACE_WASH = [(0.0, 0.0), (0.35, 0.06), (0.6, 0.3), (1.0, 0.8)]  # darkness -> ink density on the face
 
 
@@ -105,12 +106,16 @@ def render_chinese_painting(ctx: RenderContext) -> np.ndarray:
     gray = ops.luminance(image)
 
     def face_ink(b: ops.Box) -> ops.Float:
-        tone = ops.curve(ops.f32(1.0 - ops.blur(gray[b], 0.01 * fw)), FACE_WASH)
+        # washes laid in steps like the body's; the smooth tones return as the guard raises detail
+        darkness = ops.f32(1.0 - ops.blur(gray[b], 0.01 * fw))
+        tone = ops.mix(ops.curve(darkness, FACE_STEPS), ops.curve(darkness, FACE_WASH), face_keep)
         fine = ops.f32(1.0 - ops.xdog_lines(ops.blur(gray[b], 0.012 * fw), sigma=0.9 * s, tau=0.985, phi=40.0))
         return ops.mix(density[b], ops.f32(np.maximum(tone, fine * 0.9)), regions.face[b])
 
     density = ops.in_box(regions, density, face_ink, inplace=True)
     out = ops.towards(ops.gray3(np.ones_like(density)), INK, density)
+    # brush contours of the eyes, nose and mouth, drawn from the landmarks
+    out = ops.draw_features(out, ctx.faces, INK, opacity=0.7, parts=("eyelids", "nose", "mouth"), weight=0.7)
     out = ops.keep_face_detail(out, image, regions, 0.7 * face_keep, 0.08 * fw, fine=0.01 * fw, inplace=True)
     out = ops.redraw_features(out, image, regions, 0.7 * face_keep, luma_only=True, inplace=True)
 

@@ -16,6 +16,7 @@ from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
 
 FACE_FLOOR = 0.3  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
+OIL_FACE_FLOOR = 0.5  # oil strokes cross the face: more of its planes kept from the start
 
 OIL_WORK_SIDE = 480  # short side of the oil painting's working copy
 WATER_WORK_SIDE = 400
@@ -143,7 +144,7 @@ def render_oil_painting(ctx: RenderContext) -> np.ndarray:
     3. colour dragged along the strokes, varnish colour; 4. bristle relief lit from the upper left
     (impasto); 5. full size: face structure and features back, lit paint on canvas weave."""
     s = ctx.scale
-    keep = ctx.face_keep(FACE_FLOOR)
+    keep = ctx.face_keep(OIL_FACE_FLOOR)
     regions = ops.face_regions(ctx.image, ctx.faces)
 
     # 1. Working copy and the direction of every stroke.
@@ -155,12 +156,12 @@ def render_oil_painting(ctx: RenderContext) -> np.ndarray:
 
     # 2. Paint patches: broad in the scene, finer on the face so it keeps its planes.
     face_small = ops.f32(ops.resize_to(regions.face, small.shape) * keep) if regions.any else None
-    patches = kuwahara(small, max(2, round(6 * ws)))
+    patches = kuwahara(small, max(2, round(8 * ws)))
     patches = _on_face(patches, face_small, lambda crop: kuwahara(crop, max(2, round(3 * ws)), sharpness=6.0))
 
     # 3. Strokes: colour smeared along the flow, longer where the flow is coherent; on the face,
     # shorter strokes along a smoother flow that follows the form; varnish colour.
-    paint = flow_smear(patches, tx, ty, length=10.0 * ws, steps=3)
+    paint = flow_smear(patches, tx, ty, length=16.0 * ws, steps=4)
     paint = ops.mix(patches, paint, np.clip(0.4 + coherence, 0.0, 1.0))
     if face_small is not None:
         box = _face_box(face_small)
@@ -176,14 +177,14 @@ def render_oil_painting(ctx: RenderContext) -> np.ndarray:
     relief = flow_smear(ops.f32(bristles), tx, ty, length=18.0 * ws, steps=4)
     paint = ops.f32(paint * (1.0 + 0.09 * np.tanh(relief))[:, :, None])
     relief += 0.6 * ops.luminance(paint) / (float(relief.std()) + 1e-6) * 0.15
-    shading = emboss_light(relief, (0.7, 0.7), 0.07)
+    shading = emboss_light(relief, (0.7, 0.7), 0.1)
     if face_small is not None:
         shading = ops.f32(shading - (shading - 1.0) * (0.35 * face_small))
 
     # 5. Full size: the face's structure under its own brushwork (its finest texture stays
     # painted), crisp features, lit paint on canvas; the weave is faint on the face.
     out = ops.f32(ops.resize_to(paint, ctx.image.shape))
-    weave = canvas_weave((ctx.height, ctx.width), max(3.0, 4.0 * s), 0.06)
+    weave = canvas_weave((ctx.height, ctx.width), max(3.0, 4.0 * s), 0.09)
     if regions.box is not None:
         fw = regions.face_width
         image = ops.to_float(ctx.image)
