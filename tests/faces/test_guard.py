@@ -171,3 +171,18 @@ def test_every_face_of_a_group_is_guarded(astronaut_small: np.ndarray, grace_hop
     for face, report in zip(faces, reports, strict=True):
         assert report.guard_passed and report.blend_steps == 0 and report.style_steps >= 1
         assert abs(report.box[0] - face.box[0]) < 0.3 * face.width  # measured at its own place
+
+
+def test_a_face_left_over_the_threshold_is_flagged_and_warned(astronaut_png: bytes) -> None:
+    from restyle.domain import GenerateRequest, ImageSource
+    from restyle.pipeline import Pipeline
+
+    request = GenerateRequest(image=ImageSource(data=astronaut_png), style="sketch", seed=3, min_identity=0.05)
+    result = Pipeline().render(request)
+    (face,) = result.faces
+    assert face.identity_lost and not face.guard_passed and face.guard_applied
+    assert face.style_steps == 4 and face.blend_steps == 7
+    summary = result.summary()["faces"][0]
+    assert summary["identity_lost"] and summary["blend_steps"] == 7
+    (warning,) = [w for w in result.warnings if w.startswith("Face 0")]
+    assert "above the requested min_identity=0.05" in warning and "could not bring it lower" in warning
