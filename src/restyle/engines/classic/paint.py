@@ -15,7 +15,7 @@ import numpy as np
 from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
 
-FACE_FLOOR = 0.3  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
+FACE_FLOOR = 0.15  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
 OIL_FACE_FLOOR = 0.5  # oil strokes cross the face: more of its planes kept from the start
 
 OIL_WORK_SIDE = 480  # short side of the oil painting's working copy
@@ -155,7 +155,7 @@ def render_oil_painting(ctx: RenderContext) -> np.ndarray:
     tx, ty, coherence = stroke_flow(gray, 5.0 * ws)
 
     # 2. Paint patches: broad in the scene, finer on the face so it keeps its planes.
-    face_small = ops.f32(ops.resize_to(regions.face, small.shape) * keep) if regions.any else None
+    face_small = ops.f32(ops.resize_to(regions.face, small.shape) * keep) if regions.any and keep > 0.05 else None
     patches = kuwahara(small, max(2, round(8 * ws)))
     patches = _on_face(patches, face_small, lambda crop: kuwahara(crop, max(2, round(3 * ws)), sharpness=6.0))
 
@@ -233,7 +233,7 @@ def render_watercolor(ctx: RenderContext) -> np.ndarray:
     small_u8, _ = ops.downscale(ctx.image, WATER_WORK_SIDE)
     small = ops.to_float(small_u8)
     ws = min(small.shape[:2]) / 512.0
-    face_small = ops.f32(ops.resize_to(regions.face, small.shape) * keep) if regions.any else None
+    face_small = ops.f32(ops.resize_to(regions.face, small.shape) * keep) if regions.any and keep > 0.05 else None
     wash = guided_smooth(small, max(2, round(8 * ws)), 0.012)
     wash = kuwahara(wash, max(2, round(4 * ws)), sharpness=4.0)
     if face_small is not None:

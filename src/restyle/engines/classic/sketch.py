@@ -10,7 +10,7 @@ import numpy as np
 from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
 
-FACE_FLOOR = 0.3  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
+FACE_FLOOR = 0.1  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
 
 PAPER = (0.97, 0.96, 0.93)
 GRAPHITE = (0.17, 0.17, 0.20)
