@@ -12,7 +12,7 @@ import numpy as np
 from restyle.config import Settings
 from restyle.domain import FaceReport, GenerateRequest, GenerateResult, ImageSource, StylePreset
 from restyle.engines import ENGINES, Engine, EngineJob
-from restyle.errors import FaceNotFound, InternalError, InvalidParameter, UnsupportedFeature
+from restyle.errors import FaceNotFound, InternalError, InvalidParameter
 from restyle.faces import detect_faces, embed_face, identity_guard, retouch
 from restyle.faces.types import Face
 from restyle.imaging.codecs import decode_image, encode_image
@@ -205,10 +205,10 @@ def _face_warnings(reports: list[FaceReport], threshold: float, guarded: bool) -
 def _source_bytes(source: ImageSource, param: str) -> bytes:
     if source.data is not None:
         return source.data
-    if source.url is not None:
-        raise UnsupportedFeature(
-            f"Parameter '{param}' is a URL; URL inputs are not supported yet. Send the image as a file or "
-            "base64 instead.",
+    if source.url is not None:  # the runner fetches URLs (restyle.imaging.fetch) before rendering
+        raise InternalError(
+            f"Parameter '{param}' is a URL that was not fetched before rendering; fetch it with the URL "
+            "guard first.",
             param=param,
         )
     raise InvalidParameter(f"Parameter '{param}' has no image data.", param=param)

@@ -7,6 +7,7 @@ the image byte limit within a connect and a total timeout, and the bytes must st
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,15 +43,25 @@ def guard_from_settings(images: ImageLimits, resolver: Resolver | None = None) -
     return UrlGuard(images.fetch_allow, resolver, resolve_timeout=images.fetch_connect_timeout_seconds)
 
 
-def fetch_image(url: str, *, guard: UrlGuard, limits: FetchLimits, param: str = "image") -> bytes:
+def fetch_image(
+    url: str,
+    *,
+    guard: UrlGuard,
+    limits: FetchLimits,
+    param: str = "image",
+    verify: ssl.SSLContext | bool = True,
+) -> bytes:
     """The image bytes at ``url``; a :class:`UrlError` subclass naming ``param`` when it cannot be had.
+
+    ``verify`` is httpx's TLS verification (the system's CAs; a context of one's own CA in tests).
 
     Steps: 1. check the URL (syntax, resolution, address classes); 2. GET it from a checked address,
     redirects not followed; 3. a redirect: check its target and go to 2 (at most ``max_redirects``);
     4. an error status fails; 5. stream the body up to the byte cap, sniffing its first bytes.
     """
     deadline = time.monotonic() + limits.total_timeout
-    with httpx.Client(trust_env=False, follow_redirects=False) as client:
+    # no proxies from the environment: the request must go to the address the guard checked
+    with httpx.Client(trust_env=False, follow_redirects=False, verify=verify) as client:
         # 1. check the URL
         target = guard.check(url, param)
         for hop in range(limits.max_redirects + 1):

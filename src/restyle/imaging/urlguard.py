@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -43,7 +44,7 @@ def parse_url(url: str, param: str) -> httpx.URL:
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
         raise UrlInvalid(f"Parameter '{param}' is a URL with spaces or control characters.", param=param)
     try:
-        parsed = httpx.URL(url)
+        parsed = httpx.URL(_canonical_ipv4(url, param))
     except (httpx.InvalidURL, ValueError) as exc:
         raise UrlInvalid(f"Parameter '{param}' is not a valid URL ({exc}).", param=param) from None
     if parsed.scheme not in ("http", "https"):
@@ -61,6 +62,26 @@ def parse_url(url: str, param: str) -> httpx.URL:
     if parsed.port is not None and not 0 < parsed.port < 65536:
         raise UrlInvalid(f"Parameter '{param}' is a URL with port {parsed.port}; ports are 1 to 65535.", param=param)
     return parsed
+
+
+def _canonical_ipv4(url: str, param: str) -> str:
+    """The URL with an IPv4 host in any spelling (``0x7f000001``, ``0177.0.0.1``, ``127.1``) written
+    as dotted decimal, the way browsers read it (and httpx, which refuses such spellings, can parse)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url  # httpx names the problem
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    host, colon, port = hostport.partition(":")
+    if not host or host.startswith("["):
+        return url
+    try:
+        literal = parse_ip_host(host.lower())
+    except ValueError as exc:
+        raise UrlInvalid(f"Parameter '{param}' has a malformed host: {exc}.", param=param) from None
+    if literal is None or str(literal) == host:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{userinfo}{at}{literal}{colon}{port}"))
 
 
 @dataclass(frozen=True)

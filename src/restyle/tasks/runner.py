@@ -18,6 +18,7 @@ from typing import Any
 from restyle.config import Settings
 from restyle.domain import GenerateResult, ImageSource, TaskStatus
 from restyle.errors import DeadlineExceeded, RestyleError, TaskCanceled
+from restyle.imaging.fetch import FetchLimits, fetch_image, guard_from_settings
 from restyle.pipeline import Pipeline
 from restyle.requests import request_from_params
 from restyle.storage import Storage
@@ -120,9 +121,9 @@ class Runner:
             # 1. load inputs
             progress("load", 0.0)
             started = time.perf_counter()
-            image = self._load(task.inputs["image"])
+            image = self._load(task.inputs["image"], "image")
             style = task.inputs.get("style_image")
-            style_image = self._load(style) if style else None
+            style_image = self._load(style, "style_image") if style else None
             # 2. rebuild the request
             request = request_from_params(task.params, image, style_image)
             timings["load"] = (time.perf_counter() - started) * 1000.0
@@ -154,10 +155,18 @@ class Runner:
                 "timings_ms": timings,
             }
 
-    def _load(self, spec: dict[str, Any]) -> ImageSource:
+    def _load(self, spec: dict[str, Any], param: str) -> ImageSource:
+        """An input's bytes: from storage, or fetched from its URL through the address guard."""
         if spec.get("key"):
             return ImageSource(data=self.storage.get(spec["key"]))
-        return ImageSource(url=spec.get("url"))  # the pipeline answers URLs until fetching arrives
+        images = self.settings.images
+        data = fetch_image(
+            spec.get("url") or "",
+            guard=guard_from_settings(images),
+            limits=FetchLimits.from_settings(images),
+            param=param,
+        )
+        return ImageSource(data=data)
 
     def _checker(self, claim: Claim, beat: Heartbeat) -> Callable[[], None]:
         deadline = claim.task.started_at or utcnow()

@@ -14,14 +14,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from restyle.auth.limits import SubmitRateLimiter
 from restyle.auth.models import AccountRow
 from restyle.config import Settings
 from restyle.domain import ImageSource, StylePreset, TaskStatus
-from restyle.errors import Conflict, InvalidParameter, QueueFull, UnsupportedFeature
+from restyle.errors import Conflict, InvalidParameter, QueueFull
 from restyle.imaging.codecs import decode_image
+from restyle.imaging.fetch import guard_from_settings
+from restyle.imaging.urlguard import parse_url
 from restyle.requests import parse_generate_request, request_to_params
 from restyle.storage import Storage
 from restyle.tasks.db import utcnow
@@ -47,16 +48,6 @@ class Submission:
     front: str = "native"
 
 
-def _check_callback(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048:
-        raise InvalidParameter(
-            "Parameter 'callback_url' must be an http:// or https:// URL of at most 2048 characters.",
-            param="callback_url",
-        )
-    return url
-
-
 class TaskService:
     """Submits tasks within the account's limits and reads them back, scoped to the account."""
 
@@ -72,16 +63,15 @@ class TaskService:
     ) -> None:
         self.settings, self.store, self.storage, self.queue = settings, store, storage, queue
         self.limiter, self.resolve_style, self.feed = limiter, resolve_style, feed
+        # URL inputs and callback URLs: checked here (400 at once), fetched or posted to later
+        self.url_guard = guard_from_settings(settings.images)
 
     def _check_input(self, source: ImageSource | None, param: str) -> None:
         if source is None:
             return
-        if source.url is not None:
-            raise UnsupportedFeature(
-                f"Parameter '{param}' is a URL; URL inputs are not supported yet. Send the image as a file "
-                "(multipart) or as base64 instead.",
-                param=param,
-            )
+        if source.url is not None:  # the worker fetches it; here only the URL and its addresses
+            self.url_guard.check(source.url, param)
+            return
         decode_image(source.data or b"", limits=self.settings.images, param=param)
 
     def submit(self, account: AccountRow, submission: Submission) -> tuple[TaskRow, bool]:
@@ -99,7 +89,9 @@ class TaskService:
             resolve_style=self.resolve_style,
         )
         params = request_to_params(request)
-        callback_url = _check_callback(submission.callback_url) if submission.callback_url else None
+        callback_url = submission.callback_url or None
+        if callback_url is not None:
+            parse_url(callback_url, "callback_url")  # its addresses after the limits, in step 4
         key = submission.idempotency_key
         if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
             raise InvalidParameter(
@@ -117,9 +109,12 @@ class TaskService:
                 f"The server's queue is full ({self.settings.limits.max_pending} waiting tasks); retry later."
             )
         self.limiter.hit(account)
-        # 4. the inputs decode within the image limits (a bad photo is an error now, not a failed task)
+        # 4. the inputs decode within the image limits (a bad photo is an error now, not a failed task);
+        # URLs reach only public addresses (or allowed ones), the callback's again at each delivery
         self._check_input(submission.image, "image")
         self._check_input(submission.style_image, "style_image")
+        if callback_url is not None:
+            self.url_guard.check(callback_url, "callback_url")
         # 5. store the inputs, then the row
         task_id = str(uuid.uuid4())
         inputs = {

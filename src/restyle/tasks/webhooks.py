@@ -1,5 +1,8 @@
 """Webhooks: when a task with a ``callback_url`` ends, POST its JSON, signed, retried with backoff.
 
+Each delivery goes through the address guard first (the callback URL's host must resolve to public
+addresses, or ones ``images.fetch_allow`` admits) and is sent to an address that was checked, with
+no redirects followed, so a DNS answer that changes after submit cannot aim it inside the network.
 Delivery state lives on the task row (``webhook_status`` pending / delivered / failed, attempts,
 next attempt time, last error), so a restart resumes pending deliveries. The signature header is
 ``Restyle-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`` with the
@@ -14,7 +17,7 @@ import hmac
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +26,8 @@ from sqlalchemy import select, update
 
 from restyle.auth.serverkey import ServerKey
 from restyle.config import WebhookSettings
+from restyle.errors import UrlError, UrlForbidden, UrlInvalid
+from restyle.imaging.urlguard import Resolver, Target, UrlGuard
 from restyle.tasks.db import Database, utcnow
 from restyle.tasks.models import TaskRow
 
@@ -59,8 +64,12 @@ class WebhookDispatcher:
         settings: WebhookSettings,
         server_key: ServerKey,
         serialize: Callable[[TaskRow], dict[str, Any]],
+        *,
+        fetch_allow: Iterable[str] = (),
+        resolver: Resolver | None = None,
     ) -> None:
         self.db, self.settings, self.server_key, self.serialize = db, settings, server_key, serialize
+        self.guard = UrlGuard(fetch_allow, resolver, resolve_timeout=settings.timeout_seconds)
 
     def _take_due(self, now: datetime, limit: int = 20) -> list[TaskRow]:
         """Due deliveries, each reserved for one timeout so that no other dispatcher sends it too."""
@@ -81,12 +90,12 @@ class WebhookDispatcher:
                 taken.append(row)
         return taken
 
-    def _record(self, task_id: str, attempts: int, error: str | None) -> None:
+    def _record(self, task_id: str, attempts: int, error: str | None, final: bool = False) -> None:
         now = utcnow()
         values: dict[str, Any] = {"webhook_attempts": attempts, "webhook_last_error": error}
         if error is None:
             values.update(webhook_status="delivered", webhook_delivered_at=now, webhook_next_at=None)
-        elif attempts >= self.settings.max_attempts:
+        elif final or attempts >= self.settings.max_attempts:
             values.update(webhook_status="failed", webhook_next_at=None)
         else:
             delay = min(
@@ -107,15 +116,21 @@ class WebhookDispatcher:
             SIGNATURE_HEADER: sign(secret, int(time.time()), body),
         }
         error: str | None = None
+        final = False
         try:
-            response = await client.post(row.callback_url or "", content=body, headers=headers)
+            target = await asyncio.to_thread(self.guard.check, row.callback_url or "", "callback_url")
+            response = await _post(client, target, body, headers)
             if not 200 <= response.status_code < 300:
                 error = f"The receiver answered HTTP {response.status_code}."
+        except (UrlForbidden, UrlInvalid) as exc:  # no retry makes a refused address acceptable
+            error, final = f"The delivery was refused: {exc.message}", True
+        except UrlError as exc:  # the name did not resolve (in time): retried like a failed connection
+            error = f"The delivery failed: {exc.message}"
         except httpx.HTTPError as exc:
             error = f"The delivery failed: {type(exc).__name__}: {exc}"[:500]
         if error:
             log.info("webhook of task %s: attempt %d failed: %s", row.id, row.webhook_attempts + 1, error)
-        await asyncio.to_thread(self._record, row.id, row.webhook_attempts + 1, error)
+        await asyncio.to_thread(self._record, row.id, row.webhook_attempts + 1, error, final)
 
     async def run_once(self, client: httpx.AsyncClient) -> int:
         """Deliver what is due now; returns how many deliveries were attempted."""
@@ -124,4 +139,17 @@ class WebhookDispatcher:
         return len(rows)
 
     def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=self.settings.timeout_seconds, follow_redirects=False)
+        # no proxies from the environment: the request must go to the address the guard checked
+        return httpx.AsyncClient(timeout=self.settings.timeout_seconds, follow_redirects=False, trust_env=False)
+
+
+async def _post(client: httpx.AsyncClient, target: Target, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    """POST to the first checked address of the receiver that takes the connection."""
+    failure: httpx.HTTPError | None = None
+    for address in target.addresses:
+        url, host_headers, extensions = target.pinned(address)
+        try:
+            return await client.post(url, content=body, headers=headers | host_headers, extensions=extensions)
+        except httpx.ConnectError as exc:
+            failure = exc
+    raise failure or httpx.ConnectError("The callback URL's host has no address.")
