@@ -41,6 +41,8 @@ class OutputFormat(enum.StrEnum):
     PNG = "png"
     JPEG = "jpeg"
     WEBP = "webp"
+    AVIF = "avif"  # issue 7: Pillow's AVIF encoder
+    HEIC = "heic"  # issue 7: pillow-heif's HEVC encoder
 
 
 @dataclass(frozen=True)

@@ -236,3 +236,37 @@ class UrlNotImage(UrlError):
     """The response body does not start like any supported image format."""
 
     code = "url.not_image"
+
+
+# --- Input formats and per-front input limits (issue 7): the decoder's distinct codes ---------------
+
+
+class ImageTooManyPixels(ImageTooLarge):
+    """The image declares more pixels than allowed (a decompression bomb is one case)."""
+
+    code = "image.too_many_pixels"
+
+
+class ImageSideTooLarge(ImageTooLarge):
+    """A side of the image is longer than allowed, or it exceeds the front's width x height limit."""
+
+    code = "image.side_too_large"
+
+
+class ImageTruncated(ImageDecodeError):
+    """The image's header was read but its pixels could not be decoded (truncated or corrupt)."""
+
+    code = "image.truncated"
+
+
+class ImageFormatNotAllowed(ImageError):
+    """The image is in a format this front does not take (for example a GIF on a JPEG/PNG-only API)."""
+
+    code = "image.format"
+    status = 415
+
+
+class ImageAspectRatio(ImageError):
+    """The image is more elongated than the front allows and the front refuses rather than crops."""
+
+    code = "image.aspect_ratio"

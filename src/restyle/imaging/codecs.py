@@ -1,10 +1,10 @@
-"""Decode input images with limits (bytes, pixels, bombs, truncation, EXIF) and encode results."""
+"""Decode input images under a front's rules (bytes, format, pixels, sides, aspect) and encode results."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import warnings
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -12,90 +12,131 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from restyle.config import ImageLimits
 from restyle.domain import OutputFormat
-from restyle.errors import ImageDecodeError, ImageEmpty, ImageTooLarge, ImageTooSmall
+from restyle.errors import (
+    ImageDecodeError,
+    ImageTooManyPixels,
+    ImageTooSmall,
+    ImageTruncated,
+    RestyleError,
+    UnsupportedFeature,
+)
+from restyle.imaging.colour import to_srgb
+from restyle.imaging.formats import family_of, is_accepted_as, open_image, register_heif
+from restyle.imaging.limits import InputRules, check_bytes, check_dimensions, check_format, native_rules
 
-SUPPORTED_INPUT = "JPEG, PNG, WebP, BMP, TIFF or GIF"
+SUPPORTED_INPUT = "JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC, AVIF, APNG or ICO"
 
 
-def decode_image(data: bytes, *, limits: ImageLimits | None = None, param: str = "image") -> np.ndarray:
-    """Bytes -> upright RGB uint8 array, or an ImageError naming ``param`` and the limit broken.
+@dataclass(frozen=True)
+class DecodedImage:
+    """Upright sRGB pixels and what the file was: its format family and whether it was elongated past the rules."""
 
-    Steps: 1. size checks on the bytes; 2. identify the format; 3. check the declared
-    dimensions before any pixel is decoded (decompression bombs); 4. decode fully (truncation);
-    5. apply EXIF orientation; 6. flatten to RGB (alpha over white); 7. minimum size.
+    pixels: np.ndarray  # H x W x 3 uint8, sRGB
+    family: str  # "jpeg", "png", "apng", "heic", "avif", "ico", ...
+    needs_crop: bool = False  # past the front's max_aspect and the front crops (see output.crop_to_aspect)
+
+
+def decode_image(
+    data: bytes,
+    *,
+    limits: ImageLimits | None = None,
+    param: str = "image",
+    rules: InputRules | None = None,
+) -> np.ndarray:
+    """Bytes -> upright sRGB uint8 array, or an ImageError naming ``param`` and the limit broken.
+
+    ``rules`` are the front's input rules (:func:`restyle.imaging.limits.input_rules`); without
+    them the native rules built from ``limits`` (``Settings.images``) apply.
     """
-    limits = limits or ImageLimits()
+    return decode(data, limits=limits, param=param, rules=rules).pixels
+
+
+def decode(
+    data: bytes,
+    *,
+    limits: ImageLimits | None = None,
+    param: str = "image",
+    rules: InputRules | None = None,
+) -> DecodedImage:
+    """Like :func:`decode_image`, also saying which format the file was.
+
+    Steps: 1. bytes; 2. open the header with the supported readers only; 3. format allowed by the
+    front; 4. declared dimensions against every size rule, before any pixel is decoded (bombs);
+    5. decode the first frame / largest icon (truncation); 6. EXIF orientation; 7. to sRGB
+    (ICC profile, CMYK, 16-bit, palette, alpha over white); 8. the decoded size once more.
+    """
+    rules = rules or native_rules(limits or ImageLimits())
     # 1. bytes
-    if not data:
-        raise ImageEmpty(f"Parameter '{param}' is empty; send a {SUPPORTED_INPUT} file.", param=param)
-    if len(data) > limits.max_bytes:
-        raise ImageTooLarge(
-            f"Parameter '{param}' is {len(data)} bytes; the limit is {limits.max_bytes} bytes.", param=param
-        )
-    # 2. format
+    check_bytes(rules, len(data), param)
+    # 2. header
+    img = _open(data, rules, param)
+    # 3. format
+    family = family_of(img)
+    if not is_accepted_as(family, rules.formats):
+        check_format(rules, family, param)
+    # 4. declared dimensions
+    check_dimensions(rules, *img.size, param)
+    # 5. pixels
+    _load(img, rules, param)
+    # 6. orientation; a broken EXIF block is not worth refusing the photo for
+    oriented: Image.Image = img
+    with contextlib.suppress(Exception):
+        oriented = ImageOps.exif_transpose(img) or img
+    # 7. sRGB
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        rgb = to_srgb(oriented, is_jpeg=family == "jpeg")
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise _truncated(param) from exc
+    # 8. an icon or a reader may decode another size than its header declared
+    height, width = rgb.shape[:2]
+    check_dimensions(rules, width, height, param)
+    return DecodedImage(rgb, family, rules.needs_crop(width, height))
+
+
+def _open(data: bytes, rules: InputRules, param: str) -> Image.Image:
+    try:
+        return open_image(data)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooManyPixels(
+            f"Parameter '{param}' declares more pixels than allowed; the limit is {rules.max_pixels} pixels.",
+            param=param,
+        ) from exc
+    except UnidentifiedImageError as exc:
         declared = _png_size(data)
         if declared is not None and min(declared) == 0:  # Pillow refuses to open a 0-pixel PNG
             raise ImageTooSmall(
                 f"Parameter '{param}' is {declared[0]}x{declared[1]} pixels; each side must be at least "
-                f"{limits.min_side}.",
+                f"{rules.min_side}.",
                 param=param,
             ) from exc
-        if isinstance(exc, UnidentifiedImageError):
-            raise ImageDecodeError(
-                f"Parameter '{param}' is not a readable image; send a {SUPPORTED_INPUT} file.", param=param
-            ) from exc
-        raise _too_many_pixels(param, limits) from exc
-    except (OSError, ValueError, SyntaxError) as exc:
         raise ImageDecodeError(
-            f"Parameter '{param}' could not be read as an image ({exc}); send a {SUPPORTED_INPUT} file.",
+            f"Parameter '{param}' is not a readable image; send a {rules.formats_text()} file.", param=param
+        ) from exc
+    except Exception as exc:  # readers raise many types on corrupt headers; all mean "not readable"
+        raise ImageDecodeError(
+            f"Parameter '{param}' could not be read as an image ({type(exc).__name__}); send a "
+            f"{rules.formats_text()} file.",
             param=param,
         ) from exc
-    # 3. declared dimensions
-    width, height = img.size
-    if width <= 0 or height <= 0:
-        raise ImageTooSmall(
-            f"Parameter '{param}' is {width}x{height} pixels; each side must be at least {limits.min_side}.",
-            param=param,
-        )
-    if width * height > limits.max_pixels or max(width, height) > limits.max_side:
-        raise ImageTooLarge(
-            f"Parameter '{param}' is {width}x{height} pixels; the limit is {limits.max_pixels} pixels "
-            f"and {limits.max_side} pixels per side.",
-            param=param,
-        )
-    # 4. decode
+
+
+def _load(img: Image.Image, rules: InputRules, param: str) -> None:
     try:
         img.load()
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise ImageDecodeError(
-            f"Parameter '{param}' is truncated or corrupt and could not be decoded; send the whole file.",
+    except Image.DecompressionBombError as exc:  # an icon entry larger than its directory says
+        raise ImageTooManyPixels(
+            f"Parameter '{param}' declares more pixels than allowed; the limit is {rules.max_pixels} pixels.",
             param=param,
         ) from exc
-    # 5. orientation
-    oriented: Image.Image = img
-    # a broken EXIF block is not worth refusing the photo for
-    with contextlib.suppress(OSError, ValueError, SyntaxError):
-        oriented = ImageOps.exif_transpose(img) or img
-    # 6. RGB
-    rgb = _flatten_to_rgb(oriented)
-    # 7. minimum size
-    h, w = rgb.shape[:2]
-    if min(h, w) < limits.min_side:
-        raise ImageTooSmall(
-            f"Parameter '{param}' is {w}x{h} pixels; each side must be at least {limits.min_side}.",
-            param=param,
-        )
-    return rgb
+    except RestyleError:
+        raise
+    except Exception as exc:  # decoders raise many types on truncated or corrupt data
+        raise _truncated(param) from exc
 
 
-def _too_many_pixels(param: str, limits: ImageLimits) -> ImageTooLarge:
-    return ImageTooLarge(
-        f"Parameter '{param}' declares more pixels than allowed; the limit is {limits.max_pixels} pixels.",
+def _truncated(param: str) -> ImageTruncated:
+    return ImageTruncated(
+        f"Parameter '{param}' is truncated or corrupt and could not be decoded; send the whole file.",
         param=param,
     )
 
@@ -107,28 +148,10 @@ def _png_size(data: bytes) -> tuple[int, int] | None:
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
-def _flatten_to_rgb(img: Image.Image) -> np.ndarray:
-    # Wide grey modes keep their brightness: 16-bit by its full range, 32-bit integers by 16 bits
-    # unless they use more, floats as 0..1 unless they hold 0..255 values.
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        arr = np.asarray(img, dtype=np.float64)
-        finite = arr[np.isfinite(arr)]
-        top = float(finite.max()) if finite.size else 0.0
-        if img.mode == "F":
-            full = 1.0 if top <= 1.0 else 255.0
-        else:
-            full = 65535.0 if img.mode.startswith("I;16") or top <= 65535 else max(top, 1.0)
-        scaled = np.nan_to_num(arr, nan=0.0, posinf=full, neginf=0.0) / full * 255.0
-        img = Image.fromarray(np.clip(scaled + 0.5, 0, 255).astype(np.uint8))
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(background, rgba)
-    return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
-
-
 def encode_image(image: np.ndarray, fmt: OutputFormat = OutputFormat.PNG, quality: int = 92) -> bytes:
     """RGB uint8 -> encoded bytes; deterministic for the same pixels and options."""
+    if fmt in (OutputFormat.AVIF, OutputFormat.HEIC):
+        return _encode_with_pillow(image, fmt, quality)
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     if fmt is OutputFormat.PNG:
         params = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # 25 % faster than 3 for 7 % more bytes
@@ -145,4 +168,29 @@ def encode_image(image: np.ndarray, fmt: OutputFormat = OutputFormat.PNG, qualit
     return bytes(buf.tobytes())
 
 
-MEDIA_TYPES = {OutputFormat.PNG: "image/png", OutputFormat.JPEG: "image/jpeg", OutputFormat.WEBP: "image/webp"}
+def _encode_with_pillow(image: np.ndarray, fmt: OutputFormat, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    picture = Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8), "RGB")
+    if fmt is OutputFormat.HEIC:
+        if not register_heif():
+            raise UnsupportedFeature("HEIC output needs pillow-heif; choose png, jpeg, webp or avif.")
+        picture.save(buffer, format="HEIF", quality=int(quality))
+    else:
+        picture.save(buffer, format="AVIF", quality=int(quality))
+    return buffer.getvalue()
+
+
+MEDIA_TYPES = {
+    OutputFormat.PNG: "image/png",
+    OutputFormat.JPEG: "image/jpeg",
+    OutputFormat.WEBP: "image/webp",
+    OutputFormat.AVIF: "image/avif",
+    OutputFormat.HEIC: "image/heic",
+}
+FILE_EXTENSIONS = {
+    OutputFormat.PNG: "png",
+    OutputFormat.JPEG: "jpg",
+    OutputFormat.WEBP: "webp",
+    OutputFormat.AVIF: "avif",
+    OutputFormat.HEIC: "heic",
+}
