@@ -32,7 +32,7 @@ Box = tuple[int, int, int, int]
 # detail -> the stylized image with the faces redrawn at that detail, or None when the engine cannot
 Rerender = Callable[[float], "np.ndarray | None"]
 
-STYLE_LEVELS: tuple[float, ...] = (0.35, 0.6, 0.8, 1.0)
+STYLE_LEVELS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
 # (strength, plain) of each photo-blend step, mildest first. Detail steps keep the stylized colours
 # and add the photo's luminance detail plus part of its low-frequency luminance; plain steps blend
 # the photo's luminance (and, on a coloured face, its colours) in.

@@ -34,7 +34,8 @@ PAINTERLY_BASE = "oil_painting"
 PAINTERLY_BASE_STRENGTH = 0.6
 CREATIVE_STRENGTH_BOOST = 0.25  # creative mode renders further from the photo
 CREATIVE_BACKGROUND = 0.85  # how much of the scene behind the person creative mode abstracts
-REFERENCE_MODIFIER_GAIN = 0.7  # prompt modifiers steer less when the photo is the reference
+REFERENCE_MODIFIER_GAIN = 0.7
+REDRAW_FROM = 0.6  # above this detail, a preset's own redraw is followed by the generic one  # prompt modifiers steer less when the photo is the reference
 
 
 def load_renderer(style: str) -> Renderer:
@@ -80,7 +81,8 @@ class ClassicEngine(Engine):
         """The faces of ``stylized`` redrawn with ``detail`` (see :class:`Engine`).
 
         A renderer marked ``honours_detail = True`` re-renders the image with ``RenderContext.detail``
-        raised and its face regions replace ``stylized``'s through the feathered face masks; for the
+        raised and its face regions replace ``stylized``'s through the feathered face masks (above
+        ``REDRAW_FROM`` the generic redraw follows, growing to full strength at 1); for the
         others the photo's lines and shading are requantised into the stylized face's own palette
         (:func:`redraw_faces`).
         """
@@ -98,6 +100,10 @@ class ClassicEngine(Engine):
             base = out[rows, cols].astype(np.float32)
             mixed = base + alpha * (redrawn[rows, cols].astype(np.float32) - base)
             out[rows, cols] = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+        if detail > REDRAW_FROM:
+            # the strongest levels also requantise the photo's shading and lines into the face's
+            # own (now detailed) palette: still no photo pixel, but more of its structure
+            out = redraw_faces(out, job.image, job.faces, (detail - REDRAW_FROM) / (1.0 - REDRAW_FROM))
         return out
 
     def _render(self, job: EngineJob, detail: float) -> EngineOutput:

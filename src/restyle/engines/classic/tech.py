@@ -12,7 +12,7 @@ CYAN = (0.1, 0.95, 1.0)
 MAGENTA = (1.0, 0.15, 0.85)
 DUOTONE = [(0.0, (0.0, 0.01, 0.04)), (0.35, (0.03, 0.12, 0.25)), (0.7, (0.3, 0.72, 0.92)),
            (1.0, (0.92, 1.0, 1.0))]
-FACE_FLOOR = 0.0  # share of the face-specific treatment kept at detail 0 (the guard raises it)
+FACE_FLOOR = 0.3  # share of the face-specific treatment kept at detail 0 (the guard raises it)
 
 
 def _neon_edges(gray: ops.Float, threshold: float) -> ops.Float:
@@ -76,7 +76,7 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
     out = ops.keep_face_detail(out, image, regions, 0.8 * keep, 0.08 * fw, fine=0.01 * fw, inplace=True)
 
     # 6. Scanlines, faded out on the face: across a small face they hide it from a face detector.
-    lines = ops.scanlines(out.shape, max(3.0, 4.0 * ctx.scale), 0.35)
+    lines = ops.scanlines(out.shape, max(3.0, 4.0 * ctx.scale), 0.26)
     lines = ops.in_box(regions, lines, lambda b: ops.f32(1.0 - (1.0 - lines[b]) * (1.0 - keep * regions.face[b])),
                        inplace=True)
     out = ops.times(out, lines)
