@@ -7,7 +7,13 @@ lazily, once per process, on first use.
 from __future__ import annotations
 
 from restyle.faces.detect import detect_face_in_region, detect_faces, landmarks_for_box
-from restyle.faces.embed import SAME_PERSON_THRESHOLD, embed_face, identity_distance, with_embeddings
+from restyle.faces.embed import (
+    SAME_PERSON_THRESHOLD,
+    embed_face,
+    embed_faces,
+    identity_distance,
+    with_embeddings,
+)
 from restyle.faces.guard import identity_guard
 from restyle.faces.masks import FaceMasks, build_masks
 from restyle.faces.retouch import retouch
@@ -21,6 +27,7 @@ __all__ = [
     "detect_face_in_region",
     "detect_faces",
     "embed_face",
+    "embed_faces",
     "identity_distance",
     "identity_guard",
     "landmarks_for_box",

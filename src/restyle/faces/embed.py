@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from restyle.errors import InvalidParameter
-from restyle.faces import models
 from restyle.faces.detect import as_rgb
+from restyle.faces.embedder import embed_chips
 from restyle.faces.types import Face
 
 SAME_PERSON_THRESHOLD = 0.6  # dlib's standard: below this distance two faces are the same person
@@ -37,23 +38,35 @@ def face_chip(image: np.ndarray, face: Face) -> np.ndarray:
 
 def embed_chip(chip: np.ndarray, *, jitters: int = 0) -> np.ndarray:
     """The (128,) float64 embedding of an aligned chip from :func:`face_chip`."""
-    net = models.face_recognizer()
-    with models.recognizer_lock:
-        descriptor = net.compute_face_descriptor(np.ascontiguousarray(chip), jitters)
-    return np.asarray(descriptor, dtype=np.float64)
+    vector: np.ndarray = embed_chips(np.asarray(chip)[None], jitters=jitters)[0]
+    return vector
 
 
 def embed_face(image: np.ndarray, face: Face, *, jitters: int = 0) -> np.ndarray:
-    """The (128,) float64 embedding of ``face`` in ``image`` (RGB uint8); about 120 ms on CPU.
+    """The (128,) float64 embedding of ``face`` in ``image`` (RGB uint8); about 8 ms on one core.
 
     ``jitters`` > 1 averages that many randomly jittered copies (slower, slightly more stable).
     """
     return embed_chip(face_chip(image, face), jitters=jitters)
 
 
+def embed_faces(image: np.ndarray, faces: Sequence[Face], *, embedder: str = "auto") -> np.ndarray:
+    """The ``(len(faces), 128)`` float64 embeddings of ``faces`` in ``image``, in one network run."""
+    rgb = as_rgb(image)
+    if not faces:
+        return np.empty((0, 128), np.float64)
+    chips = np.stack([face_chip(rgb, face) for face in faces])
+    return embed_chips(chips, embedder=embedder)
+
+
 def with_embeddings(image: np.ndarray, faces: list[Face]) -> list[Face]:
     """``faces`` with their embedding filled in; faces that already have one are kept as they are."""
-    return [f if f.embedding is not None else f.with_embedding(embed_face(image, f)) for f in faces]
+    missing = [i for i, face in enumerate(faces) if face.embedding is None]
+    vectors = embed_faces(image, [faces[i] for i in missing])
+    out = list(faces)
+    for i, vector in zip(missing, vectors, strict=True):
+        out[i] = faces[i].with_embedding(vector)
+    return out
 
 
 def _vector(value: Face | np.ndarray) -> np.ndarray:
