@@ -50,9 +50,11 @@ def _clean_labels(image: ops.Float, palette: ops.Float, size: int) -> np.ndarray
     """The nearest palette index per pixel, specks removed: a median filter on the indices ordered
     by lightness, so a speck takes a neighbouring region's colour."""
     order = np.argsort(palette @ np.array(ops.LUMA, np.float32))
-    flat = image.reshape(-1, 1, 3)
-    nearest = ((flat - palette[order][None]) ** 2).sum(axis=2).argmin(axis=1).astype(np.uint8)
-    ranked = cv2.medianBlur(nearest.reshape(image.shape[:2]), size)
+    ranks = np.zeros((len(order), 3), np.float32)
+    ranks[:, 0] = np.arange(len(order), dtype=np.float32)
+    # the rank rides in the first channel of the (table-driven) nearest-colour lookup
+    nearest = ops.nearest_colour(image, palette[order], ranks)[..., 0]
+    ranked = cv2.medianBlur(np.rint(nearest).astype(np.uint8), size)
     labels: np.ndarray = order[ranked]
     return labels
 
@@ -67,9 +69,10 @@ def _without_specks(ink: np.ndarray, min_area: int) -> ops.Float:
 
 def _outlines(image: ops.Float, width: int) -> np.ndarray:
     """True on a ``width``-pixel line where neighbouring pixels differ in colour."""
+    key = cv2.transform(image, np.array([[1.0, 37.0, 1361.0]], np.float32))  # one number per flat colour
     edge = np.zeros(image.shape[:2], bool)
-    edge[:, :-1] |= np.abs(image[:, 1:] - image[:, :-1]).sum(axis=2) > 0.02
-    edge[:-1, :] |= np.abs(image[1:, :] - image[:-1, :]).sum(axis=2) > 0.02
+    edge[:, :-1] |= np.abs(key[:, 1:] - key[:, :-1]) > 0.01
+    edge[:-1, :] |= np.abs(key[1:, :] - key[:-1, :]) > 0.01
     if width > 1:
         return np.asarray(cv2.dilate(edge.astype(np.uint8), np.ones((width, width), np.uint8)) > 0)
     return edge
