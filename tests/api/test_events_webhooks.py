@@ -1,7 +1,9 @@
-"""Server-sent events of a task, and webhook delivery with retries to a receiver on 127.0.0.1."""
+"""Server-sent events of a task, and webhook delivery with retries to a receiver on 127.0.0.1: signed,
+not redirected, refused for internal addresses at submit and checked again at delivery."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -10,9 +12,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
-from restyle.tasks.webhooks import SIGNATURE_HEADER, verify
-from tests.api.conftest import App, multipart
+from restyle.api import create_app
+from restyle.api.schemas import task_json
+from restyle.imaging.urlguard import UrlGuard
+from restyle.tasks.webhooks import SIGNATURE_HEADER, WebhookDispatcher, verify
+from tests.api.conftest import App, Caller, build_settings, multipart
 
 
 def read_events(lines: Iterator[str]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -83,54 +89,160 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.received.append((self.path, dict(self.headers), body))
                 statuses = receiver.script.get(self.path, [])
-                self.send_response(statuses.pop(0) if statuses else 200)
+                status = statuses.pop(0) if statuses else 200
+                self.send_response(status)
+                if status in (301, 302, 307, 308):
+                    self.send_header("Location", f"{receiver.url}/followed")
                 self.end_headers()
 
             def log_message(self, *_args: Any) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.port = int(self.server.server_address[1])
+        self.url = f"http://127.0.0.1:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    running = Receiver({"/flaky": [500], "/down": [500, 503, 500]})
+    running = Receiver({"/flaky": [500], "/down": [500, 503, 500], "/moved": [302, 307, 308]})
     yield running
     running.server.shutdown()
 
 
+@pytest.fixture(scope="module")
+def hooked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """An app whose address guard admits 127.0.0.1, where the test itself runs webhook delivery
+    (the app's own delivery loop idles: it polls once an hour)."""
+    settings = build_settings(
+        tmp_path_factory.mktemp("hooks"), images={"fetch_allow": ["127.0.0.1"]}, webhooks={"poll_seconds": 3600}
+    )
+    app = create_app(settings)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 120
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "the worker did not warm up"
+            time.sleep(0.1)
+        yield App(client, app.state.services)
+
+
+def dispatcher(app: App, resolve: dict[str, list[str]] | None = None) -> WebhookDispatcher:
+    services = app.services
+    return WebhookDispatcher(
+        services.db,
+        services.settings.webhooks,
+        services.server_key,
+        lambda row: task_json(services, row, services.settings.public_url),
+        fetch_allow=services.settings.images.fetch_allow,
+        resolver=(lambda host: (resolve or {})[host]) if resolve is not None else None,
+    )
+
+
+def deliver_all(app: App, caller: Caller, ids: list[str], hooks: WebhookDispatcher) -> dict[str, Any]:
+    """Run deliveries until every task's webhook is delivered or failed; the tasks' webhook JSON by id."""
+
+    def webhooks() -> dict[str, Any]:
+        return {i: app.client.get(f"/v1/tasks/{i}", headers=caller.headers).json()["webhook"] for i in ids}
+
+    async def drive() -> None:
+        async with hooks.client() as client:
+            deadline = time.monotonic() + 60
+            while not all(hook["status"] in ("delivered", "failed") for hook in webhooks().values()):
+                assert time.monotonic() < deadline, webhooks()
+                await hooks.run_once(client)
+                await asyncio.sleep(0.05)
+
+    asyncio.run(drive())
+    return webhooks()
+
+
+def submit(app: App, caller: Caller, image: bytes, callback_url: str) -> str:
+    fields = {"style": "sketch", "callback_url": callback_url}
+    response = app.client.post("/v1/tasks?wait=0", headers=caller.headers, **multipart(image, **fields))
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])
+
+
 def test_webhooks_are_signed_retried_and_recorded(
-    live: App, astronaut_png: bytes, receiver: Receiver
+    hooked: App, astronaut_png: bytes, receiver: Receiver
 ) -> None:
-    caller = live.caller(concurrency=2)
-    secret = live.client.get("/v1/account", headers=caller.headers).json()["webhook_secret"]
-    ids = {}
-    for path in ("/flaky", "/down"):
-        fields = {"style": "sketch", "callback_url": receiver.url + path}
-        ids[path] = live.client.post(
-            "/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png, **fields)
-        ).json()["id"]
-    deadline = time.monotonic() + 60
-    while True:
-        tasks = {
-            path: live.client.get(f"/v1/tasks/{i}", headers=caller.headers).json() for path, i in ids.items()
-        }
-        if all(t["webhook"]["status"] in ("delivered", "failed") for t in tasks.values()):
-            break
-        assert time.monotonic() < deadline, tasks
-        time.sleep(0.1)
-    flaky, down = tasks["/flaky"]["webhook"], tasks["/down"]["webhook"]
+    caller = hooked.caller(concurrency=3)
+    secret = hooked.client.get("/v1/account", headers=caller.headers).json()["webhook_secret"]
+    ids = {path: submit(hooked, caller, astronaut_png, receiver.url + path) for path in ("/flaky", "/down", "/moved")}
+    tasks = deliver_all(hooked, caller, list(ids.values()), dispatcher(hooked))
+    flaky, down, moved = (tasks[ids[path]] for path in ("/flaky", "/down", "/moved"))
     assert (flaky["status"], flaky["attempts"], flaky["last_error"]) == ("delivered", 2, None)
     assert flaky["delivered_at"] is not None and flaky["url"] == receiver.url + "/flaky"
     assert (down["status"], down["attempts"]) == ("failed", 3) and "HTTP 500" in down["last_error"]
+    # redirects are not followed: each one is a failed attempt, and /followed is never asked
+    assert (moved["status"], moved["attempts"]) == ("failed", 3) and "HTTP 308" in moved["last_error"]
+    assert [path for path, _, _ in receiver.received if path not in ("/flaky", "/down")] == ["/moved"] * 3
     deliveries = [(headers, body) for path, headers, body in receiver.received if path == "/flaky"]
     assert len(deliveries) == 2
     headers, body = deliveries[-1]
+    assert headers["Host"] == f"127.0.0.1:{receiver.port}"
     assert verify(secret, headers[SIGNATURE_HEADER], body)
     assert not verify("whsec_wrong", headers[SIGNATURE_HEADER], body)
     assert not verify(secret, headers[SIGNATURE_HEADER], body + b" ")
     payload = json.loads(body)
     assert payload["id"] == ids["/flaky"] and payload["status"] == "SUCCEEDED" and payload["result"]["images"]
     assert headers["Restyle-Event"] == "task.succeeded" and headers["Restyle-Task-Id"] == ids["/flaky"]
+
+
+@pytest.mark.parametrize(
+    ("callback_url", "kind"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "cloud metadata"),
+        ("http://127.0.0.1:22/", "loopback"),
+        ("http://[::1]:1/", "loopback"),
+        ("http://0x7f000001/", "loopback"),
+    ],
+)
+def test_internal_callback_urls_are_refused_at_submit(
+    live: App, astronaut_png: bytes, callback_url: str, kind: str
+) -> None:
+    caller = live.caller()
+    response = live.client.post(
+        "/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png, callback_url=callback_url)
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["param"]) == ("url.forbidden", "callback_url")
+    assert error["message"].startswith("Parameter 'callback_url' points to") and kind in error["message"]
+
+
+def test_the_allow_list_admits_loopback_callbacks_and_nothing_else(hooked: App, astronaut_png: bytes) -> None:
+    caller = hooked.caller(concurrency=0)  # accepted tasks wait in the queue
+    for refused in ("http://169.254.169.254/latest/meta-data/", "http://[::1]:1/", "http://10.0.0.1/hook"):
+        response = hooked.client.post(
+            "/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png, callback_url=refused)
+        )
+        assert response.status_code == 400 and response.json()["error"]["code"] == "url.forbidden", refused
+    for admitted in ("http://127.0.0.1:22/", "http://0x7f000001/"):
+        response = hooked.client.post(
+            "/v1/tasks?wait=0", headers=caller.headers, **multipart(astronaut_png, callback_url=admitted)
+        )
+        assert response.status_code == 202, response.text
+        hooked.client.post(f"/v1/tasks/{response.json()['id']}/cancel", headers=caller.headers)
+
+
+def test_the_callback_address_is_checked_again_at_delivery(
+    hooked: App, astronaut_png: bytes, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # hooks.test resolves to the receiver at submit; at delivery one dispatcher's resolver answers
+    # the metadata address (DNS rebinding): refused at once, nothing sent. Another resolver answers
+    # 127.0.0.1: delivered there, to the checked address, with the name in the Host header.
+    guard = UrlGuard(["127.0.0.1"], lambda host: {"hooks.test": ["127.0.0.1"]}[host])
+    monkeypatch.setattr(hooked.services.tasks, "url_guard", guard)
+    caller = hooked.caller()
+    rebound = submit(hooked, caller, astronaut_png, f"http://hooks.test:{receiver.port}/rebound")
+    hooks = deliver_all(hooked, caller, [rebound], dispatcher(hooked, {"hooks.test": ["169.254.169.254"]}))
+    assert (hooks[rebound]["status"], hooks[rebound]["attempts"]) == ("failed", 1)
+    assert "refused" in hooks[rebound]["last_error"] and "cloud metadata" in hooks[rebound]["last_error"]
+    honest = submit(hooked, caller, astronaut_png, f"http://hooks.test:{receiver.port}/honest")
+    hooks = deliver_all(hooked, caller, [honest], dispatcher(hooked, {"hooks.test": ["127.0.0.1"]}))
+    assert hooks[honest]["status"] == "delivered"
+    assert [(path, headers["Host"]) for path, headers, _ in receiver.received] == [
+        ("/honest", f"hooks.test:{receiver.port}")
+    ]
