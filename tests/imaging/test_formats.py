@@ -65,7 +65,7 @@ def test_ico_gives_its_largest_image() -> None:
     sizes = [(16, 16), (32, 32), (48, 48)]
     colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
     frames = [Image.new("RGB", size, colour) for size, colour in zip(sizes, colours, strict=True)]
-    data = _save(frames[0], "ICO", sizes=sizes, append_images=frames[1:])  # each size its own colour
+    data = _save(frames[2], "ICO", sizes=sizes, append_images=frames[:2])  # each size its own colour
     assert Image.open(io.BytesIO(data)).info["sizes"] == set(sizes)
     decoded = decode(data)
     assert decoded.family == "ico" and decoded.pixels.shape == (48, 48, 3)
