@@ -158,7 +158,7 @@ def write_net(layout: list[Step], *, seed: int = 0, bn_every: int = 3, size: int
     _int(out, size)
     _int(out, size)
     channels: dict[int, int] = {}
-    for index, step in enumerate(layout):
+    for step in layout:
         if step[0] == "tag":
             channels[int(str(step[1]))] = writer.channels
             continue

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from restyle.errors import ConfigurationError, InvalidParameter
-from restyle.faces import detect_faces, embed_faces
-from restyle.faces import dlibnet, embedder, models, onnxnet
+from restyle.faces import detect_faces, dlibnet, embed_faces, embedder, models, onnxnet
 from restyle.faces.embed import embed_chip, face_chip
 
 TOLERANCE = 1e-4  # max abs difference per component
