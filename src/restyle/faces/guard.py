@@ -22,9 +22,9 @@ import cv2
 import numpy as np
 
 from restyle.domain import FaceReport
-from restyle.errors import InvalidParameter
+from restyle.errors import InternalError, InvalidParameter
 from restyle.faces.detect import detect_face_in_region, landmarks_for_box
-from restyle.faces.embed import embed_chip, embed_face, face_chip, identity_distance
+from restyle.faces.embed import embed_faces, identity_distance, with_embeddings
 from restyle.faces.masks import crop_masks
 from restyle.faces.types import Face
 
@@ -72,10 +72,20 @@ class _Measure:
         return mine > theirs or (mine == theirs and self.distance < other.distance)
 
 
+def _measure_all(image: np.ndarray, boxes: Sequence[Box], references: Sequence[np.ndarray],
+                 cuts: Sequence[bool]) -> list[_Measure]:
+    """Each box's face re-detected in ``image`` and measured; the embeddings in one network run."""
+    found = [detect_face_in_region(image, box) for box in boxes]
+    located = [f if f is not None else landmarks_for_box(image, box) for f, box in zip(found, boxes, strict=True)]
+    vectors = embed_faces(image, located)
+    return [
+        _Measure(f, identity_distance(vector, reference), cut)
+        for f, vector, reference, cut in zip(found, vectors, references, cuts, strict=True)
+    ]
+
+
 def _measure(image: np.ndarray, box: Box, reference: np.ndarray, cut: bool) -> _Measure:
-    found = detect_face_in_region(image, box)
-    located = found if found is not None else landmarks_for_box(image, box)
-    return _Measure(found, identity_distance(embed_chip(face_chip(image, located)), reference), cut)
+    return _measure_all(image, [box], [reference], [cut])[0]
 
 
 class _PhotoBlend:
@@ -120,6 +130,12 @@ class _PhotoBlend:
         out = self.stylized.copy()
         out[self.rows, self.cols] = np.clip(blended * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return out
+
+
+def _embedding(face: Face) -> np.ndarray:
+    if face.embedding is None:  # with_embeddings fills every one
+        raise InternalError("A reference face has no embedding after with_embeddings.", code="guard.embedding")
+    return face.embedding
 
 
 def _clipped(box: Box, width: int, height: int) -> Box:
@@ -177,27 +193,37 @@ def identity_guard(
     reports: list[FaceReport] = []
     height, width = stylized.shape[:2]
     style = _StyleSteps(rerender, style_levels)
-    for face in faces:
-        visible = _clipped(face.box, width, height)
-        if visible[2] <= visible[0] or visible[3] <= visible[1]:
+    # 1. Every visible face re-detected at its place in the output and measured, in one batch;
+    # reference embeddings are reused, the missing ones computed in one batch too.
+    visible = [_clipped(face.box, width, height) for face in faces]
+    shown = [i for i, v in enumerate(visible) if v[2] > v[0] and v[3] > v[1]]
+    references = with_embeddings(original, [faces[i] for i in shown])
+    cuts = [visible[i] != faces[i].box for i in shown]
+    refs = {i: _embedding(f) for i, f in zip(shown, references, strict=True)}
+    first = dict(zip(shown, _measure_all(result, [faces[i].box for i in shown], [refs[i] for i in shown], cuts),
+                     strict=True))
+    for index, face in enumerate(faces):
+        if index not in first:
             # The face lies outside the output (cropped away): nothing to measure or keep.
-            reports.append(FaceReport(box=visible, identity_distance=None, detected_in_output=False))
+            reports.append(FaceReport(box=visible[index], identity_distance=None, detected_in_output=False))
             continue
-        # 1. Reference embedding, then the face re-detected at its place in the output.
-        reference: np.ndarray = face.embedding if face.embedding is not None else embed_face(original, face)
-        cut = visible != face.box
-        measured = _measure(result, face.box, reference, cut)
-        report = FaceReport(box=visible, identity_distance=None, detected_in_output=False)
+        reference, measured = refs[index], first[index]
+        cut = measured.cut
+        report = FaceReport(box=visible[index], identity_distance=None, detected_in_output=False)
         reports.append(report)
         best_image, best = result, measured
         if not measured.passes(threshold) and enabled:
-            # 2. Style steps: the face redrawn in the preset's terms, more and more detailed.
+            # 2. Style steps: the face redrawn in the preset's terms, more and more detailed; a
+            # redraw that changes nothing in the face's region is not measured again.
             for detail in style.levels:
                 redrawn = style.image(detail)
                 if redrawn is None:
                     break
-                candidate = _with_region(result, redrawn, face)
                 report.style_steps += 1
+                rows, cols = crop_masks((height, width), face).slices()
+                if np.array_equal(redrawn[rows, cols], best_image[rows, cols]):
+                    continue
+                candidate = _with_region(result, redrawn, face)
                 measured = _measure(candidate, face.box, reference, cut)
                 best_image, best = _keep_better(best_image, best, candidate, measured)
                 if best.passes(threshold):
