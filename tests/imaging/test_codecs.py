@@ -11,7 +11,7 @@ from PIL import Image
 from restyle.config import ImageLimits
 from restyle.domain import OutputFormat
 from restyle.errors import ImageDecodeError, ImageEmpty, ImageTooLarge, ImageTooSmall
-from restyle.imaging.codecs import decode_image, encode_image
+from restyle.imaging.codecs import FILE_EXTENSIONS, MEDIA_TYPES, decode, decode_image, encode_image
 
 
 def _png_with_size(width: int, height: int) -> bytes:
@@ -131,3 +131,18 @@ def test_encode_round_trip(fmt: OutputFormat, astronaut_small: np.ndarray) -> No
     decoded = decode_image(data)
     assert decoded.shape == astronaut_small.shape
     assert np.abs(decoded.astype(int) - astronaut_small).mean() < 4
+
+
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+def test_every_output_format_has_a_media_type_an_extension_and_decodes_as_itself(
+    fmt: OutputFormat, astronaut_small: np.ndarray
+) -> None:
+    assert MEDIA_TYPES[fmt].startswith("image/") and FILE_EXTENSIONS[fmt].isalpha()
+    family = {OutputFormat.JPEG: "jpeg", OutputFormat.HEIC: "heic"}.get(fmt, fmt.value)
+    assert decode(encode_image(astronaut_small, fmt, 80)).family == family
+
+
+def test_png_output_stays_fast_zlib_level_one(astronaut_small: np.ndarray) -> None:
+    data = encode_image(astronaut_small, OutputFormat.PNG)
+    compressed = data[data.index(b"IDAT") + 4 :]
+    assert compressed[:2] == b"\x78\x01"  # zlib header of compression level 1 (fastest)
