@@ -7,7 +7,7 @@ import numpy as np
 from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
 
-FACE_FLOOR = 0.25  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
+FACE_FLOOR = 0.0  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
 
 # Lifted blacks, gentle shoulder: a faded film curve per channel (R, G, B).
 FILM = [

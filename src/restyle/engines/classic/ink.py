@@ -9,7 +9,7 @@ from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
 from restyle.engines.classic.gongbi import render_gongbi as render_elegant_chinese
 
-FACE_FLOOR = 0.2  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
+FACE_FLOOR = 0.05  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
 
 RICE_PAPER = (0.97, 0.955, 0.92)
 INK = (0.09, 0.08, 0.08)
