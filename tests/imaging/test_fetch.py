@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hypothesis import given
+from hypothesis import strategies as st
 
 from restyle.config import ImageLimits, Settings
 from restyle.errors import (
@@ -27,6 +30,7 @@ from restyle.errors import (
     UrlTimeout,
     UrlTooLarge,
 )
+from restyle.imaging.addresses import parse_ip_host
 from restyle.imaging.fetch import FetchLimits, fetch_image, guard_from_settings
 from restyle.imaging.urlguard import UrlGuard
 from tests.imaging.http_server import ImageServer, image_server
@@ -148,6 +152,23 @@ def test_every_ipv4_spelling_of_loopback_is_refused(host: str) -> None:
     with pytest.raises(UrlForbidden, match="loopback") as caught:
         UrlGuard(resolver=no_dns).check(f"http://{host}:8080/x", "image")
     assert "127.0.0.1" in caught.value.message
+
+
+def _spell(number: int, style: str) -> str:
+    return {"dec": str(number), "hex": hex(number), "oct": "0" + format(number, "o")}[style]
+
+
+@given(
+    value=st.integers(min_value=0, max_value=2**32 - 1),
+    parts=st.integers(min_value=1, max_value=4),
+    styles=st.lists(st.sampled_from(["dec", "hex", "oct"]), min_size=4, max_size=4),
+)
+def test_ipv4_spellings_read_as_the_system_reads_them(value: int, parts: int, styles: list[str]) -> None:
+    packed = value.to_bytes(4, "big")
+    numbers = [*packed[: parts - 1], int.from_bytes(packed[parts - 1 :], "big")]
+    spelled = ".".join(_spell(number, style) for number, style in zip(numbers, styles, strict=False))
+    assert parse_ip_host(spelled) == ipaddress.IPv4Address(value)
+    assert socket.inet_aton(spelled) == packed  # the C library agrees
 
 
 @pytest.mark.parametrize(
