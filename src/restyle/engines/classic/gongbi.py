@@ -130,7 +130,14 @@ def _paint_faces(out: ops.Float, image: ops.Float, regions: ops.Regions, detail:
     face = ops.f32(np.clip((regions.face[box] - 0.35) * 4.0, 0.0, 1.0))
     painted = ops.mix(out[box], skin, face)
     lips = ops.f32(np.clip((regions.masks.lips[box] - 0.3) * 3.0, 0.0, 1.0))
-    out[box] = ops.towards(painted, LIP_RED, lips * np.float32(0.8))
+    painted = ops.towards(painted, LIP_RED, lips * np.float32(0.8))
+    # irises and lashes: the eyes' darkest part filled with ink, as a gongbi painter dots them
+    eyes = regions.masks.eyes[box] > 0.35
+    if eyes.any():
+        luma = ops.luminance(ops.blur(image[box], 0.006 * fw))
+        dark = eyes & (luma <= np.quantile(luma[eyes], 0.45))
+        painted = ops.towards(painted, GONGBI_INK, ops.f32(ops.blur(dark.astype(np.float32), 0.6) * 0.9))
+    out[box] = painted
 
 
 def _cheeks(out: ops.Float, faces: list[Face]) -> None:
