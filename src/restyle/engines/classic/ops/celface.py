@@ -1,0 +1,172 @@
+"""Cel faces at full size: flat skin tones, hard face lines and features drawn from the landmarks.
+
+Everything here is drawn in flat colours with hard edges (no photo pixels and no soft blends), so
+a cel face has as few colours as the rest of the cel. Sizes follow each face's jaw width.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from restyle.engines.classic.ops.core import Box, Colour, Float, blur, f32, luminance
+from restyle.engines.classic.ops.regions import Regions, faces_with_width, in_box
+from restyle.faces.types import Face
+
+Mask = npt.NDArray[np.bool_]
+_SHIFT = 4  # sub-pixel bits for cv2 drawing
+
+
+def paint(image: Float, mask: Mask, colour: Colour | npt.NDArray[np.float32]) -> None:
+    """Fill ``mask`` of ``image`` with the flat ``colour`` (in place)."""
+    image[mask] = np.asarray(colour, np.float32)
+
+
+def skin_tones(colour: Float, image: Float, regions: Regions, tones: Float, cut: float = 0.06) -> Float:
+    """The face (eyes excepted) in the flat ``tones`` (k, 3), lightest first: the photo's face
+    shading (blurred, relative to the skin's median) cut into hard bands ``cut`` apart, so the
+    shadows under brows, nose, lips and jaw become flat darker tones. In place; returns ``colour``."""
+    if regions.masks is None or regions.box is None:
+        return colour
+    fw = regions.face_width
+    eyes = regions.masks.eyes
+    levels = len(tones)
+
+    def fill(b: Box) -> Float:
+        gray = blur(luminance(image[b]), 0.012 * fw)
+        inside = (regions.face[b] > 0.45) & (eyes[b] < 0.5)
+        skin = inside & (regions.features[b] < 0.3)
+        median = float(np.median(gray[skin])) if skin.any() else 0.5
+        step = np.clip(np.floor((median + 0.5 * cut - gray) / np.float32(cut)) + 1, 0, levels - 1).astype(np.uint8)
+        step = np.asarray(cv2.medianBlur(step, 5), np.intp)
+        crop = colour[b].copy()
+        crop[inside] = tones[step[inside]]
+        return crop
+
+    return in_box(regions, colour, fill, inplace=True)
+
+
+def tone_ramp(light: Colour, shadow: Colour, levels: int, deep: float = 0.7) -> Float:
+    """``levels`` flat tones from ``light`` through ``shadow``; beyond two levels the ramp
+    continues past ``shadow`` towards ``deep`` times it (for the darkest hollows)."""
+    hi, lo = np.asarray(light, np.float32), np.asarray(shadow, np.float32)
+    out = [hi, lo]
+    for i in range(2, levels):
+        out.append(lo * np.float32(1.0 - (1.0 - deep) * (i - 1) / max(1, levels - 2)))
+    if levels > 3:  # more than three: put the extra tones between light and shadow
+        mids = [hi + (lo - hi) * (k / (levels - 2)) for k in range(1, levels - 2)]
+        out = [hi, *mids, lo, lo * np.float32(deep)]
+    return f32(np.array(out[:levels], np.float32))
+
+
+def face_lines(image: Float, regions: Regions, sigma: float, threshold: float, grow: float = 1.4) -> Mask:
+    """Hard ink lines (True) of the photo's face structure: XDoG of the face's luminance with its
+    skin texture blurred away; ``threshold`` (negative DoG) sets how many lines; inside the face only."""
+    out = np.zeros(image.shape[:2], bool)
+    if regions.box is None:
+        return out
+    b = regions.box
+    gray = luminance(image[b])
+    inner = blur(gray, sigma)
+    dog = inner - blur(gray, sigma * grow * 1.6) * np.float32(0.99)
+    lines = (dog < -np.float32(threshold)) & (regions.face[b] > 0.5)
+    lines = cv2.morphologyEx(lines.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] >= max(6, int(sigma * sigma * 12))
+    keep[0] = False
+    out[b] = keep[labels]
+    return out
+
+
+def _poly(mask: npt.NDArray[np.uint8], pts: np.ndarray, closed: bool, thickness: int) -> None:
+    poly = np.round(pts * (1 << _SHIFT)).astype(np.int32)
+    if thickness < 0:
+        cv2.fillPoly(mask, [poly], 255, cv2.LINE_8, _SHIFT)
+    else:
+        cv2.polylines(mask, [poly], closed, 255, max(1, thickness), cv2.LINE_8, _SHIFT)
+
+
+def _scaled(ring: np.ndarray, factor: float, lift: float = 0.0) -> np.ndarray:
+    centre = ring.mean(axis=0)
+    return np.asarray((ring - centre) * factor + centre - np.array([0.0, lift], np.float32), np.float32)
+
+
+def _eye_tones(crop: Float, photo: Float, white: Mask, iris: np.ndarray, dark: np.ndarray) -> tuple[float, float]:
+    """The eye opening in three flat tones read from the photo (white, iris, pupil and lashes);
+    returns the centre (x, y) of the dark part, where the catchlights go."""
+    gray = luminance(photo)
+    values = gray[white]
+    if values.size < 4:
+        return float("nan"), float("nan")
+    hi, lo = np.percentile(values, [55, 22])
+    crop[white & (gray >= hi)] = np.float32(0.97)
+    crop[white & (gray < hi)] = iris
+    low = white & (gray < lo)
+    crop[low] = dark
+    ys, xs = np.nonzero(low | (white & (gray < hi)))
+    return (float(xs.mean()), float(ys.mean())) if xs.size else (float("nan"), float("nan"))
+
+
+def features(image: Float, photo: Float, faces: list[Face], line: Colour, iris: Colour, *,
+             eye_scale: float = 1.2, weight: float = 1.0) -> Float:
+    """Cel features drawn from the landmarks in flat colours, in place: eyes enlarged about their
+    centres by ``eye_scale`` and cut into white, iris and pupil from the photo's own eye, two
+    catchlights, a heavy upper lash line with a flick, solid brows, a nose reduced to a short
+    stroke under its tip, and the mouth: a line when closed, an outlined opening with light
+    teeth when open."""
+    h, w = image.shape[:2]
+    dark = np.asarray(line, np.float32)
+    iris_c = np.asarray(iris, np.float32)
+    for pts, fw in faces_with_width(faces, 24):
+        left, top = max(0, int(pts[:, 0].min() - 0.1 * fw)), max(0, int(pts[17:27, 1].min() - 0.1 * fw))
+        right, bottom = min(w, int(pts[:, 0].max() + 0.1 * fw) + 1), min(h, int(pts[:, 1].max() + 0.05 * fw) + 1)
+        if right <= left or bottom <= top:
+            continue
+        p = pts - np.array([left, top], np.float32)
+        crop = image[top:bottom, left:right]
+        size = crop.shape[:2]
+        ink = np.zeros(size, np.uint8)
+        t = max(1, round(0.012 * fw * weight))
+        for eye in (slice(36, 42), slice(42, 48)):
+            ring = _scaled(p[eye], eye_scale, 0.03 * fw * (eye_scale - 1.0))
+            centre = p[eye].mean(axis=0)
+            eye_w = float(np.hypot(*(ring[3] - ring[0])))
+            opening = np.zeros(size, np.uint8)
+            _poly(opening, ring, True, -1)
+            white = opening > 0
+            # the photo's eye, enlarged by the same factor about its centre
+            m = np.array([[1 / eye_scale, 0, centre[0] * (1 - 1 / eye_scale) + left],
+                          [0, 1 / eye_scale, centre[1] * (1 - 1 / eye_scale) + top]], np.float32)
+            warped = f32(cv2.warpAffine(photo, m, (size[1], size[0]), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_REFLECT))
+            gx, gy = _eye_tones(crop, warped, white, iris_c, iris_c * np.float32(0.45))
+            if np.isfinite(gx):
+                r = 0.22 * eye_w
+                glint = np.zeros(size, np.uint8)
+                for dx, dy, rad in ((-0.3, -0.35, 0.32), (0.35, 0.35, 0.15)):
+                    cv2.circle(glint, (round(gx + dx * r), round(gy + dy * r)), max(1, round(rad * r)), 255, -1)
+                paint(crop, (glint > 0) & white, (1.0, 1.0, 1.0))
+            outer = 0 if eye.start == 36 else 3
+            lid = ring[[0, 1, 2, 3]]
+            flick = lid[outer] + (lid[outer] - ring.mean(axis=0)) * np.array([0.3, 0.0], np.float32)
+            flick[1] = lid[outer][1] - 0.12 * eye_w
+            chain = np.vstack([flick[None], lid]) if outer == 0 else np.vstack([lid, flick[None]])
+            _poly(ink, chain, False, round(1.4 * t))
+            _poly(ink, ring[[3, 4, 5, 0]], False, max(1, t // 2))
+        for brow in (slice(17, 22), slice(22, 27)):
+            _poly(ink, p[brow], False, round(1.4 * t))
+        _poly(ink, p[[32, 33, 34]] + np.array([0.0, 0.01 * fw], np.float32), False, t)
+        gap = float(np.hypot(*(p[66] - p[62])))
+        if gap > 0.04 * fw:  # open: the opening outlined, teeth light
+            inner = np.zeros(size, np.uint8)
+            _poly(inner, p[60:68], True, -1)
+            teeth = (inner > 0) & (luminance(photo[top:bottom, left:right]) > 0.45)
+            paint(crop, (inner > 0), f32(dark * np.float32(1.6)))
+            paint(crop, teeth, (0.98, 0.97, 0.95))
+            _poly(ink, p[60:68], True, t)
+        else:
+            _poly(ink, p[[48, 60, 61, 62, 63, 64, 54]], False, round(1.3 * t))
+        _poly(ink, p[[57, 58]] * 0.5 + p[[56, 57]] * 0.5, False, max(1, t // 2))
+        paint(crop, ink > 0, dark)
+    return image
