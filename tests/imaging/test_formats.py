@@ -188,18 +188,11 @@ def test_display_p3_photo_is_converted_to_srgb() -> None:
     colour = np.array([200, 120, 80])
     linear_p3 = (colour / 255.0) ** 2.2
     expected = np.round(_srgb_encode(np.linalg.solve(SRGB, P3 @ linear_p3)) * 255).astype(int)
-    photo = Image.new("RGB", (40, 40), tuple(int(c) for c in colour))
-    for fmt in ("PNG", "JPEG", "WEBP"):
-        decoded = decode_image(_save(photo, fmt, icc_profile=P3_PROFILE, quality=100))[20, 20].astype(int)
+    photo = Image.new("RGB", (64, 64), tuple(int(c) for c in colour))
+    for fmt in ("PNG", "JPEG", "WEBP", "HEIF", "AVIF"):
+        decoded = decode_image(_save(photo, fmt, icc_profile=P3_PROFILE, quality=100))[32, 32].astype(int)
         assert np.abs(decoded - expected).max() <= 3, (fmt, decoded, expected)
         assert np.abs(decoded - colour).max() >= 10  # the profile visibly matters for this colour
-
-
-def test_p3_profile_is_honoured_in_heic() -> None:
-    photo = Image.new("RGB", (64, 64), (200, 120, 80))
-    tagged = decode_image(_save(photo, "HEIF", icc_profile=P3_PROFILE, quality=95))[32, 32].astype(int)
-    untagged = decode_image(_save(photo, "HEIF", quality=95))[32, 32].astype(int)
-    assert tagged[0] - untagged[0] >= 8 and untagged[2] - tagged[2] >= 8  # redder, less blue, as in P3
 
 
 def test_srgb_profile_changes_nothing_and_a_broken_profile_is_ignored() -> None:
