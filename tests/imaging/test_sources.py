@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from restyle.domain import ImageSource
 from restyle.errors import InvalidParameter, ParameterOutOfRange, UrlInvalid
+from restyle.imaging import sources
 from restyle.imaging.sources import (
     decode_base64,
     source_from_bytes,
@@ -189,3 +190,18 @@ def test_list_items_are_checked_as_the_item_they_are() -> None:
         source_from_reference("uri://binary_data?index=1", images, param="face_image")
     with pytest.raises(UrlInvalid, match=r"Parameter 'image_urls\[2\]'"):
         source_from_reference("uri://binary_data?index=2", images, param="face_image", list_param="image_urls")
+
+
+@given(text=st.text(alphabet="AQgw+/-_=aZ09 \n\t", max_size=40))
+def test_the_fast_path_and_the_diagnosed_path_agree_on_any_text(text: str) -> None:
+    # decode_base64 tries the C decoder first and diagnoses only what it refuses: the two must
+    # accept exactly the same texts, with the same bytes
+    try:
+        expected: bytes | None = sources._decode_diagnosed(text, 0, "image")
+    except InvalidParameter:
+        expected = None
+    try:
+        got: bytes | None = decode_base64(text, "image")
+    except InvalidParameter:
+        got = None
+    assert got == expected

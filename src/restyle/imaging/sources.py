@@ -24,7 +24,8 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _WHITESPACE_CHARS = " \t\r\n\f\v"
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/=_\- \t\r\n\f\v]")
 _NOT_PADDING = re.compile(r"[^= \t\r\n\f\v]")
-_SKIP = b" \t\r\n\f\v="  # whitespace and padding, dropped before decoding
+_WHITESPACE_BYTES = b" \t\r\n\f\v"
+_SKIP = _WHITESPACE_BYTES + b"="  # whitespace and padding, dropped before decoding
 _URL_SAFE = bytes.maketrans(b"-_", b"+/")
 REFERENCE_PREFIX = "uri://binary_data"
 
@@ -60,7 +61,25 @@ def decode_base64(text: str, param: str) -> bytes:
                 param=param,
             )
         start = prefix.end()
-    # Regular expressions and bytes.translate keep this at C speed for 20 MB of base64.
+    # 1. the common case at C speed: ASCII base64, whitespace dropped, missing padding supplied
+    try:
+        data = text[start:].encode("ascii").translate(None, _WHITESPACE_BYTES)
+        if b"-" in data or b"_" in data:
+            data = data.translate(_URL_SAFE)
+        pads = 2 if data.endswith(b"==") else 1 if data.endswith(b"=") else 0
+        if not pads:
+            data += b"=" * (-len(data) % 4)
+        # the strict decoder lets "QUJD=" and "QUJD===" pass; the diagnosis refuses them
+        if not data.endswith(b"===") and len(data) % 4 == 0:
+            return binascii.a2b_base64(data, strict_mode=True)
+    except (UnicodeEncodeError, binascii.Error, ValueError):
+        pass
+    # 2. anything else: find the first bad character and say what is wrong with it
+    return _decode_diagnosed(text, start, param)
+
+
+def _decode_diagnosed(text: str, start: int, param: str) -> bytes:
+    """The same decoding, checked step by step (regular expressions, still C speed) to name the problem."""
     # 1. the first character outside the alphabet
     bad = _NOT_BASE64.search(text, start)
     if bad is not None:
