@@ -79,7 +79,7 @@ def _allow_entry(entry: str) -> str:
 class FaceSettings(Section):
     """Face detection and identity defaults."""
 
-    detector: Literal["hog", "cnn"] = "hog"
+    detector: Literal["auto", "hog", "cnn"] = "auto"  # auto: the detection cascade (restyle.faces.cascade)
     identity_threshold: Annotated[float, Field(ge=0.05, le=2.0)] = 0.5  # default min_identity of requests
 
 

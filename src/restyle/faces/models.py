@@ -109,3 +109,24 @@ def haar_cascade() -> Any:
 
 
 haar_lock = threading.Lock()
+
+
+_cascade_locks: dict[str, threading.Lock] = {}
+
+
+def cv_cascade(filename: str) -> tuple[Any, threading.Lock]:
+    """One of OpenCV's shipped Haar cascades (``cv2.data``) and the lock to use it under."""
+
+    def load() -> Any:
+        import cv2
+
+        folder: str = cv2.data.haarcascades  # type: ignore[attr-defined]
+        cascade = cv2.CascadeClassifier(folder + filename)
+        if cascade.empty():
+            raise MissingExtra(f"OpenCV's {filename} could not be loaded; reinstall opencv.")
+        return cascade
+
+    cascade = _singleton(f"cv:{filename}", load)
+    with _lock:
+        lock = _cascade_locks.setdefault(filename, threading.Lock())
+    return cascade, lock

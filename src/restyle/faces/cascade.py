@@ -1,0 +1,162 @@
+"""The ``auto`` face detector: HOG candidates on a downscaled copy, tilted copies, second opinions, NMS.
+
+Steps (all costs bounded, so one call stays near one HOG pass on a 1 MP copy):
+
+1. a contrast-stretched working copy when the photo is faded or low in contrast (archival scans);
+2. HOG on a copy of at most 640 px, keeping candidates down to ``CANDIDATE_SCORE`` (three-quarter
+   views and faces with glasses often score just under dlib's own cut of 0);
+3. finer passes (1000 px, then upsampled for 60 px faces) only when nothing clear was found or
+   the faces found are near the smallest size the pass sees (group photos: smaller faces likely);
+4. HOG on small copies turned by +-``TILT_DEGREES`` (heads tilted back or sideways);
+5. a padded copy for a face that fills the frame, when nothing clear was found;
+6. non-maximum suppression across all passes, then each candidate that is not clear is kept only
+   when a Haar cascade (frontal or profile) agrees or, for a few candidates, dlib's CNN does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from restyle.faces.hits import FloatBox, box_overlap, hog_runner, hog_views, resized
+from restyle.faces.verify import cnn_agrees, haar_agrees
+
+FIRST_LONG_SIDES = (640, 1000)  # the coarse upright passes
+MIN_FACE = 60
+DETECTOR_WINDOW = 80  # smallest face dlib's HOG sees without upsampling
+CANDIDATE_SCORE = -0.45  # turned (three-quarter) views
+FRONTAL_SCORE = -0.3  # frontal views: HOG is better at them, so weak ones are rarer faces
+CLEAR_SCORE = 0.3  # at least this, a HOG hit needs no second opinion
+TILT_DEGREES = (-25.0, 25.0)
+TILT_LONG_SIDE = 320
+PAD_LONG_SIDE = 360
+MAX_CHECKS = 16  # weak candidates given a Haar opinion, strongest first
+MAX_CNN_CHECKS = 2  # of those the Haar cascades reject, how many the CNN looks at
+CNN_MIN_SCORE = -0.3  # the CNN is asked only about candidates at least this strong
+TURNED_VIEWS = (1, 2)
+_LOW_CONTRAST = 90  # grey-level spread (2nd to 98th percentile) under which the copy is stretched
+
+
+@dataclass
+class Candidate:
+    """A face candidate: its upright box in input pixels, HOG score, and the tilt it was found at."""
+
+    box: FloatBox
+    score: float
+    angle: float = 0.0
+    view: int = 0  # the HOG filter that fired: 1 and 2 are the turned (three-quarter) views
+
+
+def working_copy(rgb: np.ndarray) -> np.ndarray:
+    """The grey copy the passes run on (HOG on grey costs a quarter less than on RGB), with its
+    contrast stretched (CLAHE) when its tones are compressed (faded or low-contrast photos)."""
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    low, high = np.percentile(gray[:: max(1, gray.shape[0] // 256), :: max(1, gray.shape[1] // 256)], (2, 98))
+    if high - low < _LOW_CONTRAST:
+        gray = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+    return np.ascontiguousarray(gray)
+
+
+def rotation(shape: tuple[int, ...], angle: float, scale: float = 1.0) -> np.ndarray:
+    """The 2x3 matrix turning an image of ``shape`` by ``angle`` degrees about its centre (and scaling)."""
+    h, w = shape[:2]
+    return cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, scale)
+
+
+def _tilted(work: np.ndarray, angle: float) -> list[Candidate]:
+    scale = min(1.0, TILT_LONG_SIDE / max(work.shape[:2]))
+    small = resized(work, scale)
+    turned = cv2.warpAffine(small, rotation(small.shape, angle), (small.shape[1], small.shape[0]),
+                            flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    back = cv2.invertAffineTransform(rotation(small.shape, angle))
+    found = []
+    for (left, top, right, bottom), score in hog_runner(0.0)(np.ascontiguousarray(turned), 0):
+        cx, cy = (left + right) / 2.0, (top + bottom) / 2.0
+        ox, oy = back @ np.array([cx, cy, 1.0])
+        half = (right - left) / 2.0
+        box = ((ox - half) / scale, (oy - half) / scale, (ox + half) / scale, (oy + half) / scale)
+        found.append(Candidate(box, score, angle))
+    return found
+
+
+def _suppressed(candidates: list[Candidate]) -> list[Candidate]:
+    """The strongest candidate of each group that overlaps (upright candidates win near-ties)."""
+    ordered = sorted(candidates, key=lambda c: c.score + (0.1 if c.angle == 0.0 else 0.0), reverse=True)
+    kept: list[Candidate] = []
+    for cand in ordered:
+        cx, cy = (cand.box[0] + cand.box[2]) / 2.0, (cand.box[1] + cand.box[3]) / 2.0
+        if all(
+            box_overlap(cand.box, k.box) < 0.3 and not (k.box[0] <= cx <= k.box[2] and k.box[1] <= cy <= k.box[3])
+            for k in kept
+        ):
+            kept.append(cand)
+    return kept
+
+
+def _upright(hits: list[tuple[FloatBox, float, int]]) -> list[Candidate]:
+    """Candidates of an upright pass: turned views down to CANDIDATE_SCORE, the others to FRONTAL_SCORE."""
+    return [
+        Candidate(box, score, 0.0, view)
+        for box, score, view in hits
+        if score >= FRONTAL_SCORE or view in TURNED_VIEWS
+    ]
+
+
+def _ladder(long_side: int) -> list[float]:
+    """Scales of the upright passes, coarse first: a long side of 640 px, then 1000, then 60 px faces."""
+    scales = [min(1.0, side / long_side) for side in FIRST_LONG_SIDES]
+    scales.append(DETECTOR_WINDOW / MIN_FACE)
+    return sorted(set(scales))
+
+
+def candidates(rgb: np.ndarray) -> list[Candidate]:
+    """Steps 1-5: every candidate of every pass, in input pixels."""
+    work = working_copy(rgb)
+    long_side = max(work.shape[:2])
+    found: list[Candidate] = []
+    clear: list[Candidate] = []
+    # 2-3. finer passes only while nothing clear is found, or the faces found are near the pass's
+    # smallest size (a group photo: smaller faces are likely too)
+    for scale in _ladder(long_side):
+        upsample = 1 if scale > 1.0 else 0
+        found += _upright(hog_views(work, scale / 2.0 if upsample else scale, upsample, CANDIDATE_SCORE))
+        clear = [c for c in found if c.score >= 0.0]
+        smallest = min((c.box[2] - c.box[0]) * scale for c in clear) if clear else math.inf
+        if clear and smallest >= 1.3 * DETECTOR_WINDOW:
+            break
+    for angle in TILT_DEGREES:
+        found += _tilted(work, angle)
+    if not clear:
+        found += _upright(hog_views(work, min(1.0, PAD_LONG_SIDE / long_side), 0, CANDIDATE_SCORE, pad=0.3))
+    return found
+
+
+def detect(rgb: np.ndarray) -> list[Candidate]:
+    """The faces of ``rgb``: every pass's candidates, suppressed, then second opinions on the weak ones."""
+    kept = _suppressed(candidates(rgb))
+    if not kept:
+        return []
+    best = kept[0]
+    faces: list[Candidate] = []
+    checks, cnn_checks = 0, 0
+    for cand in kept:
+        if cand.score >= CLEAR_SCORE or (cand is best and cand.score >= 0.0):
+            faces.append(cand)
+            continue
+        if checks >= MAX_CHECKS:
+            continue
+        checks += 1
+        if haar_agrees(rgb, cand.box, cand.angle):
+            faces.append(cand)
+            continue
+        # The CNN (slow here: about 60-150 ms a look) only where HOG is known to be weak: turned
+        # views, or the best candidate of a photo where nothing else was found.
+        wanted = cand.view in TURNED_VIEWS or (cand is best and not faces)
+        if wanted and cand.angle == 0.0 and cand.score >= CNN_MIN_SCORE and cnn_checks < MAX_CNN_CHECKS:
+            cnn_checks += 1
+            if cnn_agrees(rgb, cand.box) is not None:
+                faces.append(cand)
+    return faces
