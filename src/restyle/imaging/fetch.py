@@ -7,6 +7,7 @@ the image byte limit within a connect and a total timeout, and the bytes must st
 
 from __future__ import annotations
 
+import functools
 import ssl
 import time
 from collections.abc import Iterator
@@ -61,7 +62,8 @@ def fetch_image(
     """
     deadline = time.monotonic() + limits.total_timeout
     # no proxies from the environment: the request must go to the address the guard checked
-    with httpx.Client(trust_env=False, follow_redirects=False, verify=verify) as client:
+    tls = _system_tls() if verify is True else verify
+    with httpx.Client(trust_env=False, follow_redirects=False, verify=tls) as client:
         # 1. check the URL
         target = guard.check(url, param)
         for hop in range(limits.max_redirects + 1):
@@ -87,6 +89,12 @@ def fetch_image(
                 # 5. the body
                 return _read_body(response, limits, deadline, param)
     raise AssertionError("unreachable: the loop returns or raises")
+
+
+@functools.cache
+def _system_tls() -> ssl.SSLContext:
+    """httpx's default verifying context, built once: loading the CA bundle costs tens of ms."""
+    return httpx.create_ssl_context()
 
 
 @contextmanager
