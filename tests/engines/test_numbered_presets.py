@@ -132,9 +132,12 @@ def _detail(image: np.ndarray) -> float:
 
 def test_anime_is_a_light_figure_on_a_soft_backdrop(portrait: np.ndarray, rendered: dict[str, np.ndarray]) -> None:
     anime = rendered["anime"]
-    # the scene behind the figure (top-left corner: flag) loses its detail; the cartoon keeps it
-    assert _detail(anime[:60, :60]) < 0.4 * _detail(portrait[:60, :60])
-    assert _detail(rendered["colorful_cartoon"][:60, :60]) > 2.0 * _detail(anime[:60, :60])
+    # the scene behind the figure (top-left corner: flag) is a few flat pale tones without outlines;
+    # the cartoon outlines its regions there too
+    corner = anime[:60, :60].reshape(-1, 3)
+    assert len(np.unique(corner, axis=0)) <= 12 < len(np.unique(portrait[:60, :60].reshape(-1, 3), axis=0))
+    assert (corner.max(axis=1) < 60).sum() == 0
+    assert (rendered["colorful_cartoon"][:60, :60].max(axis=2) < 60).sum() > 50
     # a light palette, unlike the colourful cartoon's dark saturated one
     assert anime.mean() > rendered["colorful_cartoon"].mean() + 20
 

@@ -1,4 +1,9 @@
-"""Cartoon styles: 3D fairy tale (3D童话) and colourful cartoon (炫彩卡通)."""
+"""Cartoon styles: 3D fairy tale (3D童话) and colourful cartoon (炫彩卡通).
+
+The colourful cartoon is a cel (:mod:`ops.cel`): saturated flat regions in two tones with thick
+outlines everywhere; the fairy tale is a soft 3D render: smooth albedo, pseudo-normal shading,
+rim light and big glossy eyes.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,15 @@ import numpy as np
 
 from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
+from restyle.engines.classic.ops import cel, celface
 from restyle.faces.types import Face
 
 WARM_SHADOW = (0.42, 0.30, 0.55)
 WARM_LIGHT = (1.0, 0.86, 0.62)
 OUTLINE = (0.10, 0.07, 0.12)
 SKIN_WARM = (1.0, 0.78, 0.64)
+SKIN_POP, SKIN_POP_SHADOW = (1.0, 0.84, 0.70), (0.93, 0.6, 0.5)
+CARTOON_COLOURS = 10
 
 
 def _spot(mask: ops.Float, centre: np.ndarray, axes: tuple[float, float], value: float) -> None:
@@ -123,46 +131,52 @@ def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
         return ops.mix(out[b], crisp, regions.features[b] * 0.9)
 
     out = ops.in_box(regions, out, bright_features, inplace=True)
-    out = ops.magnify_eyes(out, ctx.faces, 0.12)
+    out = ops.magnify_eyes(out, ctx.faces, 0.22)
     out = _glints_and_blush(out, ctx.faces)
     return ops.apply_strength(ctx.image, out, ctx.strength)
 
 
+def _vivid(palette_lab: ops.Float) -> tuple[ops.Float, ops.Float]:
+    """(base, shadow) RGB tables: the palette as saturated poster colours, the shadow deeper."""
+    rgb = cel.from_lab(palette_lab).reshape(1, -1, 3)
+    base = ops.adjust_hsv(rgb, saturation=1.8, value=1.1)
+    shade = ops.adjust_hsv(base, saturation=1.15, value=0.72)
+    return base.reshape(-1, 3), shade.reshape(-1, 3)
+
+
 def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
-    """Steps: 1. smooth and quantize to a vivid k-means palette at working size, with a simple
-    two-step shading; 2. face: smooth shading with the original's structure; 3. thick
-    outlines; 4. crisp features."""
+    """Steps: 1. regions of the smoothed picture (Lab palette) and a hard shadow tone, at working
+    size; 2. saturated flat fills, two tones per region, upscaled; 3. thick dark outlines along
+    every region boundary; 4. the face: flat warm skin tones from its shading, its main lines,
+    cartoon eyes, brows, nose and mouth from the landmarks. ``RenderContext.detail`` adds skin
+    tones and keeps the eyes closer to their size."""
+    detail = float(np.clip(ctx.detail, 0.0, 1.0))
     image = ops.auto_level(ops.to_float(ctx.image))
-    s = ctx.scale
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
+    s = ctx.scale
 
-    # 1. Flat vivid colours and two-step shading, at working size.
+    # 1-2. Regions, shadow tone and saturated flat fills.
     small, _ = ops.downscale(image)
+    ws = min(small.shape[:2]) / 512.0
     smooth = ops.edge_preserving_smooth(small, 2.0, 0.12, iterations=3)
-    palette = ops.kmeans_palette(smooth, 10, ctx.rng)
-    vivid = ops.adjust_hsv(palette.reshape(1, -1, 3), saturation=1.7, value=1.12).reshape(-1, 3)
-    luma = ops.luminance(smooth)
-    shade = ops.blur(np.where(luma < 0.35, np.float32(0.78), np.float32(1.0)).astype(np.float32), 1.0)
-    colour = ops.f32(ops.resize_to(ops.times(ops.nearest_colour(smooth, palette, vivid), shade), image.shape))
+    cut = cel.segment(smooth, CARTOON_COLOURS, ctx.rng, max(5, round(9 * ws)), 16.0 * ws, 0.06)
+    base, shade = _vivid(cut.palette)
+    big = cel.upscale_labels(cut.index(), image.shape, round(2 * s) | 1)
+    out = cel.fill(big, cut.tones(base, shade))
 
-    # 2. The face: smooth shading with the original's structure instead of palette patches.
+    # 3. Thick outlines round every region.
+    edges = cel.boundaries((big // 2).astype(np.uint8), cel.lab_distances(cut.palette), 10.0, max(3, round(2.2 * s)))
+    celface.paint(out, edges, OUTLINE)
+
+    # 4. The face.
+    levels = 3 + round(2 * detail)
+    celface.skin_tones(out, image, regions, celface.tone_ramp(SKIN_POP, SKIN_POP_SHADOW, levels), 0.09 - 0.04 * detail)
     if regions.any:
-        lively = ops.f32(ops.resize_to(ops.saturate(smooth, 1.5), image.shape))
-        colour = ops.in_box(regions, colour, lambda b: ops.mix(colour[b], lively[b], regions.face[b] * 0.75),
-                            inplace=True)
-        colour = ops.smooth_skin(colour, regions, 0.02 * fw, inplace=True)
-        colour = ops.keep_face_detail(colour, image, regions, 1.4, 0.08 * fw, fine=0.02 * fw, inplace=True)
-
-    # 3. Thick outlines from the smoothed image, from the softened original on the face.
-    gray = ops.f32(ops.resize_to(luma, image.shape))
-    face_gray = ops.soften_face(ops.luminance(image), regions, 0.02 * fw)
-    gray = ops.in_box(regions, gray, lambda b: ops.mix(gray[b], face_gray[b], regions.face[b]), inplace=True)
-    lines = ops.xdog_lines(gray, sigma=1.4 * s, tau=0.98, phi=30.0)
-    lines = ops.thicken(lines, int(round(3 * s)) + 1)
-    out = ops.ink(colour, lines, OUTLINE)
-
-    # 4. Crisp features.
-    out = ops.redraw_features(out, image, regions, 0.5, luma_only=True, inplace=True)
-    out = ops.draw_features(out, ctx.faces, OUTLINE, 0.6, ("eyelids",), weight=0.6)
+        celface.paint(out, celface.face_lines(image, regions, max(0.8, 0.012 * fw), 0.02), OUTLINE)
+    celface.features(out, image, ctx.faces, OUTLINE, (0.45, 0.28, 0.18), eye_scale=1.15 - 0.15 * detail,
+                     weight=1.0 - 0.4 * detail)
     return ops.apply_strength(ctx.image, out, ctx.strength)
+
+
+render_colorful_cartoon.honours_detail = True  # type: ignore[attr-defined]

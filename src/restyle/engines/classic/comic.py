@@ -1,4 +1,5 @@
-"""Retro comic (复古漫画): bold ink outlines, halftone dots, an aged-print palette on cream paper."""
+"""Retro comic (复古漫画): a cel in aged print colours, bold ink outlines, Ben-Day dots in the
+shadows, cream paper."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import numpy as np
 
 from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
+from restyle.engines.classic.ops import cel, celface
 
 PAPER = (0.96, 0.91, 0.78)
 INK = (0.16, 0.11, 0.10)
-FACE_TONE = [(0.0, 0.1), (0.5, 0.5), (1.0, 0.97)]
+PRINT_SKIN, PRINT_SKIN_SHADOW = (0.96, 0.80, 0.66), (0.86, 0.58, 0.46)
 # Faded process colours of an old print: the k-means palette is pulled towards the nearest one.
 PRINT_COLOURS = np.array([
     PAPER, (0.84, 0.34, 0.25), (0.27, 0.42, 0.60), (0.92, 0.76, 0.38), (0.91, 0.70, 0.57), INK,
@@ -27,47 +29,48 @@ def _aged_palette(palette: ops.Float, pull: float) -> ops.Float:
 
 
 def render_retro_comic(ctx: RenderContext) -> np.ndarray:
-    """Steps: 1. flatten and quantize at working size; 2. face: graded shading with the original's
-    structure; 3. halftone the shadows; 4. ink lines at full size; 5. crisp features; 6. paper."""
+    """Steps: 1. regions of the smoothed picture (Lab palette) and a hard shadow tone, at working
+    size; 2. flat aged print colours, upscaled; 3. Ben-Day dots in the shadow tone (the halftone);
+    4. bold ink outlines along the region boundaries; 5. the face: flat print skin tones from its
+    shading, its main lines, eyes, brows, nose and mouth in ink; 6. cream paper and grain.
+    ``RenderContext.detail`` adds skin tones on the face."""
+    detail = float(np.clip(ctx.detail, 0.0, 1.0))
     image = ops.auto_level(ops.to_float(ctx.image))
     s = ctx.scale
     regions = ops.face_regions(ctx.image, ctx.faces)
-
-    # 1. Flat aged colours.
-    small, _ = ops.downscale(image)
-    flat = ops.edge_preserving_smooth(small, 2.0, 0.12, iterations=3)
-    palette = ops.kmeans_palette(flat, 7, ctx.rng)
-    flat = ops.nearest_colour(flat, _aged_palette(palette, 0.45))
-    colour = ops.f32(ops.resize_to(flat, image.shape))
-
-    # 2. Inside the face, smooth graded shading instead of posterized patches.
-    def graded_face(b: ops.Box) -> ops.Float:
-        graded = ops.curve(ops.saturate(image[b], 0.75), FACE_TONE)
-        return ops.mix(colour[b], graded, regions.face[b] * 0.7)
-
-    colour = ops.in_box(regions, colour, graded_face, inplace=True)
     fw = regions.face_width
-    colour = ops.keep_face_detail(colour, image, regions, 0.8, 0.06 * fw, fine=0.008 * fw, inplace=True)
 
-    # 3. Halftone screen where the print is in midtone or shadow, lighter on the face.
-    luma = ops.luminance(colour)
-    darkness = np.clip((0.85 - ops.blur(luma, 1.0 * s)) * np.float32(0.8), 0.0, 0.55)
+    # 1-2. Flat aged colours in regions.
+    small, _ = ops.downscale(image)
+    ws = min(small.shape[:2]) / 512.0
+    flat = ops.edge_preserving_smooth(small, 2.0, 0.12, iterations=3)
+    cut = cel.segment(flat, 8, ctx.rng, max(5, round(9 * ws)), 16.0 * ws, 0.06)
+    aged = _aged_palette(cel.from_lab(cut.palette), 0.45)
+    big = cel.upscale_labels(cut.index(), image.shape, round(2 * s) | 1)
+    out = cel.fill((big >> 1).astype(np.uint8), aged)
+
+    # 3. Ben-Day dots where the shadow tone falls (and on the darker colours), none on the face.
+    darkness = np.where(big & 1, np.float32(0.45), np.float32(0.0)).astype(np.float32)
     if regions.any:
-        darkness *= 1.0 - 0.8 * regions.face
-    dots = ops.halftone(darkness, cell=max(4.0, 7.0 * s), angle=45.0)
+        darkness *= (regions.face < 0.3).astype(np.float32)
+    dots = ops.halftone(darkness, cell=max(4.0, 6.0 * s), angle=45.0) > 0.5
+    celface.paint(out, dots, INK)
 
-    # 4. Bold outlines from the original's luminance, thinner on the face.
-    gray = ops.soften_face(ops.luminance(image), regions, 0.015 * fw)
-    lines = ops.xdog_lines(gray, sigma=1.2 * s, tau=0.985, phi=40.0)
-    lines = ops.thicken(lines, int(round(2 * s)) + 1)
+    # 4. Bold outlines round the regions.
+    edges = cel.boundaries((big >> 1).astype(np.uint8), cel.lab_distances(cut.palette), 10.0, max(3, round(2.0 * s)))
+    celface.paint(out, edges, INK)
+
+    # 5. The face in print skin tones and ink.
+    levels = 3 + round(2 * detail)
+    celface.skin_tones(out, image, regions, celface.tone_ramp(PRINT_SKIN, PRINT_SKIN_SHADOW, levels), 0.09 - 0.04 * detail)
     if regions.any:
-        lines = np.maximum(lines, 0.5 * regions.face)
-    out = ops.ink(colour, ops.f32(lines * (1.0 - 0.5 * dots)), INK)
+        celface.paint(out, celface.face_lines(image, regions, max(0.8, 0.012 * fw), 0.018), INK)
+    celface.features(out, image, ctx.faces, INK, (0.35, 0.42, 0.55), eye_scale=1.0, weight=1.0 - 0.4 * detail)
 
-    # 5. Crisp eyes, brows and lips.
-    out = ops.redraw_features(out, image, regions, 0.56, luma_only=True, inplace=True)
-
-    # 6. Cream paper and grain.
-    paper = ops.paper_texture(out.shape, ctx.rng, grain=0.05, mottle=0.04)
+    # 6. Cream paper and a fine grain.
+    paper = ops.paper_texture(out.shape, ctx.rng, grain=0.02, mottle=0.02)
     out = ops.affine(ops.times(out, paper), tuple(c / 0.96 for c in PAPER))
     return ops.apply_strength(ctx.image, out, ctx.strength)
+
+
+render_retro_comic.honours_detail = True  # type: ignore[attr-defined]
