@@ -270,3 +270,49 @@ class ImageAspectRatio(ImageError):
     """The image is more elongated than the front allows and the front refuses rather than crops."""
 
     code = "image.aspect_ratio"
+
+
+# --- processing actions and templates (issue 7: image/resize,w_100/...) ---
+
+
+class ActionError(InvalidParameter):
+    """A processing action string is malformed or a parameter has a bad value."""
+
+    code = "action.invalid"
+
+
+class UnknownAction(ActionError):
+    """A processing action string names an action or a parameter that does not exist."""
+
+    code = "action.unknown"
+
+
+class ActionOutOfRange(ActionError):
+    """A processing action's parameter lies outside its documented range."""
+
+    code = "action.out_of_range"
+
+
+class ActionTooLarge(RestyleError):
+    """A step of a processing chain would produce more pixels than allowed."""
+
+    code = "action.too_large"
+    status = 413
+
+
+class ActionDeadline(DeadlineExceeded):
+    """A processing chain did not finish within its deadline."""
+
+    code = "action.deadline"
+
+
+class UnknownTemplate(NotFound):
+    """A named processing template does not exist."""
+
+    code = "template.unknown"
+
+
+class TemplateInvalid(ConfigurationError):
+    """A templates file cannot be read or one of its templates does not parse."""
+
+    code = "template.invalid"

@@ -1,0 +1,127 @@
+"""Reading the source of a chain: its header (format, size, orientation, alpha) and its pixels.
+
+Plain chains decode with :func:`restyle.imaging.codecs.decode` (upright sRGB RGB). Three cases
+need Pillow directly, under the same rules: keeping the alpha channel (a transparent PNG that stays
+PNG), ``auto-orient,0`` (pixels as stored) and JPEG draft mode (a chain that only shrinks a JPEG
+decodes at 1/2, 1/4 or 1/8 scale straight from the DCT, several times faster).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from restyle.errors import ImageDecodeError, ImageTooManyPixels, ImageTruncated, RestyleError
+from restyle.imaging.codecs import decode
+from restyle.imaging.colour import to_srgb
+from restyle.imaging.formats import family_of, is_accepted_as, open_image
+from restyle.imaging.limits import InputRules, check_bytes, check_dimensions, check_format
+
+PARAM = "image"
+_TRANSPOSED = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
+_IJG_LUMA_SUM = 5548  # sum of the IJG standard luminance table (quality 50)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source file opened to its header: nothing is decoded yet."""
+
+    image: Image.Image
+    family: str
+    byte_size: int
+    orientation: int
+
+    @property
+    def stored_size(self) -> tuple[int, int]:
+        return self.image.size
+
+    def upright_size(self, orient: bool = True) -> tuple[int, int]:
+        width, height = self.image.size
+        return (height, width) if orient and self.orientation in _TRANSPOSED else (width, height)
+
+    @property
+    def has_alpha(self) -> bool:
+        img = self.image
+        return img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
+
+    def jpeg_quality(self) -> int | None:
+        """The IJG quality a JPEG was most likely saved with (from its luminance table), else None."""
+        tables = getattr(self.image, "quantization", None)
+        if self.family != "jpeg" or not tables or 0 not in tables:
+            return None
+        scale = 100 * sum(tables[0]) / _IJG_LUMA_SUM  # IJG scales the base table by this percentage
+        quality = (200 - scale) / 2 if scale <= 100 else 5000 / scale
+        return int(max(1, min(100, round(quality))))
+
+
+def open_source(data: bytes, rules: InputRules) -> Source:
+    """Check bytes, format and declared dimensions; open the header (pixels stay undecoded)."""
+    check_bytes(rules, len(data), PARAM)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = open_image(data)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooManyPixels(
+            f"Parameter '{PARAM}' declares more pixels than allowed; the limit is {rules.max_pixels} pixels.",
+            param=PARAM,
+        ) from exc
+    except Exception as exc:  # readers raise many types on data that is not an image
+        raise ImageDecodeError(
+            f"Parameter '{PARAM}' is not a readable image; send a {rules.formats_text()} file.", param=PARAM
+        ) from exc
+    family = family_of(img)
+    if not is_accepted_as(family, rules.formats):
+        check_format(rules, family, PARAM)
+    check_dimensions(rules, *img.size, PARAM)
+    orientation = 1
+    with contextlib.suppress(Exception):  # a broken EXIF block only loses the orientation
+        orientation = int(img.getexif().get(0x0112, 1) or 1)
+    return Source(img, family, len(data), orientation if 1 <= orientation <= 8 else 1)
+
+
+def decode_source(
+    data: bytes,
+    source: Source,
+    rules: InputRules,
+    *,
+    orient: bool = True,
+    keep_alpha: bool = False,
+    draft: tuple[int, int] | None = None,
+) -> np.ndarray:
+    """Pixels of ``source``: RGB, or RGBA when ``keep_alpha`` and the file has alpha; upright unless
+    ``orient`` is False; a JPEG decoded at the smallest DCT scale not below ``draft`` (upright size)."""
+    keep_alpha = keep_alpha and source.has_alpha
+    draft = draft if source.family == "jpeg" else None
+    if orient and not keep_alpha and draft is None:
+        return decode(data, param=PARAM, rules=rules).pixels
+    img = source.image
+    if draft is not None:
+        width, height = draft
+        img.draft(None, (height, width) if orient and source.orientation in _TRANSPOSED else (width, height))
+    try:
+        img.load()
+    except RestyleError:
+        raise
+    except Exception as exc:  # decoders raise many types on truncated or corrupt data
+        raise ImageTruncated(
+            f"Parameter '{PARAM}' is truncated or corrupt and could not be decoded; send the whole file.",
+            param=PARAM,
+        ) from exc
+    if orient and source.orientation != 1:
+        with contextlib.suppress(Exception):
+            img = ImageOps.exif_transpose(img) or img
+    if not keep_alpha:
+        return to_srgb(img, is_jpeg=source.family == "jpeg")
+    rgba = img.convert("RGBA")
+    colour = rgba.convert("RGB")
+    if "icc_profile" in img.info:
+        colour.info["icc_profile"] = img.info["icc_profile"]
+    out = np.empty((rgba.height, rgba.width, 4), dtype=np.uint8)
+    out[..., :3] = to_srgb(colour)
+    out[..., 3] = np.asarray(rgba.getchannel("A"))
+    return out

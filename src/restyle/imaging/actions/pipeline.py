@@ -1,0 +1,167 @@
+"""Running a chain of actions on an encoded image: decode once, each step in turn, encode once."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from restyle.config import ImageLimits
+from restyle.errors import ActionDeadline, ActionError, ActionTooLarge
+from restyle.imaging.actions.auto_orient import AutoOrient
+from restyle.imaging.actions.base import Action
+from restyle.imaging.actions.canvas import Canvas
+from restyle.imaging.actions.decoding import Source, decode_source, open_source
+from restyle.imaging.actions.encoding import (
+    DEFAULT_QUALITY,
+    INTERLACED,
+    LOSSY,
+    MEDIA_TYPES,
+    Metadata,
+    encode_pixels,
+)
+from restyle.imaging.actions.format import Format
+from restyle.imaging.actions.params import PARAM
+from restyle.imaging.actions.parser import ActionChain, parse_actions
+from restyle.imaging.actions.resize import Resize, ResizePlan
+from restyle.imaging.limits import InputRules, native_rules
+
+DEFAULT_MAX_OUTPUT_PIXELS = 36_000_000
+DRAFT_GAP = 2  # decode a JPEG draft at least twice the target size, then area-resize (as Image.thumbnail)
+_SETTINGS_ONLY = frozenset({"format", "quality", "interlace", "auto-orient"})  # steps that leave pixels alone
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """The encoded result of a chain (for ``info``: JSON bytes, media type application/json)."""
+
+    data: bytes
+    media_type: str
+    format: str
+    width: int
+    height: int
+
+
+def process_image(
+    data: bytes,
+    actions: str | ActionChain,
+    *,
+    deadline: float | None = None,
+    max_output_pixels: int = DEFAULT_MAX_OUTPUT_PIXELS,
+    resolve_object: Callable[[str], bytes] | None = None,
+    rules: InputRules | None = None,
+    metadata: Metadata | None = None,
+) -> ProcessedImage:
+    """``data`` processed by ``actions``.
+
+    ``deadline`` is a ``time.monotonic()`` instant, checked between steps (``action.deadline``);
+    every step's output size is checked against ``max_output_pixels`` before any pixel is decoded
+    (``action.too_large``); ``resolve_object`` reads the objects image watermarks name; ``rules``
+    are the input rules (default: the native ones); ``metadata`` is all the output will carry.
+
+    Steps: 1. parse; 2. open the header under the rules; 3. ``info`` answers from the header;
+    4. output format and orientation; 5. every step's size against the bound; 6. decode (JPEG
+    draft when the chain starts by shrinking); 7. the steps, the deadline between them; 8. encode.
+    """
+    # 1. parse
+    chain = parse_actions(actions) if isinstance(actions, str) else actions
+    _check_deadline(deadline, "before decoding")
+    # 2. header
+    rules = rules or native_rules(ImageLimits())
+    source = open_source(data, rules)
+    # 3. info
+    if chain.names() == ["info"]:
+        return _info(source)
+    # 4. output format, orientation
+    target = next((a.family for a in chain.actions if isinstance(a, Format)), default_format(source.family))
+    orient = all(a.int_value("value") == 1 for a in chain.actions if isinstance(a, AutoOrient))
+    # 5. sizes
+    width, height = source.upright_size(orient)
+    for action in chain.actions:
+        width, height = action.output_size(width, height)
+        _check_pixels(action, width, height, max_output_pixels)
+    # 6. decode
+    first_resize, plan = _draft_plan(chain, source.upright_size(orient))
+    draft = None if plan is None else (plan.scaled[0] * DRAFT_GAP, plan.scaled[1] * DRAFT_GAP)
+    pixels = decode_source(data, source, rules, orient=orient, keep_alpha=target in ("png", "webp", "avif", "heic",
+                           "gif"), draft=draft)
+    canvas = Canvas(pixels, source.family, target, resolve_object=resolve_object)
+    if any(a.name == "quality" for a in chain.actions):
+        canvas.source_quality = source.jpeg_quality()
+    # 7. steps
+    for action in chain.actions:
+        _check_deadline(deadline, f"before '{action.name}'")
+        if isinstance(action, Resize) and action is first_resize and plan is not None:
+            canvas = action.render(canvas, plan)
+        else:
+            canvas = action.apply(canvas)
+    # 8. encode
+    _check_deadline(deadline, "before encoding")
+    quality = _quality(canvas)
+    if canvas.interlace and target not in INTERLACED:
+        raise ActionError(f"Action 'interlace' applies to jpg, png and gif output, not {target}.", param=PARAM,
+                          details={"action": "interlace"})
+    encoded = encode_pixels(canvas.pixels, target, quality=quality, interlace=canvas.interlace, metadata=metadata)
+    return ProcessedImage(encoded, MEDIA_TYPES[target], target, canvas.width, canvas.height)
+
+
+def default_format(family: str) -> str:
+    """The output format of a source left in its own format: its own where restyle writes it, else PNG."""
+    return family if family in MEDIA_TYPES else "png"
+
+
+def _draft_plan(chain: ActionChain, size: tuple[int, int]) -> tuple[Resize | None, ResizePlan | None]:
+    """The chain's first resize and its plan on the source size, when it is the first pixel step and shrinks."""
+    for action in chain.actions:
+        if action.name in _SETTINGS_ONLY:
+            continue
+        if isinstance(action, Resize):
+            plan = action.plan(*size)
+            if plan.scaled[0] * DRAFT_GAP <= size[0] and plan.scaled[1] * DRAFT_GAP <= size[1]:
+                return action, plan
+        return None, None
+    return None, None
+
+
+def _quality(canvas: Canvas) -> int:
+    if canvas.quality_absolute is None and canvas.quality_relative is None:
+        return DEFAULT_QUALITY
+    if canvas.target_format not in LOSSY:
+        raise ActionError(
+            f"Action 'quality' applies to jpg, webp, avif and heic output, not {canvas.target_format}.",
+            param=PARAM,
+            details={"action": "quality"},
+        )
+    if canvas.quality_absolute is not None:
+        return canvas.quality_absolute
+    assert canvas.quality_relative is not None
+    return max(1, round(canvas.quality_relative * (canvas.source_quality or 100) / 100))
+
+
+def _check_pixels(action: Action, width: int, height: int, limit: int) -> None:
+    if width * height > limit:
+        raise ActionTooLarge(
+            f"Action '{action.name}' would make a {width}x{height} image; the limit is {limit} pixels.",
+            param=PARAM,
+            details={"action": action.name},
+        )
+
+
+def _check_deadline(deadline: float | None, where: str) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise ActionDeadline(f"Processing ran past its deadline ({where}); use fewer or cheaper actions.",
+                             param=PARAM)
+
+
+def _info(source: Source) -> ProcessedImage:
+    width, height = source.upright_size()
+    body = {
+        "width": width,
+        "height": height,
+        "format": source.family,
+        "size": source.byte_size,
+        "orientation": source.orientation,
+    }
+    data = json.dumps(body).encode()
+    return ProcessedImage(data, "application/json", "json", width, height)
