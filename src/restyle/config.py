@@ -47,6 +47,9 @@ class ImageLimits(Section):
     fetch_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
     fetch_connect_timeout_seconds: Annotated[float, Field(gt=0)] = 5.0
     fetch_timeout_seconds: Annotated[float, Field(gt=0)] = 20.0
+    # named processing templates (issue 7): a YAML/JSON file of name -> action string; unset = the
+    # packaged defaults (restyle/data/templates.yaml)
+    templates_file: Path | None = None
 
     @field_validator("fetch_allow", mode="before")
     @classmethod
