@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -277,3 +280,17 @@ def test_byte_flipped_files_never_raise_anything_else(fmt: str, flips: list[tupl
     for where, mask in flips:
         data[int(len(data) * where)] ^= mask
     _decodes_or_refuses(bytes(data))
+
+
+def test_heic_opener_is_registered_by_the_decoder_itself(tmp_path: Path) -> None:
+    # this test module registered pillow-heif for writing; a fresh interpreter shows the decoder needs nobody
+    heic = tmp_path / "photo.heic"
+    heic.write_bytes(_save(Image.fromarray(_quadrants()), "HEIF", quality=90))
+    script = (
+        "import sys\nfrom PIL import Image\nfrom restyle.imaging.codecs import decode\n"
+        "assert 'HEIF' not in Image.OPEN\n"
+        "print(decode(open(sys.argv[1], 'rb').read()).family)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(heic)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "heic"
