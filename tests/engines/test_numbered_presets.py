@@ -8,11 +8,15 @@ import cv2
 import numpy as np
 import pytest
 
+from restyle.domain import GenerateRequest, ImageSource
+from restyle.engines.base import EngineJob
 from restyle.engines.classic.context import RenderContext
-from restyle.engines.classic.engine import load_renderer
+from restyle.engines.classic.engine import ClassicEngine, load_renderer
+from restyle.engines.classic.presets import find_preset
 from restyle.faces import detect_face_in_region, detect_faces, embed_face, identity_distance, identity_guard
 from restyle.faces.types import Face
 
+GUARDED_IN_STYLE = ["fresh", "future_tech", "chinese_painting", "elegant_chinese", "new_year"]
 NUMBERED = ["retro_comic", "fairy_tale_3d", "anime", "fresh", "future_tech", "chinese_painting", "general",
             "colorful_cartoon", "elegant_chinese", "new_year"]
 SIZE = 320
@@ -66,13 +70,16 @@ def test_presets_look_different_from_each_other(rendered: dict[str, np.ndarray])
 def test_same_person_after_restyling(style: str, portrait: np.ndarray, faces: list[Face],
                                      rendered: dict[str, np.ndarray]) -> None:
     out = rendered[style]
-    if getattr(load_renderer(style), "honours_detail", False):
-        # The preset stylizes the face like the rest and leaves identity to the guard's style steps:
-        # it must pass there, redrawn in the preset's own terms, without any photo blend.
+    if style in GUARDED_IN_STYLE:
+        # The preset stylizes the face like the rest and leaves identity to the guard's style steps
+        # (the engine's render_face_detail): it must pass there without any photo blend.
         reference = [faces[0].with_embedding(embed_face(portrait, faces[0]))]
+        engine = ClassicEngine()
+        job = EngineJob(GenerateRequest(image=ImageSource(data=b""), style=style), portrait, faces, 7,
+                        find_preset(style))
         _, (report,) = identity_guard(
             portrait, out, reference, threshold=0.5,
-            rerender=lambda detail: render(style, portrait, faces, detail=detail),
+            rerender=lambda detail: engine.render_face_detail(job, out, detail),
         )
         assert report.guard_passed and report.detected_in_output and report.blend_steps == 0, report
         return
