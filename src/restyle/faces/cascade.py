@@ -33,6 +33,7 @@ CLEAR_SCORE = 0.3  # at least this, a HOG hit needs no second opinion
 TILT_DEGREES = (-25.0, 25.0)
 TILT_LONG_SIDE = 320
 PAD_LONG_SIDE = 360
+GROUP = 3  # this many clear faces near a pass's smallest size make smaller faces likely
 MAX_CHECKS = 16  # weak candidates given a Haar opinion, strongest first
 MAX_CNN_CHECKS = 2  # of those the Haar cascades reject, how many the CNN looks at
 CNN_MIN_SCORE = -0.3  # the CNN is asked only about candidates at least this strong
@@ -120,12 +121,15 @@ def candidates(rgb: np.ndarray) -> list[Candidate]:
     clear: list[Candidate] = []
     # 2-3. finer passes only while nothing clear is found, or the faces found are near the pass's
     # smallest size (a group photo: smaller faces are likely too)
-    for scale in _ladder(long_side):
+    ladder = _ladder(long_side)
+    for index, scale in enumerate(ladder):
         upsample = 1 if scale > 1.0 else 0
         found += _upright(hog_views(work, scale / 2.0 if upsample else scale, upsample, CANDIDATE_SCORE))
         clear = [c for c in found if c.score >= 0.0]
         smallest = min((c.box[2] - c.box[0]) * scale for c in clear) if clear else math.inf
-        if clear and smallest >= 1.3 * DETECTOR_WINDOW:
+        # the upsampled pass costs about 3 coarse ones: after a clear find, only for a group
+        costly_next = index + 1 < len(ladder) and ladder[index + 1] > 1.0
+        if clear and (smallest >= 1.3 * DETECTOR_WINDOW or (costly_next and len(_suppressed(clear)) < GROUP)):
             break
     for angle in TILT_DEGREES:
         found += _tilted(work, angle)
