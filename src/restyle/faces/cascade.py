@@ -32,6 +32,7 @@ FRONTAL_SCORE = -0.3  # frontal views: HOG is better at them, so weak ones are r
 CLEAR_SCORE = 0.3  # at least this, a HOG hit needs no second opinion
 TILT_DEGREES = (-25.0, 25.0)
 TILT_LONG_SIDE = 320
+TILT_MIN_FACE = 150  # tilted copies are small, but never so small that a 150 px face is lost
 PAD_LONG_SIDE = 360
 GROUP = 3  # this many clear faces near a pass's smallest size make smaller faces likely
 MAX_CHECKS = 16  # weak candidates given a Haar opinion, strongest first
@@ -68,7 +69,7 @@ def rotation(shape: tuple[int, ...], angle: float, scale: float = 1.0) -> np.nda
 
 
 def _tilted(work: np.ndarray, angle: float) -> list[Candidate]:
-    scale = min(1.0, TILT_LONG_SIDE / max(work.shape[:2]))
+    scale = min(1.0, max(TILT_LONG_SIDE / max(work.shape[:2]), DETECTOR_WINDOW / TILT_MIN_FACE))
     small = resized(work, scale)
     turned = cv2.warpAffine(small, rotation(small.shape, angle), (small.shape[1], small.shape[0]),
                             flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -8,7 +8,8 @@ import numpy as np
 from restyle.faces import models
 from restyle.faces.hits import FloatBox, box_overlap, cnn_runner, region, resized, scaled_hits
 
-FRONTAL_CASCADES = ("haarcascade_frontalface_default.xml",)
+FRONTAL_CASCADES = ("haarcascade_frontalface_default.xml", "haarcascade_frontalface_alt2.xml")
+NEEDED_VOTES = 2  # one cascade alone also fires on badges and prints
 PROFILE_CASCADE = "haarcascade_profileface.xml"
 _HAAR_FACE_WIDTH = 80  # the cascades see the region scaled so the candidate is about this wide
 CNN_FACE_WIDTH = 72  # the CNN sees faces from about 60 px: the region is scaled so the candidate is this wide
@@ -33,7 +34,7 @@ def _cascade_boxes(name: str, gray: np.ndarray) -> list[FloatBox]:
 
 
 def haar_agrees(image: np.ndarray, box: FloatBox, angle: float = 0.0) -> bool:
-    """Whether a frontal or profile Haar cascade finds the same face as ``box`` (a few ms).
+    """Whether two of the Haar cascades (frontal, frontal alt2, profile, mirrored profile) find ``box``'s face.
 
     ``angle`` (degrees): the face is upright in the image turned by that much about the box centre.
     """
@@ -48,15 +49,17 @@ def haar_agrees(image: np.ndarray, box: FloatBox, angle: float = 0.0) -> bool:
         centre = ((local[0] + local[2]) / 2.0, (local[1] + local[3]) / 2.0)
         turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
         gray = cv2.warpAffine(gray, turn, (gray.shape[1], gray.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    votes = 0
     for name in FRONTAL_CASCADES:
-        if any(_agrees(found, local) for found in _cascade_boxes(name, gray)):
+        votes += any(_agrees(found, local) for found in _cascade_boxes(name, gray))
+        if votes >= NEEDED_VOTES:
             return True
     width = gray.shape[1]
     mirrored = np.ascontiguousarray(gray[:, ::-1])
-    if any(_agrees(found, local) for found in _cascade_boxes(PROFILE_CASCADE, gray)):
-        return True
+    votes += any(_agrees(found, local) for found in _cascade_boxes(PROFILE_CASCADE, gray))
     flipped = [(width - b[2], b[1], width - b[0], b[3]) for b in _cascade_boxes(PROFILE_CASCADE, mirrored)]
-    return any(_agrees(found, local) for found in flipped)
+    votes += any(_agrees(found, local) for found in flipped)
+    return votes >= NEEDED_VOTES
 
 
 def cnn_agrees(image: np.ndarray, box: FloatBox) -> float | None:
