@@ -21,7 +21,14 @@ from restyle.errors import (
     UnsupportedFeature,
 )
 from restyle.imaging.colour import to_srgb
-from restyle.imaging.formats import family_of, is_accepted_as, open_image, register_heif
+from restyle.imaging.formats import (
+    can_read_avif,
+    family_of,
+    is_accepted_as,
+    is_avif,
+    open_image,
+    register_heif,
+)
 from restyle.imaging.limits import InputRules, check_bytes, check_dimensions, check_format, native_rules
 
 SUPPORTED_INPUT = "JPEG, PNG, WebP, BMP, TIFF, GIF, HEIC, AVIF, APNG or ICO"
@@ -107,6 +114,12 @@ def _open(data: bytes, rules: InputRules, param: str) -> Image.Image:
             raise ImageTooSmall(
                 f"Parameter '{param}' is {declared[0]}x{declared[1]} pixels; each side must be at least "
                 f"{rules.min_side}.",
+                param=param,
+            ) from exc
+        if is_avif(data) and not can_read_avif():
+            raise UnsupportedFeature(
+                f"Parameter '{param}' is an AVIF image and this server's Pillow cannot read AVIF; send a JPEG, "
+                "PNG or WebP file (operators: install Pillow 11.3 or later with AVIF support).",
                 param=param,
             ) from exc
         raise ImageDecodeError(

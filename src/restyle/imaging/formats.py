@@ -11,7 +11,7 @@ import functools
 import io
 import warnings
 
-from PIL import Image
+from PIL import Image, features
 
 # Pillow reader ids in the order they are tried; AVIF before HEIF so pillow-heif never takes an AVIF.
 PILLOW_READERS: tuple[str, ...] = ("JPEG", "MPO", "PNG", "WEBP", "BMP", "TIFF", "GIF", "AVIF", "HEIF", "ICO")
@@ -31,18 +31,34 @@ _FAMILIES = {
 
 @functools.cache
 def register_heif() -> bool:
-    """Register pillow-heif's HEIC opener once; False when pillow-heif is not installed."""
+    """Register pillow-heif's HEIC opener once (and its AVIF one where Pillow has no AVIF reader).
+
+    False when pillow-heif is not installed.
+    """
     try:
         import pillow_heif
     except ImportError:
         return False
     pillow_heif.register_heif_opener()
+    register_avif = getattr(pillow_heif, "register_avif_opener", None)  # pillow-heif < 1.0 only
+    if register_avif is not None and not features.check("avif"):
+        register_avif()
     return True
+
+
+def can_read_avif() -> bool:
+    """Whether AVIF files can be decoded here (Pillow 11.3+ built with libavif, or old pillow-heif)."""
+    return bool(features.check("avif")) or (register_heif() and "AVIF" in Image.OPEN)
 
 
 def is_iso_media(data: bytes) -> bool:
     """True for an ISO base media file (HEIC, AVIF): a ``ftyp`` box first."""
     return data[4:8] == b"ftyp"
+
+
+def is_avif(data: bytes) -> bool:
+    """True when the file's major brand says AVIF."""
+    return is_iso_media(data) and data[8:12] in (b"avif", b"avis")
 
 
 def open_image(data: bytes) -> Image.Image:
