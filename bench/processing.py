@@ -1,0 +1,275 @@
+"""Processing bench: restyle's action pipeline beside thumbor (over HTTP), plain Pillow and pyvips, on
+the same operations and the same 1 MP and 12 MP JPEGs (the astronaut photo, 4:3, upscaled; made in
+bench/.cache/processing at run time). Images per second per operation and input, ratios, one table.
+
+Usage: OMP_NUM_THREADS=1 .venv/bin/python bench/processing.py [--quick] [--no-thumbor] [--small]
+Writes bench/reports/processing.md (or --report PATH). thumbor is installed into bench/.cache/thumbor-venv.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("VIPS_CONCURRENCY", "1")  # libvips threads; must be set before pyvips loads
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from common import REPORTS, ROOT, machine, single_thread, table
+from PIL import Image
+from processing_engines import Engine, available_engines, chain_geometry, library_versions, oss_crop_box
+from processing_thumbor import ThumborServer, ThumborUnavailable, ensure_venv, thumbor_version, write_config
+
+CACHE = ROOT / ".cache"
+SIZES = {"1 MP": (1155, 866), "12 MP": (4000, 3000)}
+SMALL_SIZES = {"0.8 MP": (1040, 780)}  # --small, for the smoke test (still wider than 1024: no upscaling)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation as an OSS/TOS action string and as a thumbor URL for an input of a given size."""
+
+    name: str
+    action: str
+    thumbor: Callable[[str, int, int], str]
+
+
+def _thumbor_crop(name: str, w: int, h: int) -> str:
+    left, top, right, bottom = oss_crop_box(w, h, 512, 512)
+    return f"/unsafe/{left}x{top}:{right}x{bottom}/{name}"
+
+
+def _thumbor_chain(name: str, w: int, h: int) -> str:
+    # thumbor crops before it resizes: the same box mapped back to the source, then resized to the box size
+    (rw, rh), (left, top, right, bottom) = chain_geometry(w, h)
+    box = f"{round(left * w / rw)}x{round(top * h / rh)}:{round(right * w / rw)}x{round(bottom * h / rh)}"
+    return f"/unsafe/{box}/{right - left}x{bottom - top}/filters:rotate(270):format(jpeg)/{name}"
+
+
+OPERATIONS = [
+    Operation("resize w 256", "image/resize,w_256", lambda n, w, h: f"/unsafe/256x0/{n}"),
+    Operation("resize w 1024", "image/resize,w_1024", lambda n, w, h: f"/unsafe/1024x0/{n}"),
+    Operation("crop 512x512 g_center", "image/crop,w_512,h_512,g_center", _thumbor_crop),
+    # thumbor turns counter-clockwise, OSS/TOS clockwise
+    Operation("rotate 90", "image/rotate,90", lambda n, w, h: f"/unsafe/filters:rotate(270)/{n}"),
+    Operation("format webp", "image/format,webp", lambda n, w, h: f"/unsafe/filters:format(webp)/{n}"),
+    Operation("format jpg", "image/format,jpg", lambda n, w, h: f"/unsafe/filters:format(jpeg)/{n}"),
+    Operation(
+        "chain resize/crop/rotate/jpg",
+        "image/resize,w_1024/crop,w_800,h_800,g_center/rotate,90/format,jpg",
+        _thumbor_chain,
+    ),
+]
+
+
+def make_inputs(folder: Path, sizes: dict[str, tuple[int, int]]) -> dict[str, Path]:
+    """JPEGs (quality 90) of the astronaut, cropped to 4:3 and resized; made once and cached."""
+    from restyle.samples import load_sample
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    photo = Image.fromarray(load_sample("astronaut")).crop((0, 64, 512, 448))  # 512x384, 4:3
+    for label, (w, h) in sizes.items():
+        path = folder / f"in_{w}x{h}.jpg"
+        if not path.exists():
+            photo.resize((w, h), Image.Resampling.LANCZOS).save(path, format="JPEG", quality=90)
+        paths[label] = path
+    tiny = folder / "tiny.jpg"
+    if not tiny.exists():
+        photo.resize((16, 12)).save(tiny, format="JPEG", quality=90)
+    return paths
+
+
+def _seconds(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def _shape_and_difference(data: bytes, reference: bytes | None) -> str:
+    """``WxH`` of an output and, beside the reference (Pillow's), the mean absolute pixel difference."""
+    with Image.open(io.BytesIO(data)) as image:
+        text = f"{image.width}x{image.height}"
+        if reference is None:
+            return text
+        with Image.open(io.BytesIO(reference)) as other:
+            if other.size != image.size:
+                return text + " (size differs)"
+            a = np.asarray(image.convert("RGB"), dtype=np.int16)
+            b = np.asarray(other.convert("RGB"), dtype=np.int16)
+    return f"{text} ({float(np.abs(a - b).mean()):.1f})"
+
+
+def run(args: argparse.Namespace) -> str:
+    """Steps: 1 inputs, 2 engines (thumbor started), 3 interleaved timing rounds, 4 the report text."""
+    # 1. Inputs, one CPU for everything so thumbor and the in-process engines see the same core.
+    sizes = SMALL_SIZES if args.small else SIZES
+    folder = CACHE / "processing"
+    inputs = make_inputs(folder, sizes)
+    data = {label: path.read_bytes() for label, path in inputs.items()}
+    cpu = max(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+    # 2. Engines in process; thumbor over HTTP with its JPEG/WebP quality set to restyle's.
+    engines, quality, notes = available_engines()
+    server: ThumborServer | None = None
+    versions = library_versions()
+    overhead: dict[str, float] = {}
+    if not args.no_thumbor:
+        venv = CACHE / "thumbor-venv"
+        executable = ensure_venv(venv)
+        versions.append(thumbor_version(venv))
+        config = CACHE / "thumbor.conf"
+        write_config(config, folder, quality.jpeg, quality.webp)
+        server = ThumborServer(executable, config, cpu)
+        server.wait_ready()
+    try:
+        if server is not None:
+            engines.append(_thumbor_engine(server, inputs))
+            overhead = _http_overhead(server, args.rounds_small)
+        rows, shapes = _measure(engines, data, sizes, args)
+    finally:
+        if server is not None:
+            server.stop()
+    # 4. Report.
+    return _report(rows, shapes, engines, versions, notes, overhead, quality, args)
+
+
+def _thumbor_engine(server: ThumborServer, inputs: dict[str, Path]) -> Engine:
+    def call(operation: Operation, label: str, data: bytes, w: int, h: int) -> bytes:
+        status, body = server.get(operation.thumbor(inputs[label].name, w, h))
+        if status != 200:
+            raise RuntimeError(f"thumbor answered {status} for {operation.thumbor(inputs[label].name, w, h)}")
+        return body
+
+    return Engine("thumbor", call)
+
+
+def _http_overhead(server: ThumborServer, rounds: int) -> dict[str, float]:
+    """Median ms of /healthcheck and of a full thumbor request on a 16x12 image (no pixel work to speak of)."""
+    result = {}
+    for label, path in [
+        ("healthcheck", "/healthcheck"),
+        ("16x12 image", "/unsafe/filters:format(jpeg)/tiny.jpg"),
+    ]:
+        server.get(path)
+        result[label] = 1000 * statistics.median(
+            _seconds(lambda p=path: server.get(p)) for _ in range(rounds * 4)
+        )
+    return result
+
+
+Rows = dict[tuple[str, str, str], float]  # (operation, size label, engine) -> median seconds
+
+
+def _measure(
+    engines: list[Engine], data: dict[str, bytes], sizes: dict[str, tuple[int, int]], args: argparse.Namespace
+) -> tuple[Rows, dict[tuple[str, str, str], str]]:
+    """Interleaved rounds (every engine once per round) so drift on a shared machine hits all alike."""
+    rows: Rows = {}
+    shapes: dict[tuple[str, str, str], str] = {}
+    for label, (w, h) in sizes.items():
+        rounds = args.rounds_small if label == next(iter(sizes)) else args.rounds_large
+        for operation in OPERATIONS:
+            calls = {e.name: partial(e.call, operation, label, data[label], w, h) for e in engines}
+            outputs = {name: call() for name, call in calls.items()}  # warm-up, and the outputs compared
+            for name, output in outputs.items():
+                shapes[(operation.name, label, name)] = _shape_and_difference(output, outputs.get("pillow"))
+            times: dict[str, list[float]] = {name: [] for name in calls}
+            for _ in range(rounds):
+                for name, call in calls.items():
+                    times[name].append(_seconds(call))
+            for name in calls:
+                rows[(operation.name, label, name)] = statistics.median(times[name])
+            line = "  ".join(f"{name} {1 / rows[(operation.name, label, name)]:7.1f}/s" for name in calls)
+            print(f"{label:5} {operation.name:30} {line}", file=sys.stderr, flush=True)
+    return rows, shapes
+
+
+def _report(
+    rows: Rows,
+    shapes: dict[tuple[str, str, str], str],
+    engines: list[Engine],
+    versions: list[str],
+    notes: list[str],
+    overhead: dict[str, float],
+    quality: object,
+    args: argparse.Namespace,
+) -> str:
+    names = [engine.name for engine in engines]
+    has = set(names)
+    headers = ["operation", "input"] + [f"{name} img/s" for name in names]
+    if {"restyle", "thumbor"} <= has:
+        headers += ["restyle/thumbor", "restyle/thumbor net of HTTP"]
+    if {"restyle", "pillow"} <= has:
+        headers.append("restyle/Pillow")
+    body = []
+    trivial = overhead.get("16x12 image", 0.0) / 1000
+    for (operation, label, engine), _ in rows.items():
+        if engine != names[0]:
+            continue
+        line: list[object] = [operation, label] + [1 / rows[(operation, label, name)] for name in names]
+        if {"restyle", "thumbor"} <= has:
+            restyle, thumbor = rows[(operation, label, "restyle")], rows[(operation, label, "thumbor")]
+            line += [f"{thumbor / restyle:.2f}x", f"{max(thumbor - trivial, 1e-6) / restyle:.2f}x"]
+        if {"restyle", "pillow"} <= has:
+            line.append(f"{rows[(operation, label, 'pillow')] / rows[(operation, label, 'restyle')]:.2f}x")
+        body.append(line)
+    size_rows = [
+        [operation, label] + [shapes[(operation, label, name)] for name in names]
+        for (operation, label, engine) in rows
+        if engine == names[0]
+    ]
+    parts = [
+        "# Processing actions: restyle vs thumbor, Pillow, pyvips",
+        f"Machine: {machine()}; `nproc` = {os.cpu_count()}, "
+        "everything pinned to one core (thumbor: one process on the same core, caches and result storage off; "
+        "pyvips: VIPS_CONCURRENCY=1, operation cache off). Libraries: " + ", ".join(versions) + ".",
+        f"Median of {args.rounds_small} (smaller input) / {args.rounds_large} (larger) interleaved rounds after one "
+        f"warm-up; every call decodes the JPEG bytes and encodes the result. Quality: {quality}.",
+        table(headers, body),
+    ]
+    if overhead:
+        parts.append(
+            "thumbor HTTP overhead (median ms per request on the kept-alive connection): "
+            + ", ".join(f"{k} {v:.2f} ms" for k, v in overhead.items())
+            + ". 'net of HTTP' subtracts the 16x12-image request from thumbor's time."
+        )
+    parts += [
+        "## Output sizes (and mean absolute difference from Pillow's output, 0..255)",
+        table(["operation", "input"] + names, size_rows),
+    ]
+    parts += notes
+    return "\n\n".join(parts) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, for a smoke check")
+    parser.add_argument("--no-thumbor", action="store_true", help="skip thumbor (no venv, no server)")
+    parser.add_argument("--small", action="store_true", help="one 1040x780 input instead of 1 and 12 MP")
+    parser.add_argument("--report", type=Path, default=REPORTS / "processing.md")
+    args = parser.parse_args()
+    args.rounds_small, args.rounds_large = (2, 1) if args.quick else (15, 5)
+    single_thread()
+    try:
+        report = run(args)
+    except ThumborUnavailable as exc:
+        sys.exit(
+            f"processing bench: thumbor is unavailable ({exc}) Run with --no-thumbor to bench without it."
+        )
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

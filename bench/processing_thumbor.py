@@ -1,0 +1,133 @@
+"""thumbor for the processing bench: its own venv, a config with every cache off, one server process on
+an ephemeral 127.0.0.1 port (the bench binds the socket and hands thumbor its file descriptor), and a
+keep-alive HTTP client that times requests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+THUMBOR_REQUIREMENT = "thumbor==7.8.0"
+
+
+class ThumborUnavailable(Exception):
+    """thumbor could not be installed or started; the message says why in one sentence."""
+
+
+def ensure_venv(venv: Path) -> Path:
+    """The thumbor executable inside ``venv``, creating the venv and installing thumbor if needed."""
+    executable = venv / "bin" / "thumbor"
+    if executable.exists():
+        return executable
+    steps = [
+        [sys.executable, "-m", "venv", str(venv)],
+        [str(venv / "bin" / "pip"), "install", "--quiet", THUMBOR_REQUIREMENT],
+    ]
+    for step in steps:
+        try:
+            done = subprocess.run(step, capture_output=True, text=True, timeout=600, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ThumborUnavailable(f"'{' '.join(step[:3])}' could not run: {exc}.") from exc
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise ThumborUnavailable(
+                f"'{' '.join(step[:3])}' failed with exit code {done.returncode}: {last}"
+            )
+    if not executable.exists():
+        raise ThumborUnavailable(f"thumbor was installed but {executable} does not exist.")
+    return executable
+
+
+def thumbor_version(venv: Path) -> str:
+    python = venv / "bin" / "python"
+    code = "import importlib.metadata as m; print(m.version('thumbor'), m.version('pillow'))"
+    out = subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, check=False
+    ).stdout.split()
+    return f"thumbor {out[0]} (Pillow {out[1]})" if len(out) == 2 else "thumbor (version unknown)"
+
+
+def write_config(path: Path, root: Path, quality: int, webp_quality: int) -> None:
+    """Every request really processes: no source storage, no result storage, no client cache headers."""
+    lines = [
+        "LOADER = 'thumbor.loaders.file_loader'",
+        f"FILE_LOADER_ROOT_PATH = {str(root)!r}",
+        "ALLOW_UNSAFE_URL = True",
+        "STORAGE = 'thumbor.storages.no_storage'",
+        "RESULT_STORAGE = None",
+        "RESULT_STORAGE_STORES_UNSAFE = False",
+        "MAX_AGE = 0",
+        f"QUALITY = {quality}",
+        f"WEBP_QUALITY = {webp_quality}",
+        "PROGRESSIVE_JPEG = False",  # restyle writes baseline JPEG
+        "AUTO_WEBP = False",
+        "RESPECT_ORIENTATION = False",
+        "ENGINE_THREADPOOL_SIZE = 0",
+        "NON_BLOCKING_SOCKETS = True",  # the listening socket is handed over by file descriptor
+        "MAX_PIXELS = 100e6",
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+class ThumborServer:
+    """One thumbor process pinned to ``cpu``, serving on a socket bound here to 127.0.0.1:0."""
+
+    def __init__(self, executable: Path, config: Path, cpu: int | None) -> None:
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.listener.set_inheritable(True)
+        self.port: int = self.listener.getsockname()[1]
+        fd = self.listener.fileno()
+        command = [str(executable), "-c", str(config), "-f", str(fd), "-l", "error", "--processes", "1"]
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        self.process = subprocess.Popen(
+            command, pass_fds=(fd,), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        if cpu is not None and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(self.process.pid, {cpu})
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                last = (err.strip().splitlines() or ["no output"])[-1]
+                raise ThumborUnavailable(f"thumbor exited with code {self.process.returncode}: {last}")
+            try:
+                status, _ = self.get("/healthcheck")
+                if status == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise ThumborUnavailable(f"thumbor did not answer /healthcheck within {timeout:.0f} s.")
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        """One GET on the kept-alive connection (reconnects once if the server closed it)."""
+        for attempt in range(2):
+            try:
+                self.connection.request("GET", path)
+                response = self.connection.getresponse()
+                return response.status, response.read()
+            except (http.client.HTTPException, ConnectionError):
+                self.connection.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def stop(self) -> None:
+        self.connection.close()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.listener.close()
