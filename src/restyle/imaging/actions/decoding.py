@@ -23,7 +23,7 @@ from restyle.imaging.limits import InputRules, check_bytes, check_dimensions, ch
 
 PARAM = "image"
 _TRANSPOSED = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
-_IJG_LUMA_SUM = 5548  # sum of the IJG standard luminance table (quality 50)
+_IJG_LUMA_SUM = 3688  # sum of the IJG standard luminance table (quality 50)
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Source:
         tables = getattr(self.image, "quantization", None)
         if self.family != "jpeg" or not tables or 0 not in tables:
             return None
+        if max(tables[0]) <= 1:
+            return 100
         scale = 100 * sum(tables[0]) / _IJG_LUMA_SUM  # IJG scales the base table by this percentage
         quality = (200 - scale) / 2 if scale <= 100 else 5000 / scale
         return int(max(1, min(100, round(quality))))
