@@ -3,7 +3,7 @@
 The picture is cut into regions by a Lab palette (:mod:`ops.cel`); each region is filled with its
 own colour, lightened and cleaned, and a second, cool shadow tone where the photo's shading falls
 off. The figure gets thin dark outlines along its region boundaries; the scene behind it is a
-paler, line-free painted backdrop. The face is redrawn in the conventions of cel animation: a
+line-free backdrop in the lit tones only. The face is redrawn in the conventions of cel animation: a
 clean two-tone skin, larger crisp eyes with catchlights, solid brows, a nose reduced to a short
 stroke and a mouth line, all from the landmarks, plus the photo's main face lines as hard ink;
 the hair is a flat mass with a highlight band. ``RenderContext.detail`` adds skin tones and face
@@ -25,7 +25,7 @@ SKIN_LIGHT = (1.0, 0.89, 0.81)
 SKIN_SHADOW = (0.93, 0.71, 0.68)
 IRIS = (0.36, 0.26, 0.45)
 PALETTE_CURVE = [(0.0, 0.1), (0.25, 0.38), (0.6, 0.8), (1.0, 1.0)]
-COLOURS = 9
+COLOURS = 7
 SKIN_DISTANCE = 16.0  # Lab distance from the face's median colour within which a colour is skin
 
 
@@ -38,20 +38,19 @@ def _skin_labels(smooth: ops.Float, face: ops.Float, palette_lab: ops.Float) -> 
     return np.asarray(np.sqrt(((palette_lab - median) ** 2).sum(-1)) < SKIN_DISTANCE)
 
 
-def _tones(palette_lab: ops.Float, skin: np.ndarray) -> tuple[ops.Float, ops.Float, ops.Float]:
-    """(figure base, figure shadow, backdrop) RGB tables of the palette: lightened and a little
-    more saturated; the shadow cool; skin colours as the two skin tones; the backdrop paler."""
+def _tones(palette_lab: ops.Float, skin: np.ndarray) -> tuple[ops.Float, ops.Float]:
+    """(base, shadow) RGB tables of the palette: lightened and a little more saturated; the
+    shadow cool; skin colours as the two skin tones."""
     rgb = cel.from_lab(palette_lab).reshape(1, -1, 3)
     base = ops.curve(ops.saturate(rgb, 1.3), PALETTE_CURVE)
     shade = ops.affine(base, SHADOW_TINT)
     base[0, skin], shade[0, skin] = SKIN_LIGHT, SKIN_SHADOW
-    backdrop = ops.affine(ops.saturate(base, 0.8), 0.7, 0.3)
-    return base.reshape(-1, 3), shade.reshape(-1, 3), backdrop.reshape(-1, 3)
+    return base.reshape(-1, 3), shade.reshape(-1, 3)
 
 
 def render_anime(ctx: RenderContext) -> np.ndarray:
-    """Steps (1-3 at working size): 1. smooth; 2. regions, shadow tone and the figure; 3. flat
-    fills: figure in two tones, backdrop pale; 4. full size: upscale the fills, outlines along the
+    """Steps (1-3 at a small working size): 1. smooth; 2. regions, shadow tone and the figure;
+    3. flat fills: figure in two tones, backdrop in the lit tone only; 4. full size: upscale the fills, outlines along the
     figure's region boundaries; 5. hair highlight band; 6. face: two-tone skin, face lines, cel
     features."""
     detail = float(np.clip(ctx.detail, 0.0, 1.0))
@@ -60,26 +59,26 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
     fw = regions.face_width
 
     # 1-2. Regions of the smoothed picture, its hard shadow tone, the figure.
-    small, factor = ops.downscale(image)
+    small, factor = ops.downscale(image, cel.CEL_SHORT_SIDE)
     ws = min(small.shape[:2]) / 512.0
     smooth = ops.edge_preserving_smooth(small, 2.0, 0.10, iterations=3)
-    cut = cel.segment(smooth, COLOURS, ctx.rng, max(5, round(9 * ws)), 12.0 * ws, 0.05)
+    cut = cel.segment(smooth, COLOURS, ctx.rng, 9, 16.0 * ws, 0.05)
     figure = ops.figure_mask(smooth, ops.scale_faces(ctx.faces, factor)) > 0.5
 
-    # 3. Flat fills: index = label * 2 + shadow on the figure, 2n + label on the backdrop.
+    # 3. Flat fills: index = label * 2 + shadow (see Cel.tones).
     face_small = ops.f32(ops.resize_to(regions.face, small.shape))
-    base, shade, backdrop = _tones(cut.palette, _skin_labels(smooth, face_small, cut.palette))
-    n = len(base)
-    table = np.concatenate([cut.tones(base, shade), backdrop], axis=0)
-    index = np.where(figure, cut.index(), cut.labels + np.uint8(2 * n)).astype(np.uint8)
+    base, shade = _tones(cut.palette, _skin_labels(smooth, face_small, cut.palette))
+    table = cut.tones(base, shade)
+    # the backdrop: the lit tones only, no shadow and (step 4) no outlines
+    index = np.where(figure, cut.index(), cut.labels * np.uint8(2)).astype(np.uint8)
 
     # 4. Full size: fills and outlines along the figure's region boundaries.
     s = ctx.scale
     big = cel.upscale_labels(index, image.shape, round(2 * s) | 1)
     out = cel.fill(big, table)
-    labels = np.where(big >= 2 * n, big - 2 * n, big // 2).astype(np.uint8)
-    edges = cel.boundaries(labels, cel.lab_distances(cut.palette), 14.0, max(2, round(1.2 * s)))
-    celface.paint(out, edges & (big < 2 * n), LINE)
+    on_figure = cel.upscale_labels(figure.astype(np.uint8), image.shape, 1) > 0
+    edges = cel.boundaries((big // 2).astype(np.uint8), cel.lab_distances(cut.palette, 30.0), 20.0, max(2, round(1.2 * s)))
+    celface.paint(out, edges & on_figure, LINE)
 
     # 5-6. Hair as a flat mass with a highlight band, then the face.
     hair_highlight(out, ctx.faces, regions, 1.25)

@@ -20,7 +20,7 @@ WARM_LIGHT = (1.0, 0.86, 0.62)
 OUTLINE = (0.10, 0.07, 0.12)
 SKIN_WARM = (1.0, 0.78, 0.64)
 SKIN_POP, SKIN_POP_SHADOW = (1.0, 0.84, 0.70), (0.93, 0.6, 0.5)
-CARTOON_COLOURS = 10
+CARTOON_COLOURS = 7
 
 
 def _spot(mask: ops.Float, centre: np.ndarray, axes: tuple[float, float], value: float) -> None:
@@ -157,16 +157,16 @@ def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
     s = ctx.scale
 
     # 1-2. Regions, shadow tone and saturated flat fills.
-    small, _ = ops.downscale(image)
+    small, _ = ops.downscale(image, cel.CEL_SHORT_SIDE)
     ws = min(small.shape[:2]) / 512.0
     smooth = ops.edge_preserving_smooth(small, 2.0, 0.12, iterations=3)
-    cut = cel.segment(smooth, CARTOON_COLOURS, ctx.rng, max(5, round(9 * ws)), 16.0 * ws, 0.06)
+    cut = cel.segment(smooth, CARTOON_COLOURS, ctx.rng, 9, 16.0 * ws, 0.06)
     base, shade = _vivid(cut.palette)
     big = cel.upscale_labels(cut.index(), image.shape, round(2 * s) | 1)
     out = cel.fill(big, cut.tones(base, shade))
 
     # 3. Thick outlines round every region.
-    edges = cel.boundaries((big // 2).astype(np.uint8), cel.lab_distances(cut.palette), 10.0, max(3, round(2.2 * s)))
+    edges = cel.boundaries((big // 2).astype(np.uint8), cel.lab_distances(cut.palette, 30.0), 16.0, max(4, round(2.6 * s)))
     celface.paint(out, edges, OUTLINE)
 
     # 4. The face.

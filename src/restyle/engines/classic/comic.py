@@ -28,12 +28,15 @@ def _aged_palette(palette: ops.Float, pull: float) -> ops.Float:
     return ops.f32(faded + (target - faded) * pull)
 
 
-def render_retro_comic(ctx: RenderContext) -> np.ndarray:
-    """Steps: 1. regions of the smoothed picture (Lab palette) and a hard shadow tone, at working
-    size; 2. flat aged print colours, upscaled; 3. Ben-Day dots in the shadow tone (the halftone);
-    4. bold ink outlines along the region boundaries; 5. the face: flat print skin tones from its
-    shading, its main lines, eyes, brows, nose and mouth in ink; 6. cream paper and grain.
-    ``RenderContext.detail`` adds skin tones on the face."""
+def comic_cel(ctx: RenderContext) -> tuple[ops.Float, np.ndarray]:
+    """The comic before its halftone and paper: (flat aged-print cel with ink outlines and the
+    face, True where the shadow tone falls outside the face, for the dots).
+
+    Steps: 1. regions of the smoothed picture (Lab palette) and a hard shadow tone, at working
+    size; 2. flat aged print colours, upscaled; 3. bold ink outlines along the region boundaries;
+    4. the face: flat print skin tones from its shading, its main lines, eyes, brows, nose and
+    mouth in ink. ``RenderContext.detail`` adds skin tones on the face and lightens the features.
+    """
     detail = float(np.clip(ctx.detail, 0.0, 1.0))
     image = ops.auto_level(ops.to_float(ctx.image))
     s = ctx.scale
@@ -41,33 +44,38 @@ def render_retro_comic(ctx: RenderContext) -> np.ndarray:
     fw = regions.face_width
 
     # 1-2. Flat aged colours in regions.
-    small, _ = ops.downscale(image)
+    small, _ = ops.downscale(image, cel.CEL_SHORT_SIDE)
     ws = min(small.shape[:2]) / 512.0
     flat = ops.edge_preserving_smooth(small, 2.0, 0.12, iterations=3)
-    cut = cel.segment(flat, 8, ctx.rng, max(5, round(9 * ws)), 16.0 * ws, 0.06)
+    cut = cel.segment(flat, 8, ctx.rng, 9, 16.0 * ws, 0.06)
     aged = _aged_palette(cel.from_lab(cut.palette), 0.45)
     big = cel.upscale_labels(cut.index(), image.shape, round(2 * s) | 1)
-    out = cel.fill((big >> 1).astype(np.uint8), aged)
-
-    # 3. Ben-Day dots where the shadow tone falls (and on the darker colours), none on the face.
-    darkness = np.where(big & 1, np.float32(0.45), np.float32(0.0)).astype(np.float32)
+    labels = (big >> 1).astype(np.uint8)
+    out = cel.fill(labels, aged)
+    shadow = (big & 1) > 0
     if regions.any:
-        darkness *= (regions.face < 0.3).astype(np.float32)
-    dots = ops.halftone(darkness, cell=max(4.0, 6.0 * s), angle=45.0) > 0.5
-    celface.paint(out, dots, INK)
+        shadow &= regions.face < 0.3
 
-    # 4. Bold outlines round the regions.
-    edges = cel.boundaries((big >> 1).astype(np.uint8), cel.lab_distances(cut.palette), 10.0, max(3, round(2.0 * s)))
+    # 3. Bold outlines round the regions.
+    edges = cel.boundaries(labels, cel.lab_distances(cut.palette, 30.0), 16.0, max(4, round(2.4 * s)))
     celface.paint(out, edges, INK)
 
-    # 5. The face in print skin tones and ink.
+    # 4. The face in print skin tones and ink.
     levels = 3 + round(2 * detail)
-    celface.skin_tones(out, image, regions, celface.tone_ramp(PRINT_SKIN, PRINT_SKIN_SHADOW, levels), 0.09 - 0.04 * detail)
+    ramp = celface.tone_ramp(PRINT_SKIN, PRINT_SKIN_SHADOW, levels)
+    celface.skin_tones(out, image, regions, ramp, 0.09 - 0.04 * detail)
     if regions.any:
         celface.paint(out, celface.face_lines(image, regions, max(0.8, 0.012 * fw), 0.018), INK)
     celface.features(out, image, ctx.faces, INK, (0.35, 0.42, 0.55), eye_scale=1.0, weight=1.0 - 0.4 * detail)
+    return out, shadow
 
-    # 6. Cream paper and a fine grain.
+
+def render_retro_comic(ctx: RenderContext) -> np.ndarray:
+    """Steps: 1. the cel (:func:`comic_cel`); 2. Ben-Day dots in its shadow tone; 3. cream paper
+    and a fine grain."""
+    out, shadow = comic_cel(ctx)
+    dots = ops.halftone(ops.f32(shadow) * np.float32(0.45), cell=max(4.0, 6.0 * ctx.scale), angle=45.0) > 0.5
+    celface.paint(out, dots, INK)
     paper = ops.paper_texture(out.shape, ctx.rng, grain=0.02, mottle=0.02)
     out = ops.affine(ops.times(out, paper), tuple(c / 0.96 for c in PAPER))
     return ops.apply_strength(ctx.image, out, ctx.strength)

@@ -20,6 +20,7 @@ from restyle.engines.classic.ops.core import Float, blur, f32
 
 Labels = npt.NDArray[np.uint8]
 _SAMPLES = 6000
+CEL_SHORT_SIDE = 352  # regions are cut at this size: big flat shapes, few boundaries
 
 
 def to_lab(image: Float) -> Float:
@@ -102,9 +103,13 @@ def boundaries(labels: Labels, distance: Float, threshold: float, width: int) ->
     return edge
 
 
-def lab_distances(palette_lab: Float) -> Float:
-    """(n, n) Euclidean Lab distances between palette colours."""
-    return f32(np.sqrt(((palette_lab[:, None, :] - palette_lab[None, :, :]) ** 2).sum(-1)))
+def lab_distances(palette_lab: Float, dark: float = 0.0) -> Float:
+    """(n, n) Euclidean Lab distances between palette colours; 0 between two colours both darker
+    than lightness ``dark`` (an outline between them would not show)."""
+    d = np.sqrt(((palette_lab[:, None, :] - palette_lab[None, :, :]) ** 2).sum(-1))
+    low = palette_lab[:, 0] < dark
+    d[low[:, None] & low[None, :]] = 0.0
+    return f32(d)
 
 
 @dataclass
@@ -129,11 +134,11 @@ class Cel:
 
 
 def segment(smooth: Float, colours: int, rng: np.random.Generator, speck: int,
-            shadow_sigma: float, shadow_depth: float, lightness: float = 1.3) -> Cel:
+            shadow_sigma: float, shadow_depth: float, lightness: float = 1.3, passes: int = 3) -> Cel:
     """Steps: 1. Lab k-means palette of ``smooth`` (working size, edge-preserving smoothed);
     2. nearest labels, specks of about ``speck`` px merged; 3. the hard shadow tone."""
     palette = lab_palette(smooth, colours, rng, lightness)
-    labels = merge_specks(nearest_labels(smooth, palette, lightness), speck)
+    labels = merge_specks(nearest_labels(smooth, palette, lightness), speck, passes)
     luma = f32(cv2.cvtColor(np.ascontiguousarray(smooth), cv2.COLOR_RGB2GRAY))
     shadow = hard_shadow(blur(luma, 1.0), shadow_sigma, shadow_depth, speck)
     return Cel(labels, shadow, palette)
