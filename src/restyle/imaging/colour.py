@@ -104,7 +104,8 @@ def _build_transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         if _PROFILE_MODES.get(profile.profile.xcolor_space) != mode:
             return None  # a profile for other pixels (e.g. an RGB profile on a grey image)
-        transform = ImageCms.buildTransform(profile, _SRGB, mode, "RGB")
+        # no one-pixel cache: a cached transform is shared by worker threads (and costs nothing here)
+        transform = ImageCms.buildTransform(profile, _SRGB, mode, "RGB", flags=ImageCms.Flags.NOCACHE)
         if mode == "RGB" and _is_identity(transform):
             return None  # an sRGB profile: skip the work on every pixel
         return transform
