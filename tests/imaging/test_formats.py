@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -294,3 +295,14 @@ def test_heic_opener_is_registered_by_the_decoder_itself(tmp_path: Path) -> None
     done = subprocess.run([sys.executable, "-c", script, str(heic)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "heic"
+
+
+def test_profiled_photos_decode_the_same_in_parallel_threads() -> None:
+    rng = np.random.default_rng(5)
+    photo = Image.fromarray(rng.integers(0, 256, (96, 128, 3), dtype=np.uint8))
+    data = _save(photo, "PNG", icc_profile=P3_PROFILE)
+    expected = decode_image(data)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: decode_image(data), range(16)))
+    assert all(np.array_equal(result, expected) for result in results)
+    assert not np.array_equal(expected, np.asarray(photo))  # the profile was applied
