@@ -124,7 +124,7 @@ def test_deterministic_for_a_seed(style: str, photos: dict[str, Photo],
     assert render(style, photos["astronaut"]).tobytes() == rendered[style, "astronaut"].tobytes()
 
 
-@pytest.mark.parametrize("style", CEL)
+@pytest.mark.parametrize("style", ALL)
 def test_detail_redraws_only_the_face(style: str, photos: dict[str, Photo],
                                       rendered: dict[tuple[str, str], np.ndarray]) -> None:
     image, faces = photos["grace"]

@@ -21,6 +21,7 @@ OUTLINE = (0.10, 0.07, 0.12)
 SKIN_WARM = (1.0, 0.78, 0.64)
 SKIN_POP, SKIN_POP_SHADOW = (1.0, 0.84, 0.70), (0.93, 0.6, 0.5)
 CARTOON_COLOURS = 7
+MATERIALS = 12  # flat surface colours of the fairy tale's render
 
 
 def _spot(mask: ops.Float, centre: np.ndarray, axes: tuple[float, float], value: float) -> None:
@@ -65,26 +66,30 @@ def _glints_and_blush(image: ops.Float, faces: list[Face]) -> ops.Float:
 
 
 def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
-    """Steps (1-4 at working size): 1. albedo: strong edge-preserving smoothing at two scales for
-    plastic, rounded surfaces, warm saturated colour; 2. shading: a pseudo-normal map from the
+    """Steps (1-4 at working size): 1. albedo: flat materials from a Lab palette of regions with
+    softened edges, warm saturated colour; 2. shading: a pseudo-normal map from the
     heavily blurred luminance, lit from the upper left (soft diffuse light, warm bounce in the
     shadows, specular highlights); 3. soft-focus background; 4. warm rim light round the figure,
     bloom, vignette; 5. full size: the face keeps its structure under smooth skin, rounded face
-    light, crisp, brighter, slightly bigger eyes, glints and blush."""
+    light, crisp, brighter, bigger eyes, glints and blush. ``RenderContext.detail`` keeps more of
+    the face's finer structure and enlarges the eyes less."""
     image = ops.auto_level(ops.to_float(ctx.image))
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
     small, factor = ops.downscale(image)
     ws = min(small.shape[:2]) / 512.0
 
-    # 1. Albedo: smooth at working size, then much more at half of it; warm saturated colour.
+    # 1. Albedo: flat materials (a Lab palette of regions, softened edges) like the uniform
+    # surfaces of a render; warm saturated colour. The face keeps its smoothed colour here: its
+    # own step 5 smooths the skin but keeps the features.
     smooth_small = ops.edge_preserving_smooth(small, 2.0, 0.10, iterations=2)
-    tiny, _ = ops.downscale(smooth_small, 256)
-    tiny = ops.edge_preserving_smooth(tiny, 2.0, 0.14, iterations=3)
-    tiny = ops.f32(cv2.ximgproc.guidedFilter(tiny, tiny, 4, 0.004))
-    # The face is smoothed less here: its own step 5 smooths the skin but keeps the features.
+    tiny, _ = ops.downscale(smooth_small, cel.CEL_SHORT_SIDE)
+    tiny = ops.edge_preserving_smooth(tiny, 2.0, 0.14, iterations=2)
+    cut = cel.segment(tiny, MATERIALS, ctx.rng, 9, 8.0, 1.0)
+    material = cel.fill(cut.labels, cel.from_lab(cut.palette))
+    material = ops.blur(ops.f32(ops.resize_to(material, small.shape)), 1.5 * ws)
     face_small = ops.f32(ops.resize_to(regions.face, small.shape))
-    albedo = ops.mix(smooth_small, ops.f32(ops.resize_to(tiny, small.shape)), ops.f32(0.8 - 0.6 * face_small))
+    albedo = ops.mix(material, smooth_small, ops.f32(0.85 * face_small))
     albedo = ops.saturate(albedo, 1.5)
     albedo = ops.split_tone(albedo, WARM_SHADOW, WARM_LIGHT, 0.5)
     albedo = ops.curve(albedo, [(0.0, 0.06), (0.25, 0.26), (0.6, 0.7), (1.0, 1.0)])
@@ -93,7 +98,7 @@ def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
     # blurred mask) with gentle bumps from the blurred luminance; soft-focus background.
     faces = ops.scale_faces(ctx.faces, factor)
     subject = ops.figure_mask(smooth_small, faces)
-    luma = ops.f32(ops.resize_to(ops.luminance(tiny), small.shape))
+    luma = ops.luminance(material)
     height = ops.f32(ops.blur(subject, 18.0 * ws) + 0.35 * ops.blur(luma, 3.0 * ws))
     diffuse, spec = ops.normal_light(height, 2.0 * ws, 14.0)
     spec = ops.f32(spec * ops.smoothstep(0.3, 0.65, ops.luminance(albedo)) * subject)
@@ -112,8 +117,10 @@ def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
     out = ops.f32(ops.resize_to(out, image.shape))
 
     # 5. The face: smooth skin, rounded light, the original's structure, bright eyes.
-    out = ops.smooth_skin(out, regions, 0.03 * fw, inplace=True)
-    out = ops.keep_face_detail(out, image, regions, 1.0, 0.08 * fw, fine=0.02 * fw, inplace=True)
+    detail = float(np.clip(ctx.detail, 0.0, 1.0))
+    out = ops.smooth_skin(out, regions, 0.045 * fw, inplace=True)
+    out = ops.keep_face_detail(out, image, regions, 0.8 + 0.2 * detail, 0.08 * fw, fine=(0.03 - 0.015 * detail) * fw,
+                               inplace=True)
 
     def round_face(b: ops.Box) -> ops.Float:
         dome = ops.blur(regions.face[b], 0.12 * fw)
@@ -127,13 +134,16 @@ def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
     out = ops.in_box(regions, out, round_face, inplace=True)
 
     def bright_features(b: ops.Box) -> ops.Float:
-        crisp = ops.local_contrast(ops.mix(out[b], image[b], 0.5), 0.03 * fw, 1.0)
+        crisp = ops.local_contrast(out[b], 0.03 * fw, 1.2)
         return ops.mix(out[b], crisp, regions.features[b] * 0.9)
 
     out = ops.in_box(regions, out, bright_features, inplace=True)
-    out = ops.magnify_eyes(out, ctx.faces, 0.22)
+    out = ops.magnify_eyes(out, ctx.faces, 0.25 - 0.1 * detail)
     out = _glints_and_blush(out, ctx.faces)
     return ops.apply_strength(ctx.image, out, ctx.strength)
+
+
+render_fairy_tale_3d.honours_detail = True  # type: ignore[attr-defined]
 
 
 def _vivid(palette_lab: ops.Float) -> tuple[ops.Float, ops.Float]:
