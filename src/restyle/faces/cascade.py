@@ -7,7 +7,8 @@ Steps (all costs bounded, so one call stays near one HOG pass on a 1 MP copy):
    views and faces with glasses often score just under dlib's own cut of 0);
 3. finer passes (1000 px, then upsampled for 60 px faces) only when nothing clear was found or
    the faces found are near the smallest size the pass sees (group photos: smaller faces likely);
-4. HOG on small copies turned by +-``TILT_DEGREES`` (heads tilted back or sideways);
+4. HOG on small copies turned by +-``TILT_DEGREES`` (heads tilted sideways), bigger ones when
+   nothing clear was found upright;
 5. a padded copy for a face that fills the frame, when nothing clear was found;
 6. non-maximum suppression across all passes, then each candidate that is not clear is kept only
    when a Haar cascade (frontal or profile) agrees or, for a few candidates, dlib's CNN does.
@@ -31,8 +32,8 @@ CANDIDATE_SCORE = -0.45  # turned (three-quarter) views
 FRONTAL_SCORE = -0.3  # frontal views: HOG is better at them, so weak ones are rarer faces
 CLEAR_SCORE = 0.3  # at least this, a HOG hit needs no second opinion
 TILT_DEGREES = (-25.0, 25.0)
-TILT_LONG_SIDE = 320
-TILT_MIN_FACE = 150  # tilted copies are small, but never so small that a 150 px face is lost
+TILT_LONG_SIDE = 400
+TILT_MIN_FACE = 150  # without a clear upright face, the tilted copies keep 150 px faces
 PAD_LONG_SIDE = 360
 GROUP = 3  # this many clear faces near a pass's smallest size make smaller faces likely
 MAX_CHECKS = 16  # weak candidates given a Haar opinion, strongest first
@@ -68,8 +69,11 @@ def rotation(shape: tuple[int, ...], angle: float, scale: float = 1.0) -> np.nda
     return cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, scale)
 
 
-def _tilted(work: np.ndarray, angle: float) -> list[Candidate]:
-    scale = min(1.0, max(TILT_LONG_SIDE / max(work.shape[:2]), DETECTOR_WINDOW / TILT_MIN_FACE))
+def _tilted(work: np.ndarray, angle: float, fine: bool) -> list[Candidate]:
+    """HOG on a small copy turned by ``angle``; ``fine``: big enough that a 150 px face is seen."""
+    scale = min(1.0, TILT_LONG_SIDE / max(work.shape[:2]))
+    if fine:
+        scale = max(scale, min(1.0, DETECTOR_WINDOW / TILT_MIN_FACE))
     small = resized(work, scale)
     turned = cv2.warpAffine(small, rotation(small.shape, angle), (small.shape[1], small.shape[0]),
                             flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -132,8 +136,9 @@ def candidates(rgb: np.ndarray) -> list[Candidate]:
         costly_next = index + 1 < len(ladder) and ladder[index + 1] > 1.0
         if clear and (smallest >= 1.3 * DETECTOR_WINDOW or (costly_next and len(_suppressed(clear)) < GROUP)):
             break
+    # 4. tilted copies: small ones always, bigger ones when nothing clear was found
     for angle in TILT_DEGREES:
-        found += _tilted(work, angle)
+        found += _tilted(work, angle, fine=not clear)
     if not clear:
         found += _upright(hog_views(work, min(1.0, PAD_LONG_SIDE / long_side), 0, CANDIDATE_SCORE, pad=0.3))
     return found
@@ -154,7 +159,7 @@ def detect(rgb: np.ndarray) -> list[Candidate]:
         if checks >= MAX_CHECKS:
             continue
         checks += 1
-        if haar_agrees(rgb, cand.box, cand.angle):
+        if haar_agrees(rgb, cand.box, cand.angle, turned=cand.view in TURNED_VIEWS):
             faces.append(cand)
             continue
         # The CNN (slow here: about 60-150 ms a look) only where HOG is known to be weak: turned

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -33,10 +35,12 @@ def _cascade_boxes(name: str, gray: np.ndarray) -> list[FloatBox]:
     return [(float(x), float(y), float(x + w), float(y + h)) for x, y, w, h in found]
 
 
-def haar_agrees(image: np.ndarray, box: FloatBox, angle: float = 0.0) -> bool:
+def haar_agrees(image: np.ndarray, box: FloatBox, angle: float = 0.0, turned: bool = False) -> bool:
     """Whether two of the Haar cascades (frontal, frontal alt2, profile, mirrored profile) find ``box``'s face.
 
-    ``angle`` (degrees): the face is upright in the image turned by that much about the box centre.
+    ``angle`` (degrees): the face is upright in the image turned by that much about the box centre;
+    ``turned``: HOG saw a three-quarter view, so the profile cascades are asked first. The check
+    stops as soon as the answer is known (two noes of four already mean no).
     """
     crop, x0, y0 = region(image, box, 0.35)
     if crop.size == 0:
@@ -49,17 +53,24 @@ def haar_agrees(image: np.ndarray, box: FloatBox, angle: float = 0.0) -> bool:
         centre = ((local[0] + local[2]) / 2.0, (local[1] + local[3]) / 2.0)
         turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
         gray = cv2.warpAffine(gray, turn, (gray.shape[1], gray.shape[0]), borderMode=cv2.BORDER_REPLICATE)
-    votes = 0
-    for name in FRONTAL_CASCADES:
-        votes += any(_agrees(found, local) for found in _cascade_boxes(name, gray))
-        if votes >= NEEDED_VOTES:
-            return True
     width = gray.shape[1]
     mirrored = np.ascontiguousarray(gray[:, ::-1])
-    votes += any(_agrees(found, local) for found in _cascade_boxes(PROFILE_CASCADE, gray))
-    flipped = [(width - b[2], b[1], width - b[0], b[3]) for b in _cascade_boxes(PROFILE_CASCADE, mirrored)]
-    votes += any(_agrees(found, local) for found in flipped)
-    return votes >= NEEDED_VOTES
+    opinions: list[Callable[[], list[FloatBox]]] = [
+        lambda: _cascade_boxes(FRONTAL_CASCADES[0], gray),
+        lambda: _cascade_boxes(FRONTAL_CASCADES[1], gray),
+        lambda: _cascade_boxes(PROFILE_CASCADE, gray),
+        lambda: [(width - b[2], b[1], width - b[0], b[3]) for b in _cascade_boxes(PROFILE_CASCADE, mirrored)],
+    ]
+    if turned:  # a three-quarter view: the profile cascades first
+        opinions = [opinions[2], opinions[3], opinions[0], opinions[1]]
+    votes = 0
+    for asked, opinion in enumerate(opinions):
+        votes += any(_agrees(found, local) for found in opinion())
+        if votes >= NEEDED_VOTES:
+            return True
+        if asked + 1 - votes >= len(opinions) - NEEDED_VOTES + 1:  # too many noes already
+            return False
+    return False
 
 
 def cnn_agrees(image: np.ndarray, box: FloatBox) -> float | None:
