@@ -21,7 +21,12 @@ ENV.pop("RESTYLE_IMAGES__TEMPLATES_FILE", None)
 
 def restyle(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "restyle.cli", *args], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "restyle.cli", *args],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -37,8 +42,15 @@ def photo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_process_writes_the_output_with_the_formats_extension(photo: Path, tmp_path: Path) -> None:
-    done = restyle("process", str(photo), "--actions", "image/resize,w_100/format,webp", "-o", str(tmp_path / "x.png"),
-                   cwd=tmp_path)
+    done = restyle(
+        "process",
+        str(photo),
+        "--actions",
+        "image/resize,w_100/format,webp",
+        "-o",
+        str(tmp_path / "x.png"),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     written = Path(done.stdout.strip())
     assert written == tmp_path / "x.webp" and written.read_bytes()[8:12] == b"WEBP"
@@ -56,8 +68,17 @@ def test_process_keeps_the_input_format_and_writes_into_a_folder(photo: Path, tm
 def test_process_with_a_template_and_a_templates_file(photo: Path, tmp_path: Path) -> None:
     templates = tmp_path / "t.yaml"
     templates.write_text('tiny: "image/resize,m_fixed,w_20,h_10/format,png"\n')
-    done = restyle("process", str(photo), "--template", "tiny", "--templates-file", str(templates), "-o",
-                   str(tmp_path / "tiny"), cwd=tmp_path)
+    done = restyle(
+        "process",
+        str(photo),
+        "--template",
+        "tiny",
+        "--templates-file",
+        str(templates),
+        "-o",
+        str(tmp_path / "tiny"),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert Image.open(tmp_path / "tiny.png").size == (20, 10)
     packaged = restyle("process", str(photo), "-t", "avatar", cwd=tmp_path)
@@ -67,8 +88,15 @@ def test_process_with_a_template_and_a_templates_file(photo: Path, tmp_path: Pat
 
 def test_image_watermarks_read_files_next_to_the_input(photo: Path, tmp_path: Path) -> None:
     key = encode_base64url("mark.png")
-    done = restyle("process", str(photo), "-a", f"image/watermark,image_{key},g_nw,x_0,y_0/format,png", "-o",
-                   str(tmp_path / "m.png"), cwd=tmp_path)
+    done = restyle(
+        "process",
+        str(photo),
+        "-a",
+        f"image/watermark,image_{key},g_nw,x_0,y_0/format,png",
+        "-o",
+        str(tmp_path / "m.png"),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert tuple(np.asarray(Image.open(tmp_path / "m.png"))[5, 5]) == (0, 255, 0)
     escape = encode_base64url("../../../etc/passwd")
@@ -93,7 +121,9 @@ def test_info_prints_json(photo: Path, tmp_path: Path) -> None:
         ((), "either --actions or --template"),
     ],
 )
-def test_bad_requests_are_one_line_and_exit_2(photo: Path, tmp_path: Path, args: tuple[str, ...], words: str) -> None:
+def test_bad_requests_are_one_line_and_exit_2(
+    photo: Path, tmp_path: Path, args: tuple[str, ...], words: str
+) -> None:
     done = restyle("process", str(photo), *args, cwd=tmp_path)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
@@ -124,5 +154,7 @@ def test_templates_check(tmp_path: Path) -> None:
 
 def test_the_written_file_decodes(photo: Path, tmp_path: Path) -> None:
     restyle("process", str(photo), "-a", "image/circle,r_50", "-o", str(tmp_path / "c.png"), cwd=tmp_path)
-    image = Image.open(io.BytesIO((tmp_path / "c.jpg").read_bytes()))  # the input's format: JPEG, white outside
+    image = Image.open(
+        io.BytesIO((tmp_path / "c.jpg").read_bytes())
+    )  # the input's format: JPEG, white outside
     assert image.size == (100, 100) and min(image.getpixel((0, 0))) >= 240

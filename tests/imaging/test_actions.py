@@ -126,8 +126,9 @@ def test_a_shrunk_jpeg_is_decoded_in_draft_and_looks_like_a_full_resize(photo_jp
         ("crop,g_east,w_10,h_10", GREEN, (10, 10)),  # origin (266, 100)
     ],
 )
-def test_crop_gravity_origins(quad_png: bytes, actions: str, colour: tuple[int, int, int],
-                              size: tuple[int, int]) -> None:
+def test_crop_gravity_origins(
+    quad_png: bytes, actions: str, colour: tuple[int, int, int], size: tuple[int, int]
+) -> None:
     result = process_image(quad_png, "image/" + actions)
     out = pixels_of(result)
     assert (result.width, result.height) == size
@@ -291,7 +292,10 @@ def test_quality_changes_the_size_monotonically(photo_jpeg: bytes) -> None:
 
 def test_relative_quality_scales_the_source_quality(photo_jpeg: bytes) -> None:
     # the source was saved at quality 90, so q_50 is Q_45
-    assert process_image(photo_jpeg, "image/quality,q_50").data == process_image(photo_jpeg, "image/quality,Q_45").data
+    assert (
+        process_image(photo_jpeg, "image/quality,q_50").data
+        == process_image(photo_jpeg, "image/quality,Q_45").data
+    )
 
 
 def test_quality_and_interlace_on_formats_without_them_are_errors(quad_png: bytes) -> None:
@@ -338,11 +342,16 @@ def test_image_watermark_reads_through_the_resolver() -> None:
         asked.append(name)
         return mark
 
-    out = pixels_of(process_image(_grey_png(), f"image/watermark,image_{key},g_nw,x_0,y_0", resolve_object=resolve))
+    out = pixels_of(
+        process_image(_grey_png(), f"image/watermark,image_{key},g_nw,x_0,y_0", resolve_object=resolve)
+    )
     assert asked == ["logos/red.png"]
     assert near(out[10, 10], RED) and near(out[30, 30], (128, 128, 128))
-    half = pixels_of(process_image(_grey_png(), f"image/watermark,image_{key},g_nw,x_0,y_0,P_50,t_50",
-                                   resolve_object=resolve))
+    half = pixels_of(
+        process_image(
+            _grey_png(), f"image/watermark,image_{key},g_nw,x_0,y_0,P_50,t_50", resolve_object=resolve
+        )
+    )
     assert near(half[100, 140], (192, 64, 64), 3) and near(half[160, 160], (128, 128, 128))
 
 
@@ -367,8 +376,13 @@ def test_info_reports_the_file() -> None:
     data = _rotated_jpeg()
     result = process_image(data, "image/info")
     assert result.media_type == "application/json" and result.format == "json"
-    assert json.loads(result.data) == {"width": 300, "height": 400, "format": "jpeg", "size": len(data),
-                                       "orientation": 6}
+    assert json.loads(result.data) == {
+        "width": 300,
+        "height": 400,
+        "format": "jpeg",
+        "size": len(data),
+        "orientation": 6,
+    }
 
 
 # --- bounds ---------------------------------------------------------------------------------------
@@ -381,7 +395,9 @@ def test_pixel_bound_is_checked_before_decoding(quad_png: bytes) -> None:
     assert caught.value.status == 413 and caught.value.code == "action.too_large"
     assert "4000x3000" in caught.value.message and "1000000" in caught.value.message
     with pytest.raises(ActionTooLarge):
-        process_image(quad_png, "image/resize,w_100/rotate,45/resize,p_1000,limit_0", max_output_pixels=500_000)
+        process_image(
+            quad_png, "image/resize,w_100/rotate,45/resize,p_1000,limit_0", max_output_pixels=500_000
+        )
 
 
 def test_a_passed_deadline_stops_before_decoding(quad_png: bytes) -> None:

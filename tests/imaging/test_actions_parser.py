@@ -14,10 +14,62 @@ FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCh
 
 # text made mostly of the language's own pieces, so that near-valid strings are common
 PIECES = st.sampled_from(
-    ["image/", "/", ",", "_", "resize", "w", "h", "m", "fill", "100", "-5", "0", "rotate", "90", "crop", "g",
-     "se", "format", "png", "jpg", "quality", "q", "Q", "watermark", "text", "SGk", "==", "info", "circle",
-     "r", "blur", "s", "flip", "both", "auto-orient", "1", "interlace", "p", "l", "limit", "color", "FF00ff",
-     "indexcrop", "x", "i", "sharpen", "bright", "contrast", "rounded-corners", "t", "voffset", "image", "é", " "]
+    [
+        "image/",
+        "/",
+        ",",
+        "_",
+        "resize",
+        "w",
+        "h",
+        "m",
+        "fill",
+        "100",
+        "-5",
+        "0",
+        "rotate",
+        "90",
+        "crop",
+        "g",
+        "se",
+        "format",
+        "png",
+        "jpg",
+        "quality",
+        "q",
+        "Q",
+        "watermark",
+        "text",
+        "SGk",
+        "==",
+        "info",
+        "circle",
+        "r",
+        "blur",
+        "s",
+        "flip",
+        "both",
+        "auto-orient",
+        "1",
+        "interlace",
+        "p",
+        "l",
+        "limit",
+        "color",
+        "FF00ff",
+        "indexcrop",
+        "x",
+        "i",
+        "sharpen",
+        "bright",
+        "contrast",
+        "rounded-corners",
+        "t",
+        "voffset",
+        "image",
+        "é",
+        " ",
+    ]
 )
 ACTION_TEXT = st.one_of(st.text(max_size=80), st.lists(PIECES, max_size=20).map("".join))
 
@@ -124,8 +176,11 @@ def test_error_codes_are_stable() -> None:
         with pytest.raises(RestyleError) as caught:
             parse_actions(text)
         codes[text] = caught.value.code
-    assert codes == {"image/zoom": "action.unknown", "image/resize,w_0": "action.out_of_range",
-                     "image/resize,w_x": "action.invalid"}
+    assert codes == {
+        "image/zoom": "action.unknown",
+        "image/resize,w_0": "action.out_of_range",
+        "image/resize,w_x": "action.invalid",
+    }
 
 
 def test_prefix_is_optional_and_canonical_form_has_it() -> None:

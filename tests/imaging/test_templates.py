@@ -21,11 +21,16 @@ def test_the_packaged_defaults_load_and_parse() -> None:
 
 def test_yaml_and_json_files_load(tmp_path: Path) -> None:
     yaml_file = tmp_path / "t.yaml"
-    yaml_file.write_text('small: "image/resize,w_64"\ntplv-abc123-cover: "resize,m_fill,w_10,h_10/format,jpg"\n')
+    yaml_file.write_text(
+        'small: "image/resize,w_64"\ntplv-abc123-cover: "resize,m_fill,w_10,h_10/format,jpg"\n'
+    )
     json_file = tmp_path / "t.json"
     json_file.write_text(json.dumps({"style01": "image/rotate,90"}))
     from_yaml = TemplateSet.load(yaml_file)
-    assert len(from_yaml) == 2 and str(from_yaml.get("tplv-abc123-cover")) == "image/resize,m_fill,w_10,h_10/format,jpg"
+    assert (
+        len(from_yaml) == 2
+        and str(from_yaml.get("tplv-abc123-cover")) == "image/resize,m_fill,w_10,h_10/format,jpg"
+    )
     assert str(TemplateSet.load(json_file).get("style01")) == "image/rotate,90"
 
 
@@ -40,8 +45,10 @@ def test_an_unknown_name_is_a_404_listing_the_names(tmp_path: Path) -> None:
 
 def test_every_bad_template_is_named_with_its_problem(tmp_path: Path) -> None:
     path = tmp_path / "t.yaml"
-    path.write_text('good: "image/flip,h"\nbad: "image/resize,w_0"\nworse: "image/zoom,2"\n"a b": "image/flip,h"\n'
-                    "number: 5\n")
+    path.write_text(
+        'good: "image/flip,h"\nbad: "image/resize,w_0"\nworse: "image/zoom,2"\n"a b": "image/flip,h"\n'
+        "number: 5\n"
+    )
     chains, problems = parse_file(path)
     assert list(chains) == ["good"]
     assert len(problems) == 4

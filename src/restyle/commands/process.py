@@ -15,18 +15,24 @@ from restyle.errors import RestyleError
 def process_command(
     image: Annotated[Path, typer.Argument(help="The image file to process.")],
     actions: Annotated[
-        str | None, typer.Option("--actions", "-a", help="Action string, e.g. image/resize,w_256/format,webp.")
+        str | None,
+        typer.Option("--actions", "-a", help="Action string, e.g. image/resize,w_256/format,webp."),
     ] = None,
-    template: Annotated[str | None, typer.Option("--template", "-t", help="A named template instead.")] = None,
+    template: Annotated[
+        str | None, typer.Option("--template", "-t", help="A named template instead.")
+    ] = None,
     templates_file: Annotated[
         Path | None, typer.Option("--templates-file", help="Templates file (default: images.templates_file).")
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Output file or folder; the extension follows the output format."),
+        typer.Option(
+            "--output", "-o", help="Output file or folder; the extension follows the output format."
+        ),
     ] = None,
     objects_dir: Annotated[
-        Path | None, typer.Option("--objects-dir", help="Where image watermarks are read (default: IMAGE's folder).")
+        Path | None,
+        typer.Option("--objects-dir", help="Where image watermarks are read (default: IMAGE's folder)."),
     ] = None,
 ) -> None:
     """Resize, crop, rotate, re-encode or watermark IMAGE; prints the path written (info: the JSON)."""
@@ -55,7 +61,9 @@ def _process(
 
     # 1. chain
     if (actions is None) == (template is None):
-        raise RestyleError("Give either --actions or --template (one of them).", code="param.invalid", status=400)
+        raise RestyleError(
+            "Give either --actions or --template (one of them).", code="param.invalid", status=400
+        )
     settings = Settings.load()
     if template is not None:
         chain = TemplateSet.from_settings(templates_file or settings.images.templates_file).get(template)
@@ -66,7 +74,9 @@ def _process(
     try:
         data = image.read_bytes()
     except OSError:
-        raise RestyleError(f"Input '{image}' is not a readable file.", code="input.missing", status=400) from None
+        raise RestyleError(
+            f"Input '{image}' is not a readable file.", code="input.missing", status=400
+        ) from None
     # 3. process
     result = process_image(
         data,

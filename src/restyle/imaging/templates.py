@@ -85,7 +85,9 @@ def parse_file(path: Path) -> tuple[dict[str, ActionChain], list[str]]:
         raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
-        return {}, [f"The templates file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}."]
+        return {}, [
+            f"The templates file {path} is not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {first}."
+        ]
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -94,10 +96,14 @@ def parse_file(path: Path) -> tuple[dict[str, ActionChain], list[str]]:
     problems: list[str] = []
     for name, actions in raw.items():
         if not isinstance(name, str) or not NAME.fullmatch(name):
-            problems.append(f"Template name {name!r} in {path} must be 1-128 letters, digits, '.', '_', '~' or '-'.")
+            problems.append(
+                f"Template name {name!r} in {path} must be 1-128 letters, digits, '.', '_', '~' or '-'."
+            )
             continue
         if not isinstance(actions, str):
-            problems.append(f"Template '{name}' in {path} must be an action string such as image/resize,w_100.")
+            problems.append(
+                f"Template '{name}' in {path} must be an action string such as image/resize,w_100."
+            )
             continue
         try:
             chains[name] = parse_actions(actions)

@@ -14,7 +14,10 @@ WHITE = (255, 255, 255)
 
 @dataclass
 class Canvas:
-    """Pixels (H x W x 3 RGB or H x W x 4 RGBA, uint8) plus what the encoder will be asked for.
+    """Pixels (H x W x 3 or H x W x 4 with alpha, uint8) plus what the encoder will be asked for.
+
+    ``bgr`` says the colour channels are in OpenCV's order (a JPEG decoded by OpenCV stays BGR up
+    to OpenCV's JPEG encoder, saving two conversions); steps that use a colour ask :meth:`colour`.
 
     ``target_format`` is known before the first step (the chain's ``format`` action or the
     source's format), so that steps which uncover background (rotate, circle) fill it with
@@ -29,6 +32,7 @@ class Canvas:
     quality_absolute: int | None = None
     interlace: bool = False
     resolve_object: Callable[[str], bytes] | None = None
+    bgr: bool = False
     notes: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -52,8 +56,12 @@ class Canvas:
         """The fill for uncovered areas: transparent when the output keeps alpha, else white."""
         return (0, 0, 0, 0) if self.keeps_alpha else WHITE
 
+    def colour(self, rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+        """An RGB colour in the pixels' channel order."""
+        return (rgb[2], rgb[1], rgb[0]) if self.bgr else rgb
+
     def with_alpha(self) -> np.ndarray:
-        """The pixels as RGBA (a new array when they had no alpha)."""
+        """The pixels with an alpha channel (a new array when they had none)."""
         if self.has_alpha:
             return self.pixels
         height, width = self.pixels.shape[:2]

@@ -27,7 +27,15 @@ MEDIA_TYPES = {
     "bmp": "image/bmp",
     "gif": "image/gif",
 }
-EXTENSIONS = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif", "heic": "heic", "bmp": "bmp", "gif": "gif"}
+EXTENSIONS = {
+    "jpeg": "jpg",
+    "png": "png",
+    "webp": "webp",
+    "avif": "avif",
+    "heic": "heic",
+    "bmp": "bmp",
+    "gif": "gif",
+}
 LOSSY = frozenset({"jpeg", "webp", "avif", "heic"})
 INTERLACED = frozenset({"jpeg", "png", "gif"})
 DEFAULT_QUALITY = 90
@@ -57,17 +65,21 @@ def encode_pixels(
     quality: int = DEFAULT_QUALITY,
     interlace: bool = False,
     metadata: Metadata | None = None,
+    bgr: bool = False,
 ) -> bytes:
-    """``pixels`` (RGB or RGBA uint8) as a ``fmt`` file (a key of MEDIA_TYPES)."""
+    """``pixels`` (uint8, 3 channels or 4 with alpha; OpenCV's BGR order when ``bgr``) as a ``fmt``
+    file (a key of MEDIA_TYPES)."""
     if pixels.shape[2] == 4 and fmt not in ALPHA_FORMATS:
         pixels = flatten(pixels)
     has_meta = metadata is not None and (metadata.exif or metadata.xmp)
     if fmt == "jpeg" and not has_meta:
         params = [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_PROGRESSIVE, int(interlace)]
-        ok, buffer = cv2.imencode(".jpg", cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR), params)
+        ok, buffer = cv2.imencode(".jpg", pixels if bgr else cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR), params)
         if not ok:
             raise ValueError("OpenCV could not encode the JPEG")
         return buffer.tobytes()
+    if bgr:
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGBA if pixels.shape[2] == 4 else cv2.COLOR_BGR2RGB)
     if fmt == "png" and interlace and not has_meta:
         return encode_png_adam7(pixels)
     return _pillow(pixels, fmt, quality, interlace, metadata)

@@ -19,8 +19,9 @@ class IndexCrop(Action):
 
     def check(self) -> None:
         if "x" in self.given and "y" in self.given:
-            raise self.fail("Action 'indexcrop' takes 'x' (vertical strips) or 'y' (horizontal strips), not both.",
-                            "y")
+            raise self.fail(
+                "Action 'indexcrop' takes 'x' (vertical strips) or 'y' (horizontal strips), not both.", "y"
+            )
 
     def span(self, length: int) -> tuple[int, int] | None:
         step = self.int_value("x" if "x" in self.given else "y")

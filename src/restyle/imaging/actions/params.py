@@ -77,7 +77,9 @@ class Param:
         try:
             if not _BASE64URL.fullmatch(raw):
                 raise ValueError(raw)
-            text = base64.urlsafe_b64decode(raw.rstrip("=") + "=" * (-len(raw.rstrip("=")) % 4)).decode("utf-8")
+            text = base64.urlsafe_b64decode(raw.rstrip("=") + "=" * (-len(raw.rstrip("=")) % 4)).decode(
+                "utf-8"
+            )
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise ActionError(
                 f"Action '{action}' parameter '{self.name}' is not URL-safe base64 of UTF-8 text; encode it "

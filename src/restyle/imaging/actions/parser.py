@@ -41,14 +41,17 @@ def parse_actions(text: str) -> ActionChain:
     if not isinstance(text, str):
         raise ActionError("The action string must be text such as image/resize,w_100.", param=PARAM)
     if len(text) > MAX_CHARS:
-        raise ActionError(f"The action string is {len(text)} characters long; the limit is {MAX_CHARS}.",
-                          param=PARAM)
-    body = text[len(PREFIX):] if text.startswith(PREFIX) else text
+        raise ActionError(
+            f"The action string is {len(text)} characters long; the limit is {MAX_CHARS}.", param=PARAM
+        )
+    body = text[len(PREFIX) :] if text.startswith(PREFIX) else text
     if not body:
         raise ActionError("The action string names no action; write e.g. image/resize,w_100.", param=PARAM)
     segments = body.split("/")
     if len(segments) > MAX_STEPS:
-        raise ActionError(f"The action string has {len(segments)} steps; the limit is {MAX_STEPS}.", param=PARAM)
+        raise ActionError(
+            f"The action string has {len(segments)} steps; the limit is {MAX_STEPS}.", param=PARAM
+        )
     actions = tuple(_parse_segment(segment, position) for position, segment in enumerate(segments, 1))
     _check_chain(actions)
     return ActionChain(actions)
@@ -98,9 +101,15 @@ def _check_chain(actions: tuple[Action, ...]) -> None:
     seen: set[str] = set()
     for action in actions:
         if action.once and action.name in seen:
-            raise ActionError(f"Action '{action.name}' may appear only once in a chain.", param=PARAM,
-                              details={"action": action.name})
+            raise ActionError(
+                f"Action '{action.name}' may appear only once in a chain.",
+                param=PARAM,
+                details={"action": action.name},
+            )
         seen.add(action.name)
     if "info" in seen and len(actions) > 1:
-        raise ActionError("Action 'info' reports on the stored file and must be the only action.", param=PARAM,
-                          details={"action": "info"})
+        raise ActionError(
+            "Action 'info' reports on the stored file and must be the only action.",
+            param=PARAM,
+            details={"action": "info"},
+        )

@@ -11,7 +11,7 @@ from restyle.config import ImageLimits
 from restyle.errors import ActionDeadline, ActionError, ActionTooLarge
 from restyle.imaging.actions.auto_orient import AutoOrient
 from restyle.imaging.actions.base import Action
-from restyle.imaging.actions.canvas import Canvas
+from restyle.imaging.actions.canvas import ALPHA_FORMATS, Canvas
 from restyle.imaging.actions.decoding import Source, decode_source, open_source
 from restyle.imaging.actions.encoding import (
     DEFAULT_QUALITY,
@@ -28,7 +28,7 @@ from restyle.imaging.actions.resize import Resize, ResizePlan
 from restyle.imaging.limits import InputRules, native_rules
 
 DEFAULT_MAX_OUTPUT_PIXELS = 36_000_000
-DRAFT_GAP = 2  # decode a JPEG draft at least twice the target size, then area-resize (as Image.thumbnail)
+DRAFT_GAP = 1  # a JPEG draft at least the target size (the DCT scaling averages), then an area resize
 _SETTINGS_ONLY = frozenset({"format", "quality", "interlace", "auto-orient"})  # steps that leave pixels alone
 
 
@@ -84,9 +84,10 @@ def process_image(
     # 6. decode
     first_resize, plan = _draft_plan(chain, source.upright_size(orient))
     draft = None if plan is None else (plan.scaled[0] * DRAFT_GAP, plan.scaled[1] * DRAFT_GAP)
-    pixels = decode_source(data, source, rules, orient=orient, keep_alpha=target in ("png", "webp", "avif", "heic",
-                           "gif"), draft=draft)
-    canvas = Canvas(pixels, source.family, target, resolve_object=resolve_object)
+    decoded = decode_source(
+        data, source, rules, orient=orient, keep_alpha=target in ALPHA_FORMATS, draft=draft, allow_bgr=True
+    )
+    canvas = Canvas(decoded.pixels, source.family, target, resolve_object=resolve_object, bgr=decoded.bgr)
     if any(a.name == "quality" for a in chain.actions):
         canvas.source_quality = source.jpeg_quality()
     # 7. steps
@@ -100,9 +101,14 @@ def process_image(
     _check_deadline(deadline, "before encoding")
     quality = _quality(canvas)
     if canvas.interlace and target not in INTERLACED:
-        raise ActionError(f"Action 'interlace' applies to jpg, png and gif output, not {target}.", param=PARAM,
-                          details={"action": "interlace"})
-    encoded = encode_pixels(canvas.pixels, target, quality=quality, interlace=canvas.interlace, metadata=metadata)
+        raise ActionError(
+            f"Action 'interlace' applies to jpg, png and gif output, not {target}.",
+            param=PARAM,
+            details={"action": "interlace"},
+        )
+    encoded = encode_pixels(
+        canvas.pixels, target, quality=quality, interlace=canvas.interlace, metadata=metadata, bgr=canvas.bgr
+    )
     return ProcessedImage(encoded, MEDIA_TYPES[target], target, canvas.width, canvas.height)
 
 
@@ -150,8 +156,9 @@ def _check_pixels(action: Action, width: int, height: int, limit: int) -> None:
 
 def _check_deadline(deadline: float | None, where: str) -> None:
     if deadline is not None and time.monotonic() > deadline:
-        raise ActionDeadline(f"Processing ran past its deadline ({where}); use fewer or cheaper actions.",
-                             param=PARAM)
+        raise ActionDeadline(
+            f"Processing ran past its deadline ({where}); use fewer or cheaper actions.", param=PARAM
+        )
 
 
 def _info(source: Source) -> ProcessedImage:

@@ -45,7 +45,9 @@ class Resize(Action):
 
     def check(self) -> None:
         if "p" in self.given and any(k in self.given for k in ("w", "h", "l", "s")):
-            raise self.fail("Action 'resize' takes either 'p' (percent) or sizes (w, h, l, s), not both.", "p")
+            raise self.fail(
+                "Action 'resize' takes either 'p' (percent) or sizes (w, h, l, s), not both.", "p"
+            )
         if any(k in self.given for k in ("l", "s")) and any(k in self.given for k in ("w", "h")):
             raise self.fail("Action 'resize' takes either w/h or l/s, not both.", "l")
         if "p" in self.given and "m" in self.given:
@@ -101,7 +103,9 @@ class Resize(Action):
         pixels = canvas.pixels
         if plan.scaled != (canvas.width, canvas.height):
             shrink = plan.scaled[0] * plan.scaled[1] < canvas.width * canvas.height
-            pixels = cv2.resize(pixels, plan.scaled, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+            pixels = cv2.resize(
+                pixels, plan.scaled, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+            )
         if plan.out != plan.scaled:
             pixels = self._fit(canvas, pixels, plan)
         canvas.pixels = pixels
@@ -113,7 +117,8 @@ class Resize(Action):
             x, y = (sw - ow) // 2, (sh - oh) // 2
             return pixels[y : y + oh, x : x + ow]
         hex_colour = self.str_value("color")
-        rgb = [int(hex_colour[i : i + 2], 16) for i in (0, 2, 4)]
+        red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (0, 2, 4))
+        rgb = list(canvas.colour((red, green, blue)))
         fill = rgb + [255] if pixels.shape[2] == 4 else rgb
         out = np.empty((oh, ow, pixels.shape[2]), dtype=np.uint8)
         out[...] = fill

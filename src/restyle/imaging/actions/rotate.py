@@ -47,8 +47,14 @@ class Rotate(Action):
         fill = canvas.background()[: pixels.shape[2]]
         if pixels.shape[2] == 4 and not canvas.keeps_alpha:
             fill = (255, 255, 255, 255)
-        canvas.pixels = np.ascontiguousarray(cv2.warpAffine(
-            pixels, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-            borderValue=tuple(float(v) for v in fill),
-        ))
+        canvas.pixels = np.ascontiguousarray(
+            cv2.warpAffine(
+                pixels,
+                matrix,
+                (out_w, out_h),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=tuple(float(v) for v in fill),
+            )
+        )
         return canvas

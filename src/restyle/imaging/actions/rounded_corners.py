@@ -31,7 +31,12 @@ class RoundedCorners(Action):
             (slice(0, radius), slice(0, radius), slice(0, radius), slice(0, radius)),
             (slice(0, radius), slice(width - radius, width), slice(0, radius), slice(radius, None)),
             (slice(height - radius, height), slice(0, radius), slice(radius, None), slice(0, radius)),
-            (slice(height - radius, height), slice(width - radius, width), slice(radius, None), slice(radius, None)),
+            (
+                slice(height - radius, height),
+                slice(width - radius, width),
+                slice(radius, None),
+                slice(radius, None),
+            ),
         ):
             out[rows, cols] = apply_mask(canvas, canvas.pixels[rows, cols], corner[mask_rows, mask_cols])
         canvas.pixels = out

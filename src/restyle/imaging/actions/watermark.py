@@ -42,22 +42,30 @@ class Watermark(Action):
 
     def check(self) -> None:
         if "text" in self.given and "image" in self.given:
-            raise self.fail("Action 'watermark' takes 'text' or 'image', not both; use two watermark steps.",
-                            "image")
+            raise self.fail(
+                "Action 'watermark' takes 'text' or 'image', not both; use two watermark steps.", "image"
+            )
         text_only = ("type", "size", "color", "shadow")
         wrong = [k for k in text_only if k in self.given] if "image" in self.given else []
         if "P" in self.given and "text" in self.given:
             wrong.append("P")
         if wrong:
-            raise self.fail(f"Action 'watermark' parameter '{wrong[0]}' does not apply to this kind of "
-                            "watermark.", wrong[0])
+            raise self.fail(
+                f"Action 'watermark' parameter '{wrong[0]}' does not apply to this kind of watermark.",
+                wrong[0],
+            )
         font = self.value("type")
         if isinstance(font, str) and font not in FONT_FILES:
-            raise self.fail(f"Action 'watermark' parameter 'type' names font '{font}'; use one of "
-                            f"{', '.join(FONT_FILES)} (base64url-encoded).", "type")
+            raise self.fail(
+                f"Action 'watermark' parameter 'type' names font '{font}'; use one of "
+                f"{', '.join(FONT_FILES)} (base64url-encoded).",
+                "type",
+            )
 
     def apply(self, canvas: Canvas) -> Canvas:
         mark = self._text_mark() if "text" in self.given else self._image_mark(canvas)
+        if canvas.bgr:
+            mark = mark[..., [2, 1, 0, 3]]
         left, top = self._place(canvas.width, canvas.height, mark.shape[1], mark.shape[0])
         canvas.pixels = _blend(canvas.pixels, mark, left, top, self.int_value("t") / 100)
         return canvas
@@ -73,7 +81,9 @@ class Watermark(Action):
         draw = ImageDraw.Draw(layer)
         shadow = self.int_value("shadow")
         if shadow:
-            draw.text((offset - left, offset - top), text, font=font, fill=(0, 0, 0, round(255 * shadow / 100)))
+            draw.text(
+                (offset - left, offset - top), text, font=font, fill=(0, 0, 0, round(255 * shadow / 100))
+            )
         hex_colour = self.str_value("color")
         rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (0, 2, 4))
         draw.text((-left, -top), text, font=font, fill=(*rgb, 255))
@@ -82,13 +92,18 @@ class Watermark(Action):
     def _image_mark(self, canvas: Canvas) -> np.ndarray:
         key = self.str_value("image")
         if canvas.resolve_object is None:
-            raise self.fail("Action 'watermark' parameter 'image' names a stored object, but this request "
-                            "has no store to read it from.", "image")
+            raise self.fail(
+                "Action 'watermark' parameter 'image' names a stored object, but this request "
+                "has no store to read it from.",
+                "image",
+            )
         try:
             data = canvas.resolve_object(key)
         except RestyleError as exc:
-            raise self.fail(f"Action 'watermark' parameter 'image' names '{key}', which could not be read "
-                            f"({exc.code}).", "image") from exc
+            raise self.fail(
+                f"Action 'watermark' parameter 'image' names '{key}', which could not be read ({exc.code}).",
+                "image",
+            ) from exc
         mark = _decode_mark(data, self)
         if "P" in self.given:
             width = max(1, round(canvas.width * self.int_value("P") / 100))
@@ -108,21 +123,29 @@ def _decode_mark(data: bytes, action: Watermark) -> np.ndarray:
     from restyle.imaging.actions.decoding import decode_source, open_source
     from restyle.imaging.limits import InputRules
 
-    rules = InputRules("watermark", max_bytes=MAX_MARK_BYTES, max_pixels=MAX_MARK_PIXELS, min_side=1,
-                       max_side=4096)
+    rules = InputRules(
+        "watermark", max_bytes=MAX_MARK_BYTES, max_pixels=MAX_MARK_PIXELS, min_side=1, max_side=4096
+    )
     try:
         source = open_source(data, rules)
-        pixels = decode_source(data, source, rules, keep_alpha=True)
+        pixels = decode_source(data, source, rules, keep_alpha=True).pixels
     except RestyleError as exc:
-        raise action.fail(f"Action 'watermark' parameter 'image' names an object that is not a usable image: "
-                          f"{exc.message}", "image") from exc
+        raise action.fail(
+            f"Action 'watermark' parameter 'image' names an object that is not a usable image: {exc.message}",
+            "image",
+        ) from exc
     return pixels if pixels.shape[2] == 4 else np.dstack([pixels, np.full(pixels.shape[:2], 255, np.uint8)])
 
 
 def _blend(base: np.ndarray, mark: np.ndarray, left: int, top: int, opacity: float) -> np.ndarray:
     """``mark`` (RGBA) over ``base`` at (left, top), clipped to the base; a new array."""
     height, width = base.shape[:2]
-    x0, y0, x1, y1 = max(0, left), max(0, top), min(width, left + mark.shape[1]), min(height, top + mark.shape[0])
+    x0, y0, x1, y1 = (
+        max(0, left),
+        max(0, top),
+        min(width, left + mark.shape[1]),
+        min(height, top + mark.shape[0]),
+    )
     out = base.copy()
     if x0 >= x1 or y0 >= y1:
         return out
