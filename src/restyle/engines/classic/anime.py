@@ -26,6 +26,7 @@ SKIN_SHADOW = (0.93, 0.71, 0.68)
 IRIS = (0.36, 0.26, 0.45)
 PALETTE_CURVE = [(0.0, 0.1), (0.25, 0.38), (0.6, 0.8), (1.0, 1.0)]
 COLOURS = 7
+BACKDROP_SPECK = 15  # px at the cel size: the scene behind the figure is a few big shapes
 SKIN_DISTANCE = 16.0  # Lab distance from the face's median colour within which a colour is skin
 
 
@@ -64,26 +65,26 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
     smooth = ops.edge_preserving_smooth(small, 2.0, 0.10, iterations=3)
     cut = cel.segment(smooth, COLOURS, ctx.rng, 9, 16.0 * ws, 0.05)
     figure = ops.figure_mask(smooth, ops.scale_faces(ctx.faces, factor)) > 0.5
+    cut = cel.simplify_backdrop(cut, figure, BACKDROP_SPECK)
 
     # 3. Flat fills: index = label * 2 + shadow (see Cel.tones).
     face_small = ops.f32(ops.resize_to(regions.face, small.shape))
     base, shade = _tones(cut.palette, _skin_labels(smooth, face_small, cut.palette))
     table = cut.tones(base, shade)
-    # the backdrop: the lit tones only, no shadow and (step 4) no outlines
-    index = np.where(figure, cut.index(), cut.labels * np.uint8(2)).astype(np.uint8)
+    index = cut.index()  # the backdrop has no shadow tone and (step 4) no outlines
 
     # 4. Full size: fills and outlines along the figure's region boundaries.
     s = ctx.scale
     big = cel.upscale_labels(index, image.shape, round(2 * s) | 1)
     out = cel.fill(big, table)
     on_figure = cel.upscale_labels(figure.astype(np.uint8), image.shape, 1) > 0
-    edges = cel.boundaries((big // 2).astype(np.uint8), cel.lab_distances(cut.palette, 30.0), 20.0, max(2, round(1.2 * s)))
+    edges = cel.boundaries((big // 2).astype(np.uint8), cel.lab_distances(cut.palette, 30.0), 28.0, max(2, round(1.2 * s)))
     celface.paint(out, edges & on_figure, LINE)
 
     # 5-6. Hair as a flat mass with a highlight band, then the face.
     hair_highlight(out, ctx.faces, regions, 1.25)
     levels = 3 + round(2 * detail)
-    celface.skin_tones(out, image, regions, celface.tone_ramp(SKIN_LIGHT, SKIN_SHADOW, levels), 0.09 - 0.04 * detail)
+    celface.skin_tones(out, image, regions, celface.tone_ramp(SKIN_LIGHT, SKIN_SHADOW, levels), 0.08 - 0.03 * detail)
     if regions.any:
         lines = celface.face_lines(image, regions, max(0.8, 0.01 * fw), 0.02 * (1.0 - 0.2 * detail))
         celface.paint(out, lines, LINE)

@@ -144,6 +144,15 @@ def segment(smooth: Float, colours: int, rng: np.random.Generator, speck: int,
     return Cel(labels, shadow, palette)
 
 
+def simplify_backdrop(cut: Cel, figure: npt.NDArray[np.bool_], speck: int) -> Cel:
+    """``cut`` with the scene behind the figure (``figure`` False) simplified: specks up to
+    ``speck`` px merged and no shadow tone, as a cel background is a few big flat shapes."""
+    merged = merge_specks(cut.labels, speck, 2)
+    labels = np.where(figure, cut.labels, merged).astype(np.uint8)
+    shadow = np.where(figure, cut.shadow, 0).astype(np.uint8)
+    return Cel(labels, shadow, cut.palette)
+
+
 def fill(index: Labels, table: Float) -> Float:
     """Flat colour image: ``table[index]``."""
     return f32(np.take(table, index, axis=0))

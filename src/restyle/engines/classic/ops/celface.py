@@ -39,7 +39,7 @@ def skin_tones(colour: Float, image: Float, regions: Regions, tones: Float, cut:
         skin = inside & (regions.features[b] < 0.3)
         median = float(np.median(gray[skin])) if skin.any() else 0.5
         step = np.clip(np.floor((median + 0.5 * cut - gray) / np.float32(cut)) + 1, 0, levels - 1).astype(np.uint8)
-        step = np.asarray(cv2.medianBlur(step, 5), np.intp)
+        step = np.asarray(cv2.medianBlur(step, max(5, round(0.025 * fw)) | 1), np.intp)
         crop = colour[b].copy()
         crop[inside] = tones[step[inside]]
         return crop
@@ -60,9 +60,11 @@ def tone_ramp(light: Colour, shadow: Colour, levels: int, deep: float = 0.7) -> 
     return f32(np.array(out[:levels], np.float32))
 
 
-def face_lines(image: Float, regions: Regions, sigma: float, threshold: float, grow: float = 1.4) -> Mask:
+def face_lines(image: Float, regions: Regions, sigma: float, threshold: float, grow: float = 1.4,
+               off_features: bool = True) -> Mask:
     """Hard ink lines (True) of the photo's face structure: XDoG of the face's luminance with its
-    skin texture blurred away; ``threshold`` (negative DoG) sets how many lines; inside the face only."""
+    skin texture blurred away; ``threshold`` (negative DoG) sets how many lines; inside the face
+    only, and with ``off_features`` not on eyes, brows and lips (:func:`features` draws those)."""
     out = np.zeros(image.shape[:2], bool)
     if regions.box is None:
         return out
@@ -71,9 +73,11 @@ def face_lines(image: Float, regions: Regions, sigma: float, threshold: float, g
     inner = blur(gray, sigma)
     dog = inner - blur(gray, sigma * grow * 1.6) * np.float32(0.99)
     lines = (dog < -np.float32(threshold)) & (regions.face[b] > 0.5)
+    if off_features:
+        lines &= regions.features[b] < 0.5
     lines = cv2.morphologyEx(lines.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
     count, labels, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] >= max(6, int(sigma * sigma * 12))
+    keep = stats[:, cv2.CC_STAT_AREA] >= max(8, int(sigma * sigma * 20))
     keep[0] = False
     out[b] = keep[labels]
     return out
