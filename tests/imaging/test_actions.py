@@ -430,3 +430,61 @@ def test_the_deadline_is_checked_between_steps_and_register_adds_actions(quad_pn
 def test_not_an_image_is_an_image_error() -> None:
     with pytest.raises(ImageDecodeError):
         process_image(b"not an image at all", "image/resize,w_10")
+
+
+# --- decoding paths: OpenCV (plain JPEG, BGR order) and Pillow (profiles, alpha) agree --------------
+
+
+@pytest.fixture(scope="module")
+def quad_jpeg() -> bytes:
+    return encode(quadrants(), "JPEG", quality=95)
+
+
+@pytest.mark.parametrize(
+    ("actions", "where", "colour"),
+    [
+        ("resize,m_pad,w_200,h_200,color_FF8000/format,png", (5, 100), (255, 128, 0)),
+        ("resize,m_pad,w_200,h_200,color_FF8000", (5, 100), (255, 128, 0)),
+        (
+            "watermark,text_" + encode_base64url("MMMM") + ",size_80,color_00FFFF,g_nw,x_0,y_0",
+            None,
+            (0, 255, 255),
+        ),
+        ("circle,r_100", (60, 60), RED),
+        ("rotate,90/format,webp", (10, 290), RED),
+        ("format,png", (10, 390), GREEN),
+    ],
+)
+def test_jpeg_and_png_sources_give_the_same_colours(
+    quad_png: bytes,
+    quad_jpeg: bytes,
+    actions: str,
+    where: tuple[int, int] | None,
+    colour: tuple[int, int, int],
+) -> None:
+    for data in (quad_png, quad_jpeg):
+        out = pixels_of(process_image(data, "image/" + actions))
+        if where is None:  # a text: some of its pixels in the top-left corner
+            box = out[:100, :250, :3].astype(int)
+            assert np.sum(np.all(np.abs(box - colour) <= 24, axis=2)) > 100, data[:4]
+        else:
+            assert near(out[where], colour, 24), (data[:4], out[where])
+
+
+def test_a_jpeg_with_a_colour_profile_goes_through_pillow_and_matches(photo_jpeg: bytes) -> None:
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    image = Image.open(io.BytesIO(photo_jpeg))
+    tagged = encode(np.asarray(image), "JPEG", quality=90, icc_profile=srgb)
+    plain = pixels_of(process_image(photo_jpeg, "image/resize,w_200/format,png")).astype(int)
+    profiled = pixels_of(process_image(tagged, "image/resize,w_200/format,png")).astype(int)
+    assert plain.shape == profiled.shape == (150, 200, 3)
+    assert np.abs(plain - profiled).mean() < 3
+
+
+def test_a_truncated_jpeg_is_refused_not_filled_with_grey(photo_jpeg: bytes) -> None:
+    from restyle.errors import ImageTruncated
+
+    with pytest.raises(ImageTruncated):
+        process_image(photo_jpeg[: len(photo_jpeg) * 2 // 3], "image/resize,w_100")
