@@ -10,6 +10,8 @@ from typing import ClassVar
 import cv2
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from restyle.errors import (
@@ -18,6 +20,7 @@ from restyle.errors import (
     ActionOutOfRange,
     ActionTooLarge,
     ImageDecodeError,
+    RestyleError,
 )
 from restyle.imaging.actions import Action, Metadata, ProcessedImage, process_image, register
 from restyle.imaging.actions.base import _loaded
@@ -488,3 +491,58 @@ def test_a_truncated_jpeg_is_refused_not_filled_with_grey(photo_jpeg: bytes) -> 
 
     with pytest.raises(ImageTruncated):
         process_image(photo_jpeg[: len(photo_jpeg) * 2 // 3], "image/resize,w_100")
+
+
+# --- any valid chain on a small image: a decodable image or a RestyleError, nothing else -------------
+
+STEP = st.one_of(
+    st.builds(
+        lambda m, w, h, limit: f"resize,m_{m},w_{w},h_{h},limit_{limit}",
+        st.sampled_from(["lfit", "mfit", "fill", "pad", "fixed"]),
+        st.integers(1, 90),
+        st.integers(1, 90),
+        st.integers(0, 1),
+    ),
+    st.builds(lambda p: f"resize,p_{p},limit_0", st.integers(1, 300)),
+    st.builds(
+        lambda w, h, x, y, g: f"crop,w_{w},h_{h},x_{x},y_{y},g_{g}",
+        st.integers(1, 60),
+        st.integers(1, 60),
+        st.integers(0, 50),
+        st.integers(0, 50),
+        st.sampled_from(["nw", "north", "ne", "west", "center", "east", "sw", "south", "se"]),
+    ),
+    st.builds(lambda x, i: f"indexcrop,x_{x},i_{i}", st.integers(1, 50), st.integers(0, 5)),
+    st.builds(lambda r: f"circle,r_{r}", st.integers(1, 60)),
+    st.builds(lambda r: f"rounded-corners,r_{r}", st.integers(1, 60)),
+    st.builds(lambda a: f"rotate,{a}", st.integers(0, 360)),
+    st.sampled_from(
+        ["flip,h", "flip,v", "flip,both", "sharpen,120", "bright,-40", "contrast,60", "blur,r_2,s_3"]
+    ),
+    st.builds(
+        lambda t, g: f"watermark,text_{encode_base64url(t)},g_{g},size_12",
+        st.text(alphabet="abcXYZ 12", min_size=1, max_size=6).filter(str.strip),
+        st.sampled_from(["nw", "center", "se"]),
+    ),
+)
+ENDING = st.sampled_from(["", "/format,png", "/format,jpg/quality,Q_70", "/format,webp", "/format,gif"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(STEP, min_size=1, max_size=4), ENDING, st.sampled_from(["png", "jpeg"]))
+def test_any_valid_chain_gives_an_image_or_a_restyle_error(
+    steps: list[str], ending: str, source: str
+) -> None:
+    data = SMALL_SOURCES[source]
+    try:
+        result = process_image(data, "image/" + "/".join(steps) + ending, max_output_pixels=200_000)
+    except RestyleError as exc:
+        assert exc.code.startswith(("action.", "image.")), exc.code
+        return
+    assert pixels_of(result).shape[:2] == (result.height, result.width)
+
+
+SMALL_SOURCES = {
+    "png": encode(quadrants(40, 32)),
+    "jpeg": encode(quadrants(40, 32), "JPEG", quality=90),
+}
