@@ -28,15 +28,21 @@ PALETTE_CURVE = [(0.0, 0.1), (0.25, 0.38), (0.6, 0.8), (1.0, 1.0)]
 COLOURS = 7
 BACKDROP_SPECK = 15  # px at the cel size: the scene behind the figure is a few big shapes
 SKIN_DISTANCE = 16.0  # Lab distance from the face's median colour within which a colour is skin
+SKIN_ON_FIGURE = 0.6  # share of a skin colour's pixels that must lie on the figure
 
 
-def _skin_labels(smooth: ops.Float, face: ops.Float, palette_lab: ops.Float) -> np.ndarray:
-    """True for the palette colours close to the face's median colour: the skin of the figure."""
+def _skin_labels(cut: cel.Cel, smooth: ops.Float, face: ops.Float, figure: np.ndarray) -> np.ndarray:
+    """True for the palette colours of the figure's skin: close to the face's median colour and
+    mostly on the figure (in a grey photo the scene can have the face's colour too)."""
     inside = face > 0.5
+    n = len(cut.palette)
     if not inside.any():
-        return np.zeros(len(palette_lab), bool)
+        return np.zeros(n, bool)
     median = np.median(cel.to_lab(smooth)[inside], axis=0)
-    return np.asarray(np.sqrt(((palette_lab - median) ** 2).sum(-1)) < SKIN_DISTANCE)
+    close = np.sqrt(((cut.palette - median) ** 2).sum(-1)) < SKIN_DISTANCE
+    total = np.bincount(cut.labels.ravel(), minlength=n).astype(np.float64)
+    on_figure = np.bincount(cut.labels[figure].ravel(), minlength=n)
+    return np.asarray(close & (on_figure >= SKIN_ON_FIGURE * np.maximum(total, 1.0)))
 
 
 def _tones(palette_lab: ops.Float, skin: np.ndarray) -> tuple[ops.Float, ops.Float]:
@@ -69,7 +75,7 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
 
     # 3. Flat fills: index = label * 2 + shadow (see Cel.tones).
     face_small = ops.f32(ops.resize_to(regions.face, small.shape))
-    base, shade = _tones(cut.palette, _skin_labels(smooth, face_small, cut.palette))
+    base, shade = _tones(cut.palette, _skin_labels(cut, smooth, face_small, figure))
     table = cut.tones(base, shade)
     index = cut.index()  # the backdrop has no shadow tone and (step 4) no outlines
 
