@@ -546,3 +546,9 @@ SMALL_SOURCES = {
     "png": encode(quadrants(40, 32)),
     "jpeg": encode(quadrants(40, 32), "JPEG", quality=90),
 }
+
+
+def test_a_huge_text_watermark_is_refused_before_it_is_drawn() -> None:
+    text = encode_base64url("W" * 64)
+    with pytest.raises(ActionTooLarge, match="lower 'size'"):
+        process_image(_grey_png(), f"image/watermark,text_{text},size_1000")

@@ -10,11 +10,11 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from restyle.errors import RestyleError
+from restyle.errors import ActionTooLarge, RestyleError
 from restyle.imaging.actions.base import Action
 from restyle.imaging.actions.canvas import GRAVITIES, Canvas, gravity_cell
 from restyle.imaging.actions.fonts import DEFAULT_FONT, FONT_FILES, load_font
-from restyle.imaging.actions.params import choice, colour, integer, text64
+from restyle.imaging.actions.params import PARAM, choice, colour, integer, text64
 
 MAX_MARK_BYTES = 5 * 1024 * 1024
 MAX_MARK_PIXELS = 4096 * 4096
@@ -77,6 +77,13 @@ class Watermark(Action):
         box = ImageDraw.Draw(Image.new("L", (1, 1))).textbbox((0, 0), text, font=font)
         left, top, right, bottom = (int(round(v)) for v in box)
         offset = max(1, self.int_value("size") // 20)  # shadow offset grows with the text
+        if (right - left + offset) * (bottom - top + offset) > MAX_MARK_PIXELS:
+            raise ActionTooLarge(
+                f"Action 'watermark' text would be {right - left}x{bottom - top} pixels; the limit is "
+                f"{MAX_MARK_PIXELS} pixels: lower 'size' or shorten 'text'.",
+                param=PARAM,
+                details={"action": self.name, "parameter": "size"},
+            )
         layer = Image.new("RGBA", (right - left + offset, bottom - top + offset), (0, 0, 0, 0))
         draw = ImageDraw.Draw(layer)
         shadow = self.int_value("shadow")
