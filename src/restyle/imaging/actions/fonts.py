@@ -38,10 +38,17 @@ def _find(file_name: str) -> Path | None:
 
 
 @functools.cache
-def load_font(name: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """The font called ``name`` (a key of FONT_FILES) at ``size`` pixels, or the fallback."""
+def font_path(name: str) -> Path | None:
+    """The file of the font called ``name`` (a key of FONT_FILES), else of the fallback, else None."""
     for file_name in FONT_FILES.get(name, ()) + FALLBACK:
         path = _find(file_name)
         if path is not None:
-            return ImageFont.truetype(str(path), size)
-    return ImageFont.load_default(size)
+            return path
+    return None
+
+
+def load_font(name: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The font called ``name`` at ``size`` pixels; a new object per call, since FreeType faces may
+    not be shared between threads (requests run in a thread pool)."""
+    path = font_path(name)
+    return ImageFont.truetype(str(path), size) if path is not None else ImageFont.load_default(size)
