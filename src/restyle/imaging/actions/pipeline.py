@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -68,7 +69,7 @@ def process_image(
     chain = parse_actions(actions) if isinstance(actions, str) else actions
     _check_deadline(deadline, "before decoding")
     # 2. header
-    rules = rules or native_rules(ImageLimits())
+    rules = rules or _default_rules()
     source = open_source(data, rules)
     # 3. info
     if chain.names() == ["info"]:
@@ -110,6 +111,11 @@ def process_image(
         canvas.pixels, target, quality=quality, interlace=canvas.interlace, metadata=metadata, bgr=canvas.bgr
     )
     return ProcessedImage(encoded, MEDIA_TYPES[target], target, canvas.width, canvas.height)
+
+
+@functools.cache
+def _default_rules() -> InputRules:
+    return native_rules(ImageLimits())
 
 
 def default_format(family: str) -> str:
