@@ -88,10 +88,20 @@ def make_inputs(folder: Path, sizes: dict[str, tuple[int, int]]) -> dict[str, Pa
     return paths
 
 
-def _seconds(work: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    work()
-    return time.perf_counter() - start
+@dataclass(frozen=True)
+class Cost:
+    """One call: wall-clock seconds and CPU seconds (this process, plus thumbor's server process)."""
+
+    wall: float
+    cpu: float
+
+
+def _cost(call: Callable[[], object], external_cpu: Callable[[], float] | None) -> Cost:
+    outside = external_cpu() if external_cpu else 0.0
+    cpu, wall = time.process_time(), time.perf_counter()
+    call()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return Cost(wall, cpu + (external_cpu() - outside if external_cpu else 0.0))
 
 
 def _shape_and_difference(data: bytes, reference: bytes | None) -> str:
@@ -112,7 +122,7 @@ def run(args: argparse.Namespace) -> str:
     """Steps: 1 inputs, 2 engines (thumbor started), 3 interleaved timing rounds, 4 the report text."""
     # 1. Inputs, one CPU for everything so thumbor and the in-process engines see the same core.
     sizes = SMALL_SIZES if args.small else SIZES
-    folder = CACHE / "processing"
+    folder = args.cache / "processing"
     inputs = make_inputs(folder, sizes)
     data = {label: path.read_bytes() for label, path in inputs.items()}
     cpu = max(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
@@ -124,15 +134,15 @@ def run(args: argparse.Namespace) -> str:
     versions = library_versions()
     overhead: dict[str, float] = {}
     if not args.no_thumbor:
-        venv = CACHE / "thumbor-venv"
+        venv = args.cache / "thumbor-venv"
         executable = ensure_venv(venv)
         versions.append(thumbor_version(venv))
-        config = CACHE / "thumbor.conf"
+        config = args.cache / "thumbor.conf"
         write_config(config, folder, quality.jpeg, quality.webp)
         server = ThumborServer(executable, config, cpu)
-        server.wait_ready()
     try:
         if server is not None:
+            server.wait_ready()
             engines.append(_thumbor_engine(server, inputs))
             overhead = _http_overhead(server, args.rounds_small)
         rows, shapes = _measure(engines, data, sizes, args)
@@ -150,24 +160,25 @@ def _thumbor_engine(server: ThumborServer, inputs: dict[str, Path]) -> Engine:
             raise RuntimeError(f"thumbor answered {status} for {operation.thumbor(inputs[label].name, w, h)}")
         return body
 
-    return Engine("thumbor", call)
+    return Engine("thumbor", call, external_cpu=server.cpu_seconds)
 
 
-def _http_overhead(server: ThumborServer, rounds: int) -> dict[str, float]:
-    """Median ms of /healthcheck and of a full thumbor request on a 16x12 image (no pixel work to speak of)."""
+def _http_overhead(server: ThumborServer, rounds: int) -> dict[str, Cost]:
+    """Median cost of /healthcheck and of a whole thumbor request on a 16x12 image (no pixel work to speak of)."""
     result = {}
     for label, path in [
         ("healthcheck", "/healthcheck"),
         ("16x12 image", "/unsafe/filters:format(jpeg)/tiny.jpg"),
     ]:
         server.get(path)
-        result[label] = 1000 * statistics.median(
-            _seconds(lambda p=path: server.get(p)) for _ in range(rounds * 4)
+        costs = [_cost(partial(server.get, path), server.cpu_seconds) for _ in range(rounds * 4)]
+        result[label] = Cost(
+            statistics.median(c.wall for c in costs), statistics.median(c.cpu for c in costs)
         )
     return result
 
 
-Rows = dict[tuple[str, str, str], float]  # (operation, size label, engine) -> median seconds
+Rows = dict[tuple[str, str, str], Cost]  # (operation, size label, engine) -> median cost
 
 
 def _measure(
@@ -180,18 +191,52 @@ def _measure(
         rounds = args.rounds_small if label == next(iter(sizes)) else args.rounds_large
         for operation in OPERATIONS:
             calls = {e.name: partial(e.call, operation, label, data[label], w, h) for e in engines}
+            outside = {e.name: e.external_cpu for e in engines}
             outputs = {name: call() for name, call in calls.items()}  # warm-up, and the outputs compared
             for name, output in outputs.items():
                 shapes[(operation.name, label, name)] = _shape_and_difference(output, outputs.get("pillow"))
-            times: dict[str, list[float]] = {name: [] for name in calls}
+            costs: dict[str, list[Cost]] = {name: [] for name in calls}
             for _ in range(rounds):
                 for name, call in calls.items():
-                    times[name].append(_seconds(call))
+                    costs[name].append(_cost(call, outside[name]))
             for name in calls:
-                rows[(operation.name, label, name)] = statistics.median(times[name])
-            line = "  ".join(f"{name} {1 / rows[(operation.name, label, name)]:7.1f}/s" for name in calls)
+                wall = statistics.median(c.wall for c in costs[name])
+                rows[(operation.name, label, name)] = Cost(
+                    wall, statistics.median(c.cpu for c in costs[name])
+                )
+            line = "  ".join(f"{name} {1 / rows[(operation.name, label, name)].cpu:7.1f}/s" for name in calls)
             print(f"{label:5} {operation.name:30} {line}", file=sys.stderr, flush=True)
     return rows, shapes
+
+
+def _ratio(rows: Rows, key: tuple[str, str], over: str, under: str, minus: float = 0.0) -> str:
+    slow, fast = rows[(*key, under)].cpu, rows[(*key, over)].cpu
+    return f"{max(slow - minus, 1e-6) / fast:.2f}x"
+
+
+def _tables(rows: Rows, names: list[str], overhead: dict[str, Cost]) -> tuple[str, str]:
+    """The CPU-time table (with the ratios) and the wall-clock table."""
+    has = set(names)
+    keys = [(operation, label) for (operation, label, engine) in rows if engine == names[0]]
+    headers = ["operation", "input"] + [f"{name} img/s" for name in names]
+    if {"restyle", "thumbor"} <= has:
+        headers += ["restyle/thumbor", "restyle/thumbor net of HTTP"]
+    if {"restyle", "pillow"} <= has:
+        headers.append("restyle/Pillow")
+    trivial = overhead["16x12 image"].cpu if overhead else 0.0
+    body = []
+    for key in keys:
+        line: list[object] = [*key] + [1 / rows[(*key, name)].cpu for name in names]
+        if {"restyle", "thumbor"} <= has:
+            line += [
+                _ratio(rows, key, "restyle", "thumbor"),
+                _ratio(rows, key, "restyle", "thumbor", trivial),
+            ]
+        if {"restyle", "pillow"} <= has:
+            line.append(_ratio(rows, key, "restyle", "pillow"))
+        body.append(line)
+    wall = [[*key] + [1 / rows[(*key, name)].wall for name in names] for key in keys]
+    return table(headers, body), table(["operation", "input"] + [f"{n} img/s" for n in names], wall)
 
 
 def _report(
@@ -200,29 +245,12 @@ def _report(
     engines: list[Engine],
     versions: list[str],
     notes: list[str],
-    overhead: dict[str, float],
+    overhead: dict[str, Cost],
     quality: object,
     args: argparse.Namespace,
 ) -> str:
     names = [engine.name for engine in engines]
-    has = set(names)
-    headers = ["operation", "input"] + [f"{name} img/s" for name in names]
-    if {"restyle", "thumbor"} <= has:
-        headers += ["restyle/thumbor", "restyle/thumbor net of HTTP"]
-    if {"restyle", "pillow"} <= has:
-        headers.append("restyle/Pillow")
-    body = []
-    trivial = overhead.get("16x12 image", 0.0) / 1000
-    for (operation, label, engine), _ in rows.items():
-        if engine != names[0]:
-            continue
-        line: list[object] = [operation, label] + [1 / rows[(operation, label, name)] for name in names]
-        if {"restyle", "thumbor"} <= has:
-            restyle, thumbor = rows[(operation, label, "restyle")], rows[(operation, label, "thumbor")]
-            line += [f"{thumbor / restyle:.2f}x", f"{max(thumbor - trivial, 1e-6) / restyle:.2f}x"]
-        if {"restyle", "pillow"} <= has:
-            line.append(f"{rows[(operation, label, 'pillow')] / rows[(operation, label, 'restyle')]:.2f}x")
-        body.append(line)
+    by_cpu, by_wall = _tables(rows, names, overhead)
     size_rows = [
         [operation, label] + [shapes[(operation, label, name)] for name in names]
         for (operation, label, engine) in rows
@@ -230,20 +258,28 @@ def _report(
     ]
     parts = [
         "# Processing actions: restyle vs thumbor, Pillow, pyvips",
-        f"Machine: {machine()}; `nproc` = {os.cpu_count()}, "
-        "everything pinned to one core (thumbor: one process on the same core, caches and result storage off; "
-        "pyvips: VIPS_CONCURRENCY=1, operation cache off). Libraries: " + ", ".join(versions) + ".",
-        f"Median of {args.rounds_small} (smaller input) / {args.rounds_large} (larger) interleaved rounds after one "
-        f"warm-up; every call decodes the JPEG bytes and encodes the result. Quality: {quality}.",
-        table(headers, body),
+        f"Machine: {machine()}; `nproc` = {os.cpu_count()}; load average at the end "
+        f"{os.getloadavg()[0]:.1f}. Libraries: " + ", ".join(versions) + ".",
+        "One core for all: the bench and thumbor's single server process are pinned to the same CPU; "
+        "thumbor runs with source storage, result storage and client caching off, so every request "
+        "loads, processes and encodes; pyvips runs with VIPS_CONCURRENCY=1 and its operation cache off. "
+        f"Every call decodes the JPEG bytes and encodes the result. Quality: {quality}.",
+        "## Images per second of CPU time (the main figure)",
+        f"Median CPU seconds per image over {args.rounds_small} (smaller input) / {args.rounds_large} (larger) "
+        "interleaved rounds after one warm-up. CPU time counts the work itself and is not inflated by the "
+        "other processes of a shared machine; for thumbor it is the server process's CPU (from "
+        "/proc/PID/task/*/schedstat, nanoseconds) plus this process's CPU for the HTTP client.",
+        by_cpu,
     ]
     if overhead:
         parts.append(
-            "thumbor HTTP overhead (median ms per request on the kept-alive connection): "
-            + ", ".join(f"{k} {v:.2f} ms" for k, v in overhead.items())
-            + ". 'net of HTTP' subtracts the 16x12-image request from thumbor's time."
+            "thumbor's cost of a request with no pixel work (CPU ms, server + client; wall ms): "
+            + ", ".join(f"{k} {v.cpu * 1000:.2f} / {v.wall * 1000:.2f}" for k, v in overhead.items())
+            + ". 'net of HTTP' subtracts the 16x12-image request's CPU from thumbor's."
         )
     parts += [
+        "## Images per second of wall-clock time (same runs; inflated by whatever else the machine ran)",
+        by_wall,
         "## Output sizes (and mean absolute difference from Pillow's output, 0..255)",
         table(["operation", "input"] + names, size_rows),
     ]
@@ -257,6 +293,7 @@ def main() -> None:
     parser.add_argument("--no-thumbor", action="store_true", help="skip thumbor (no venv, no server)")
     parser.add_argument("--small", action="store_true", help="one 1040x780 input instead of 1 and 12 MP")
     parser.add_argument("--report", type=Path, default=REPORTS / "processing.md")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where inputs and thumbor's venv go")
     args = parser.parse_args()
     args.rounds_small, args.rounds_large = (2, 1) if args.quick else (15, 5)
     single_thread()

@@ -23,6 +23,7 @@ class Engine:
 
     name: str
     call: Callable[[Any, str, bytes, int, int], bytes]
+    external_cpu: Callable[[], float] | None = None  # CPU seconds of a server process doing the work
 
 
 @dataclass(frozen=True)
