@@ -39,7 +39,9 @@ def skin_tones(colour: Float, image: Float, regions: Regions, tones: Float, cut:
         skin = inside & (regions.features[b] < 0.3)
         median = float(np.median(gray[skin])) if skin.any() else 0.5
         step = np.clip(np.floor((median + 0.5 * cut - gray) / np.float32(cut)) + 1, 0, levels - 1).astype(np.uint8)
-        step = np.asarray(cv2.medianBlur(step, max(5, round(0.025 * fw)) | 1), np.intp)
+        for _ in range(max(1, round(0.025 * fw / 5))):  # repeated 5 px medians: see merge_specks
+            step = np.asarray(cv2.medianBlur(step, 5), np.uint8)
+        step = step.astype(np.intp)
         crop = colour[b].copy()
         crop[inside] = tones[step[inside]]
         return crop
