@@ -552,3 +552,13 @@ def test_a_huge_text_watermark_is_refused_before_it_is_drawn() -> None:
     text = encode_base64url("W" * 64)
     with pytest.raises(ActionTooLarge, match="lower 'size'"):
         process_image(_grey_png(), f"image/watermark,text_{text},size_1000")
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpg", "webp"])
+def test_the_metadata_hook_writes_xmp(quad_png: bytes, fmt: str) -> None:
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/></x:xmpmeta>'
+    labelled = process_image(quad_png, f"image/format,{fmt}", metadata=Metadata(xmp=xmp))
+    plain = process_image(quad_png, f"image/format,{fmt}")
+    assert xmp in labelled.data and xmp not in plain.data
+    info = Image.open(io.BytesIO(labelled.data)).info
+    assert info.get("xmp") or info.get("XML:com.adobe.xmp")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from restyle.errors import UnsupportedFeature
 from restyle.imaging.actions.canvas import ALPHA_FORMATS
@@ -98,6 +98,10 @@ def _pillow(pixels: np.ndarray, fmt: str, quality: int, interlace: bool, metadat
         options["progressive"] = interlace
     elif fmt == "png":
         options["compress_level"] = 1  # several times faster than the default for a few % more bytes
+        if metadata is not None and metadata.xmp:  # Pillow writes PNG XMP only as an iTXt chunk given to it
+            info = PngImagePlugin.PngInfo()
+            info.add_itxt("XML:com.adobe.xmp", metadata.xmp.decode("utf-8"), zip=False)
+            options["pnginfo"] = info
     elif fmt == "gif":
         options["interlace"] = interlace
     elif fmt == "webp":
