@@ -56,16 +56,18 @@ class _Measure:
     """One face measured in one image: where it was re-detected and its distance to the input.
 
     A face not re-detected is still measured on landmarks predicted in its box (``found`` None),
-    but it passes only when the output frame cuts it (``cut``): a whole face that a detector no
-    longer finds is not kept, whatever that weaker measure says.
+    but it passes only when the region detector cannot find it in the photo either (``lenient``:
+    the output frame cuts it, or it is too small, blurred or turned for that detector): a face the
+    detector finds in the photo but no longer in the output is not kept, whatever that weaker
+    measure says.
     """
 
     found: Face | None
     distance: float
-    cut: bool
+    lenient: bool
 
     def passes(self, threshold: float) -> bool:
-        return self.distance <= threshold and (self.found is not None or self.cut)
+        return self.distance <= threshold and (self.found is not None or self.lenient)
 
     def better_than(self, other: _Measure) -> bool:
         mine, theirs = self.found is not None, other.found is not None
@@ -198,7 +200,7 @@ def identity_guard(
     visible = [_clipped(face.box, width, height) for face in faces]
     shown = [i for i, v in enumerate(visible) if v[2] > v[0] and v[3] > v[1]]
     references = with_embeddings(original, [faces[i] for i in shown])
-    cuts = [visible[i] != faces[i].box for i in shown]
+    cuts = [visible[i] != faces[i].box for i in shown]  # cut by the frame: no whole face to find
     refs = {i: _embedding(f) for i, f in zip(shown, references, strict=True)}
     first = dict(zip(shown, _measure_all(result, [faces[i].box for i in shown], [refs[i] for i in shown], cuts),
                      strict=True))
@@ -208,7 +210,12 @@ def identity_guard(
             reports.append(FaceReport(box=visible[index], identity_distance=None, detected_in_output=False))
             continue
         reference, measured = refs[index], first[index]
-        cut = measured.cut
+        cut = measured.lenient
+        if measured.found is None and not cut:
+            # not found in the output: is it found in the photo itself? If not, the detector's limit
+            # is no sign of a lost face, and the measure on landmarks in its box stands
+            cut = detect_face_in_region(original, face.box) is None
+            measured.lenient = cut
         report = FaceReport(box=visible[index], identity_distance=None, detected_in_output=False)
         reports.append(report)
         best_image, best = result, measured

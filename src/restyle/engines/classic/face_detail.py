@@ -15,7 +15,7 @@ import numpy as np
 from restyle.faces.masks import crop_masks
 from restyle.faces.types import Face
 
-PALETTE_SIZE = 10
+PALETTE_SIZE = 14
 _SAMPLES = 4000  # pixels of the face sampled for the palette
 _L_WEIGHT = 2.0  # lightness counts more than hue when choosing a palette colour
 _TEXTURE_SIGMA = 1.5  # the stylized image's texture finer than this (px) is laid back on top
@@ -51,14 +51,15 @@ def _xdog(lightness: np.ndarray, sigma: float) -> np.ndarray:
     return np.asarray(cv2.GaussianBlur(ink.astype(np.float32), (0, 0), 0.6), dtype=np.float32)
 
 
-def _matched(source: np.ndarray, target: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``source`` shifted and scaled to ``target``'s weighted mean and spread."""
+def _matched(source: np.ndarray, target: np.ndarray, weights: np.ndarray, keep: float) -> np.ndarray:
+    """``source`` shifted to ``target``'s weighted mean and scaled to its spread, or to ``keep`` of
+    its own spread where that is larger."""
     total = float(weights.sum()) or 1.0
     ms, mt = float((source * weights).sum() / total), float((target * weights).sum() / total)
     ss = float(np.sqrt(((source - ms) ** 2 * weights).sum() / total)) or 1.0
     st = float(np.sqrt(((target - mt) ** 2 * weights).sum() / total))
-    # the photo's contrast is kept a little even where the style flattened the face completely
-    spread = max(st, 0.6 * ss)
+    # the photo's contrast is kept in part even where the style flattened the face completely
+    spread = max(st, keep * ss)
     return np.asarray(mt + (source - ms) * (spread / ss), dtype=np.float32)
 
 
@@ -90,7 +91,7 @@ def redraw_face(stylized: np.ndarray, photo: np.ndarray, face: Face, detail: flo
     # 3. target lightness
     styl_l = styl_lab[..., 0]
     shade = cv2.GaussianBlur(orig_l, (0, 0), max(0.6, _SHADE_SIGMA * width))
-    target_l = styl_l + np.float32(detail) * (_matched(shade, styl_l, mask) - styl_l)
+    target_l = styl_l + np.float32(detail) * (_matched(shade, styl_l, mask, 0.6) - styl_l)
     hue = cv2.GaussianBlur(styl_lab[..., 1:], (0, 0), max(1.0, 0.02 * width))
     # 4. requantise: each pixel takes the palette colour nearest to (target L, stylized a, b)
     target = np.dstack([target_l, hue]).reshape(-1, 1, 3)
@@ -104,7 +105,7 @@ def redraw_face(stylized: np.ndarray, photo: np.ndarray, face: Face, detail: flo
     drawn_lab = drawn_lab + ink[..., None] * (darkest.reshape(1, 1, 3) - drawn_lab)
     drawn = cv2.cvtColor(np.ascontiguousarray(drawn_lab, dtype=np.float32), cv2.COLOR_Lab2RGB)
     # 6. the stylized image's own texture on top
-    drawn = drawn + 0.8 * (styl - cv2.GaussianBlur(styl, (0, 0), _TEXTURE_SIGMA))
+    drawn = drawn + (0.8 - 0.6 * detail) * (styl - cv2.GaussianBlur(styl, (0, 0), _TEXTURE_SIGMA))
     # 7. through the feathered mask; the weight grows with detail so low levels stay gentle
     alpha = (mask * min(1.0, 0.5 + detail))[..., None]
     blended = styl + alpha * (drawn - styl)
