@@ -30,10 +30,10 @@ FIRST_LONG_SIDES = (640, 1000)  # the coarse upright passes
 MIN_FACE = 60
 DETECTOR_WINDOW = 80  # smallest face dlib's HOG sees without upsampling
 CANDIDATE_SCORE = -0.45  # turned (three-quarter) views
-FRONTAL_SCORE = -0.3  # frontal views: HOG is better at them, so weak ones are rarer faces
+FRONTAL_SCORE = -0.15  # frontal views: HOG is better at them, so weak ones are rarer faces
 CLEAR_SCORE = 0.3  # at least this, a HOG hit needs no second opinion
 TILT_DEGREES = (-25.0, 25.0)
-TILT_LONG_SIDE = 400
+TILT_LONG_SIDE = 320
 TILT_MIN_FACE = 150  # without a clear upright face, the tilted copies keep 150 px faces
 PAD_LONG_SIDE = 360
 GROUP = 3  # this many clear faces near a pass's smallest size make smaller faces likely
@@ -72,17 +72,15 @@ def rotation(shape: tuple[int, ...], angle: float, scale: float = 1.0) -> np.nda
     return cv2.getRotationMatrix2D((w / 2.0, h / 2.0), angle, scale)
 
 
-def _tilted(work: np.ndarray, angle: float, fine: bool) -> list[Candidate]:
-    """HOG on a small copy turned by ``angle``; ``fine``: big enough that a 150 px face is seen."""
-    scale = min(1.0, TILT_LONG_SIDE / max(work.shape[:2]))
-    if fine:
-        scale = max(scale, min(1.0, DETECTOR_WINDOW / TILT_MIN_FACE))
-    small = resized(work, scale)
+def _tilted(small: np.ndarray, scale: float, angle: float) -> list[Candidate]:
+    """Clear HOG hits on ``small`` (the input scaled by ``scale``) turned by ``angle``, in input pixels.
+
+    Turned upright, a real tilted face scores clearly; weak hits on turned copies are patterns."""
     turned = cv2.warpAffine(small, rotation(small.shape, angle), (small.shape[1], small.shape[0]),
                             flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     back = cv2.invertAffineTransform(rotation(small.shape, angle))
     found = []
-    for (left, top, right, bottom), score in hog_runner(0.0)(np.ascontiguousarray(turned), 0):
+    for (left, top, right, bottom), score in hog_runner(CLEAR_SCORE)(np.ascontiguousarray(turned), 0):
         cx, cy = (left + right) / 2.0, (top + bottom) / 2.0
         ox, oy = back @ np.array([cx, cy, 1.0])
         half = (right - left) / 2.0
@@ -140,8 +138,12 @@ def candidates(rgb: np.ndarray) -> list[Candidate]:
         if clear and (smallest >= 1.3 * DETECTOR_WINDOW or (costly_next and len(_suppressed(clear)) < GROUP)):
             break
     # 4. tilted copies: small ones always, bigger ones when nothing clear was found
+    tilt_scale = min(1.0, TILT_LONG_SIDE / long_side)
+    if not clear:
+        tilt_scale = max(tilt_scale, min(1.0, DETECTOR_WINDOW / TILT_MIN_FACE))
+    small = resized(work, tilt_scale)
     for angle in TILT_DEGREES:
-        found += _tilted(work, angle, fine=not clear)
+        found += _tilted(small, tilt_scale, angle)
     if not clear:
         found += _upright(hog_views(work, min(1.0, PAD_LONG_SIDE / long_side), 0, CANDIDATE_SCORE, pad=0.3))
     return found

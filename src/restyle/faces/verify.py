@@ -29,9 +29,9 @@ def _agrees(found: FloatBox, box: FloatBox) -> bool:
 def _cascade_boxes(name: str, gray: np.ndarray) -> list[FloatBox]:
     """Faces of about the candidate's size only: a few scales, so a check costs a few ms."""
     cascade, lock = models.cv_cascade(name)
-    low, high = int(0.6 * _HAAR_FACE_WIDTH), int(1.6 * _HAAR_FACE_WIDTH)
+    low, high = int(0.65 * _HAAR_FACE_WIDTH), int(1.5 * _HAAR_FACE_WIDTH)
     with lock:
-        found = cascade.detectMultiScale(gray, 1.1, 3, minSize=(low, low), maxSize=(high, high))
+        found = cascade.detectMultiScale(gray, 1.12, 3, minSize=(low, low), maxSize=(high, high))
     return [(float(x), float(y), float(x + w), float(y + h)) for x, y, w, h in found]
 
 
