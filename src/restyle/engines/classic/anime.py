@@ -28,12 +28,13 @@ PALETTE_CURVE = [(0.0, 0.1), (0.25, 0.38), (0.6, 0.8), (1.0, 1.0)]
 COLOURS = 7
 BACKDROP_SPECK = 15  # px at the cel size: the scene behind the figure is a few big shapes
 SKIN_DISTANCE = 16.0  # Lab distance from the face's median colour within which a colour is skin
-SKIN_ON_FIGURE = 0.6  # share of a skin colour's pixels that must lie on the figure
+SKIN_ON_HEADS = 0.25  # share of a skin colour's pixels that must lie on the heads
 
 
-def _skin_labels(cut: cel.Cel, smooth: ops.Float, face: ops.Float, figure: np.ndarray) -> np.ndarray:
-    """True for the palette colours of the figure's skin: close to the face's median colour and
-    mostly on the figure (in a grey photo the scene can have the face's colour too)."""
+def _skin_labels(cut: cel.Cel, smooth: ops.Float, face: ops.Float, head: ops.Float) -> np.ndarray:
+    """True for the palette colours of the people's skin: close to the face's median colour and
+    with a fair share of their pixels on the heads (a warm or grey scene can have the face's
+    colour too; hands and necks share the face's colour, so they follow)."""
     inside = face > 0.5
     n = len(cut.palette)
     if not inside.any():
@@ -41,8 +42,8 @@ def _skin_labels(cut: cel.Cel, smooth: ops.Float, face: ops.Float, figure: np.nd
     median = np.median(cel.to_lab(smooth)[inside], axis=0)
     close = np.sqrt(((cut.palette - median) ** 2).sum(-1)) < SKIN_DISTANCE
     total = np.bincount(cut.labels.ravel(), minlength=n).astype(np.float64)
-    on_figure = np.bincount(cut.labels[figure].ravel(), minlength=n)
-    return np.asarray(close & (on_figure >= SKIN_ON_FIGURE * np.maximum(total, 1.0)))
+    on_heads = np.bincount(cut.labels[head > 0.5].ravel(), minlength=n)
+    return np.asarray(close & (on_heads >= SKIN_ON_HEADS * np.maximum(total, 1.0)))
 
 
 def _tones(palette_lab: ops.Float, skin: np.ndarray) -> tuple[ops.Float, ops.Float]:
@@ -75,7 +76,8 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
 
     # 3. Flat fills: index = label * 2 + shadow (see Cel.tones).
     face_small = ops.f32(ops.resize_to(regions.face, small.shape))
-    base, shade = _tones(cut.palette, _skin_labels(cut, smooth, face_small, figure))
+    head_small = ops.f32(ops.resize_to(regions.head, small.shape))
+    base, shade = _tones(cut.palette, _skin_labels(cut, smooth, face_small, head_small))
     table = cut.tones(base, shade)
     index = cut.index()  # the backdrop has no shadow tone and (step 4) no outlines
 
