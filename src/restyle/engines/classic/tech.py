@@ -15,6 +15,7 @@ DUOTONE = [(0.0, (0.0, 0.01, 0.04)), (0.35, (0.03, 0.12, 0.25)), (0.7, (0.3, 0.7
 # share of the face-specific treatment kept at detail 0; the identity guard uses the engine's generic
 # redraw for this preset (the bench finds it keeps the face as stylized as the rest for the same identity)
 FACE_FLOOR = 0.3
+SMALL_FACE = 110.0  # faces narrower than this (px) get clearer of scanlines and glow
 
 
 def _neon_edges(gray: ops.Float, threshold: float) -> ops.Float:
@@ -34,6 +35,8 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
     keep = ctx.face_keep(FACE_FLOOR)
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
+    # scanlines and glow a few pixels apart hide a small face from the detector and the embedder
+    clear = keep + (1.0 - keep) * float(np.clip((SMALL_FACE - fw) / 50.0, 0.0, 1.0))
     small, factor = ops.downscale(image)
     ws = min(small.shape[:2]) / 512.0
     h, w = small.shape[:2]
@@ -51,7 +54,7 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
     # 3. Neon edges: cyan left of the face, magenta right of it, dimmer on the face itself.
     edges = _neon_edges(ops.blur(ops.luminance(smooth), 1.5 * ws), 0.035)
     if regions.any:
-        edges *= 1.0 - 0.7 * keep * ops.f32(ops.resize_to(regions.face, small.shape))
+        edges *= 1.0 - 0.7 * clear * ops.f32(ops.resize_to(regions.face, small.shape))
     cx = faces[0].center[0] if faces else w / 2.0
     side = np.clip((np.arange(w, dtype=np.float32) - cx) / (0.5 * w) + 0.5, 0.0, 1.0)
     neon = ops.mix(ops.affine(ops.gray3(edges), CYAN), ops.affine(ops.gray3(edges), MAGENTA),
@@ -79,7 +82,7 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
 
     # 6. Scanlines, faded out on the face: across a small face they hide it from a face detector.
     lines = ops.scanlines(out.shape, max(3.0, 4.0 * ctx.scale), 0.26)
-    lines = ops.in_box(regions, lines, lambda b: ops.f32(1.0 - (1.0 - lines[b]) * (1.0 - keep * regions.face[b])),
+    lines = ops.in_box(regions, lines, lambda b: ops.f32(1.0 - (1.0 - lines[b]) * (1.0 - clear * regions.face[b])),
                        inplace=True)
     out = ops.times(out, lines)
     return ops.apply_strength(ctx.image, out, ctx.strength)
