@@ -70,8 +70,8 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
     small, factor = ops.downscale(image, cel.CEL_SHORT_SIDE)
     ws = min(small.shape[:2]) / 512.0
     smooth = ops.edge_preserving_smooth(small, 2.0, 0.10, iterations=3)
-    cut = cel.segment(smooth, COLOURS, ctx.rng, 9, 16.0 * ws, 0.05)
     figure = ops.figure_mask(smooth, ops.scale_faces(ctx.faces, factor)) > 0.5
+    cut = cel.segment(smooth, COLOURS, ctx.rng, 9, 16.0 * ws, 0.05, focus=figure if ctx.faces else None)
     cut = cel.simplify_backdrop(cut, figure, BACKDROP_SPECK)
 
     # 3. Flat fills: index = label * 2 + shadow (see Cel.tones).

@@ -170,8 +170,8 @@ def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
     small, factor = ops.downscale(image, cel.CEL_SHORT_SIDE)
     ws = min(small.shape[:2]) / 512.0
     smooth = ops.edge_preserving_smooth(small, 2.0, 0.12, iterations=3)
-    cut = cel.segment(smooth, CARTOON_COLOURS, ctx.rng, 9, 16.0 * ws, 0.06)
     figure = ops.figure_mask(smooth, ops.scale_faces(ctx.faces, factor)) > 0.5
+    cut = cel.segment(smooth, CARTOON_COLOURS, ctx.rng, 9, 16.0 * ws, 0.06, focus=figure if ctx.faces else None)
     cut = cel.simplify_backdrop(cut, figure, 13)
     base, shade = _vivid(cut.palette)
     big = cel.upscale_labels(cut.index(), image.shape, round(2 * s) | 1)

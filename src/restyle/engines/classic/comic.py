@@ -47,8 +47,9 @@ def comic_cel(ctx: RenderContext) -> tuple[ops.Float, np.ndarray]:
     small, factor = ops.downscale(image, cel.CEL_SHORT_SIDE)
     ws = min(small.shape[:2]) / 512.0
     flat = ops.edge_preserving_smooth(small, 2.0, 0.12, iterations=3)
-    cut = cel.segment(flat, 8, ctx.rng, 9, 16.0 * ws, 0.06)
-    cut = cel.simplify_backdrop(cut, ops.figure_mask(flat, ops.scale_faces(ctx.faces, factor)) > 0.5, 13)
+    figure = ops.figure_mask(flat, ops.scale_faces(ctx.faces, factor)) > 0.5
+    cut = cel.segment(flat, 8, ctx.rng, 9, 16.0 * ws, 0.06, focus=figure if ctx.faces else None)
+    cut = cel.simplify_backdrop(cut, figure, 13)
     aged = _aged_palette(cel.from_lab(cut.palette), 0.45)
     big = cel.upscale_labels(cut.index(), image.shape, round(2 * s) | 1)
     labels = (big >> 1).astype(np.uint8)
