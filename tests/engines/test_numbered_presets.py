@@ -16,7 +16,8 @@ from restyle.engines.classic.presets import find_preset
 from restyle.faces import detect_face_in_region, detect_faces, embed_face, identity_distance, identity_guard
 from restyle.faces.types import Face
 
-GUARDED_IN_STYLE = ["fresh", "future_tech", "chinese_painting", "elegant_chinese", "new_year"]
+GUARDED_IN_STYLE = ["fresh", "future_tech", "chinese_painting", "elegant_chinese", "new_year",
+                    "anime", "colorful_cartoon", "retro_comic", "fairy_tale_3d"]
 NUMBERED = ["retro_comic", "fairy_tale_3d", "anime", "fresh", "future_tech", "chinese_painting", "general",
             "colorful_cartoon", "elegant_chinese", "new_year"]
 SIZE = 320
