@@ -316,3 +316,38 @@ class TemplateInvalid(ConfigurationError):
     """A templates file cannot be read or one of its templates does not parse."""
 
     code = "template.invalid"
+
+
+# --- AI-content labels (issue 8): visible label, metadata label, invisible watermark, C2PA ----------
+
+
+class LabelOutOfRange(ParameterOutOfRange):
+    """A label option (logo_info position, language or opacity) lies outside its documented range."""
+
+    code = "label.out_of_range"
+
+
+class LabelFontMissing(ConfigurationError):
+    """No font that can draw the requested label text (a CJK font for "AI生成") was found."""
+
+    code = "label.font_missing"
+
+
+class LabelContainerError(RestyleError):
+    """An encoded image could not take or give a metadata label (an unsupported or malformed file)."""
+
+    code = "label.container"
+    status = 500
+
+
+class C2paNotConfigured(ConfigurationError):
+    """C2PA signing was asked for but no usable certificate chain and key are configured."""
+
+    code = "label.c2pa_config"
+
+
+class C2paSigningFailed(RestyleError):
+    """The C2PA library refused to sign or read a manifest."""
+
+    code = "label.c2pa_failed"
+    status = 500
