@@ -154,6 +154,24 @@ class WebhookSettings(Section):
     poll_seconds: float = 1.0
 
 
+class LabelSettings(Section):
+    """AI-content labels (issue 8): producer values of the TC260 metadata label, defaults, font and C2PA signer."""
+
+    metadata: bool = True  # write the TC260 XMP label into every output
+    invisible: bool = True  # embed the invisible watermark into every output
+    c2pa: bool = False  # sign a C2PA manifest (needs c2pa_cert_path and c2pa_key_path)
+    content_producer: str = ""  # ContentProducer: the producing service's code (GB 45438-2025)
+    content_propagator: str = ""  # ContentPropagator: the distributing service's code, if the same operator
+    propagate_id: str = ""  # PropagateID; empty = the task id when content_propagator is set
+    reserved_code1: str = ""  # ReservedCode1: e.g. a signature or hash the operator adds
+    reserved_code2: str = ""
+    font_path: Path | None = None  # a font with CJK glyphs, when fontconfig and the known paths find none
+    c2pa_cert_path: Path | None = None  # PEM chain: signing certificate first, then intermediates
+    c2pa_key_path: Path | None = None  # PEM private key of the signing certificate
+    c2pa_alg: Literal["es256", "es384", "es512", "ps256", "ps384", "ps512", "ed25519"] = "es256"
+    c2pa_tsa_url: str | None = None  # RFC 3161 time-stamp authority; none by default (offline)
+
+
 class Settings(BaseSettings):
     """All of restyle's configuration."""
 
@@ -170,6 +188,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    labels: LabelSettings = Field(default_factory=LabelSettings)  # issue 8
 
     @property
     def database_url(self) -> str:
