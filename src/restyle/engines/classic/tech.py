@@ -35,7 +35,7 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
     keep = ctx.face_keep(FACE_FLOOR)
     regions = ops.face_regions(ctx.image, ctx.faces)
     fw = regions.face_width
-    # scanlines and glow a few pixels apart hide a small face from the detector and the embedder
+    # scanlines a few pixels apart hide a small face from the detector and the embedder
     clear = keep + (1.0 - keep) * float(np.clip((SMALL_FACE - fw) / 50.0, 0.0, 1.0))
     small, factor = ops.downscale(image)
     ws = min(small.shape[:2]) / 512.0
@@ -54,7 +54,7 @@ def render_future_tech(ctx: RenderContext) -> np.ndarray:
     # 3. Neon edges: cyan left of the face, magenta right of it, dimmer on the face itself.
     edges = _neon_edges(ops.blur(ops.luminance(smooth), 1.5 * ws), 0.035)
     if regions.any:
-        edges *= 1.0 - 0.7 * clear * ops.f32(ops.resize_to(regions.face, small.shape))
+        edges *= 1.0 - 0.7 * keep * ops.f32(ops.resize_to(regions.face, small.shape))
     cx = faces[0].center[0] if faces else w / 2.0
     side = np.clip((np.arange(w, dtype=np.float32) - cx) / (0.5 * w) + 0.5, 0.0, 1.0)
     neon = ops.mix(ops.affine(ops.gray3(edges), CYAN), ops.affine(ops.gray3(edges), MAGENTA),
