@@ -42,6 +42,7 @@ class ImageLimits(Section):
     min_side: int = 32
     max_output_side: int = 2048
     min_output_side: int = 64
+    process_deadline_seconds: float = 10.0  # processing actions on a stored image (x-process, /v1/process)
     # URL inputs and callback URLs (issue 7): hosts and networks the address guard admits although
     # they are internal ("127.0.0.1,10.0.0.0/8" in the environment, a list in a file), and fetch timeouts
     fetch_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)

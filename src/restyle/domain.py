@@ -112,6 +112,7 @@ class GenerateRequest:
     allow_no_face: bool = False
     output_format: OutputFormat = OutputFormat.PNG
     output_quality: int = 92
+    front: str = "native"  # whose input and output rules apply (native, volc, dashscope, ...)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

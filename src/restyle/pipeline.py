@@ -16,7 +16,8 @@ from restyle.errors import FaceNotFound, InternalError, InvalidParameter
 from restyle.faces import detect_faces, embed_face, identity_guard, retouch
 from restyle.faces.types import Face
 from restyle.imaging.codecs import decode_image, encode_image
-from restyle.imaging.output import Geometry, apply_geometry, plan_geometry
+from restyle.imaging.limits import input_rules
+from restyle.imaging.output import Geometry, apply_geometry, output_rule, plan_geometry
 
 ProgressFn = Callable[[str, float], None]
 CheckFn = Callable[[], None]
@@ -86,11 +87,12 @@ class Pipeline:
 
         # 1. decode the inputs
         with step("decode"):
-            image = decode_image(_source_bytes(request.image, "image"), limits=limits, param="image")
+            rules = input_rules(request.front, limits)
+            image = decode_image(_source_bytes(request.image, "image"), rules=rules, param="image")
             style_image = None
             if request.style_image is not None:
                 style_bytes = _source_bytes(request.style_image, "style_image")
-                style_image = decode_image(style_bytes, limits=limits, param="style_image")
+                style_image = decode_image(style_bytes, rules=rules, param="style_image")
         # 2. find the faces on the input
         with step("detect"):
             faces = detect_faces(image, detector=self.settings.faces.detector)
@@ -107,8 +109,7 @@ class Pipeline:
                 faces[0].center if faces else None,
                 request.width,
                 request.height,
-                limits.max_output_side,
-                limits.min_output_side,
+                rule=output_rule(request.front, limits),
             )
             working = apply_geometry(image, geometry)
             faces = _faces_in_output(faces, geometry)

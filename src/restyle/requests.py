@@ -177,7 +177,7 @@ def request_to_params(request: GenerateRequest) -> dict[str, Any]:
     field_to_name = {spec.field: name for name, spec in NUMBERS.items()}
     out: dict[str, Any] = {}
     for f in dataclasses.fields(request):
-        if f.name in ("image", "style_image", "extra"):
+        if f.name in ("image", "style_image", "extra", "front"):  # the front lives on the task row
             continue
         value = getattr(request, f.name)
         if value is None:

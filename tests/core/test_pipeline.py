@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from restyle.domain import GenerateRequest, ImageSource
-from restyle.errors import FaceNotFound, UnsupportedFeature
+from restyle.errors import FaceNotFound, InternalError
 from restyle.faces import detect_faces
 from restyle.pipeline import Pipeline
 from tests.conftest import encode_png
@@ -91,7 +91,7 @@ def test_no_face_is_an_error_unless_allowed(pipeline: Pipeline) -> None:
     assert result.faces == [] and result.warnings
 
 
-def test_url_input_is_not_supported_yet(pipeline: Pipeline) -> None:
-    with pytest.raises(UnsupportedFeature) as err:
+def test_a_url_that_reaches_the_pipeline_unfetched_is_an_internal_error(pipeline: Pipeline) -> None:
+    with pytest.raises(InternalError) as err:  # the runner fetches URLs before rendering
         pipeline.render(GenerateRequest(image=ImageSource(url="http://127.0.0.1:9/x.png")))
-    assert err.value.param == "image" and err.value.status == 501
+    assert err.value.param == "image" and err.value.status == 500

@@ -120,14 +120,14 @@ def test_bad_input_fails_the_task_with_its_error_code(world: World) -> None:
     assert failed.result_keys == [] and not [f for f in world.files() if "/output/" in f]
 
 
-def test_a_url_input_fails_as_not_supported_yet(world: World) -> None:
+def test_a_url_input_is_fetched_through_the_address_guard(world: World) -> None:
     row, _ = world.store.insert(
         new_task(world.account.id, inputs={"image": {"url": "http://127.0.0.1:9/a.png"}})
     )
     world.runner.run_next()
     failed = world.store.get(row.id)
-    assert (failed.status, failed.error_code) == ("FAILED", "feature.not_supported")
-    assert "URL inputs are not supported yet" in (failed.error_message or "")
+    assert (failed.status, failed.error_code) == ("FAILED", "url.forbidden")
+    assert "Parameter 'image' points to 127.0.0.1, a loopback address" in (failed.error_message or "")
 
 
 def test_cancel_while_running_stops_at_the_next_step(world: World, astronaut_png: bytes) -> None:

@@ -14,7 +14,7 @@ from restyle.api.deps import known_query_only
 from restyle.api.errors import install_error_handlers
 from restyle.api.metrics import TaskMetrics
 from restyle.api.middleware import RequestIdMiddleware
-from restyle.api.routes import accounts, events, files, health, styles, tasks
+from restyle.api.routes import accounts, events, files, health, process, styles, tasks
 from restyle.api.services import Services, build_services
 from restyle.config import Settings
 
@@ -59,7 +59,7 @@ def create_app(
     # Unknown query parameters are refused where parameters matter; signed file links, health and
     # metrics take extras (cache busters, probes) without complaint.
     strict = [Depends(known_query_only)]
-    for module in (tasks, events, styles, accounts):
+    for module in (tasks, events, styles, accounts, process):
         app.include_router(module.router, dependencies=strict)
     for module in (files, health):
         app.include_router(module.router)

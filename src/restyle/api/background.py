@@ -23,7 +23,11 @@ class Background:
         self.services = services
         settings = services.settings
         self.dispatcher = WebhookDispatcher(
-            services.db, settings.webhooks, services.server_key, self._serialize
+            services.db,
+            settings.webhooks,
+            services.server_key,
+            self._serialize,
+            fetch_allow=settings.images.fetch_allow,
         )
         self._tasks: list[asyncio.Task[None]] = []
 

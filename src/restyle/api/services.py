@@ -10,6 +10,7 @@ from restyle.auth.keys import Credentials, KeyStore
 from restyle.auth.limits import SubmitRateLimiter
 from restyle.auth.serverkey import ServerKey
 from restyle.config import Settings
+from restyle.imaging.templates import TemplateSet
 from restyle.pipeline import Pipeline
 from restyle.storage import Storage, create_storage
 from restyle.storage.urls import UrlSigner
@@ -36,6 +37,7 @@ class Services:
     feed: ChangeFeed
     pipeline: Pipeline
     tasks: TaskService
+    templates: TemplateSet  # named action chains for x-template, ImageX Template, TOS ProcessStyle
 
 
 def open_database(settings: Settings) -> tuple[Database, ServerKey]:
@@ -74,6 +76,7 @@ def build_services(settings: Settings) -> Services:
         feed=feed,
         pipeline=pipeline,
         tasks=tasks,
+        templates=TemplateSet.from_settings(settings.images.templates_file),
     )
 
 

@@ -20,6 +20,8 @@ def sniff_image(head: bytes) -> str | None:
         return "bmp"
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return "tiff"
+    if head.startswith(b"\x00\x00\x01\x00"):
+        return "ico"
     if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
         return "avif" if head[8:12] in (b"avif", b"avis") else "heif"
     return None

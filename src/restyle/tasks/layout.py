@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from restyle.domain import OutputFormat
-
-EXTENSIONS = {OutputFormat.PNG: "png", OutputFormat.JPEG: "jpg", OutputFormat.WEBP: "webp"}
+from restyle.imaging.codecs import FILE_EXTENSIONS
 
 
 def task_prefix(account_id: str, task_id: str) -> str:
@@ -17,4 +16,4 @@ def input_key(account_id: str, task_id: str, name: str) -> str:
 
 def output_key(account_id: str, task_id: str, attempt: int, index: int, fmt: OutputFormat) -> str:
     """Outputs carry the attempt number: a superseded attempt can never overwrite the result."""
-    return f"{task_prefix(account_id, task_id)}/output/{attempt}-{index}.{EXTENSIONS[fmt]}"
+    return f"{task_prefix(account_id, task_id)}/output/{attempt}-{index}.{FILE_EXTENSIONS[fmt]}"

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -125,7 +126,7 @@ class Runner:
             style = task.inputs.get("style_image")
             style_image = self._load(style, "style_image") if style else None
             # 2. rebuild the request
-            request = request_from_params(task.params, image, style_image)
+            request = replace(request_from_params(task.params, image, style_image), front=task.front)
             timings["load"] = (time.perf_counter() - started) * 1000.0
             # 3. render
             result = self.pipeline.render(request, progress=progress, check=check)

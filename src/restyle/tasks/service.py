@@ -22,6 +22,7 @@ from restyle.domain import ImageSource, StylePreset, TaskStatus
 from restyle.errors import Conflict, InvalidParameter, QueueFull
 from restyle.imaging.codecs import decode_image
 from restyle.imaging.fetch import guard_from_settings
+from restyle.imaging.limits import input_rules
 from restyle.imaging.urlguard import parse_url
 from restyle.requests import parse_generate_request, request_to_params
 from restyle.storage import Storage
@@ -66,13 +67,13 @@ class TaskService:
         # URL inputs and callback URLs: checked here (400 at once), fetched or posted to later
         self.url_guard = guard_from_settings(settings.images)
 
-    def _check_input(self, source: ImageSource | None, param: str) -> None:
+    def _check_input(self, source: ImageSource | None, param: str, front: str) -> None:
         if source is None:
             return
         if source.url is not None:  # the worker fetches it; here only the URL and its addresses
             self.url_guard.check(source.url, param)
             return
-        decode_image(source.data or b"", limits=self.settings.images, param=param)
+        decode_image(source.data or b"", rules=input_rules(front, self.settings.images), param=param)
 
     def submit(self, account: AccountRow, submission: Submission) -> tuple[TaskRow, bool]:
         """Create a task (or, for a repeated Idempotency-Key, find the earlier one): (row, created)."""
@@ -111,8 +112,8 @@ class TaskService:
         self.limiter.hit(account)
         # 4. the inputs decode within the image limits (a bad photo is an error now, not a failed task);
         # URLs reach only public addresses (or allowed ones), the callback's again at each delivery
-        self._check_input(submission.image, "image")
-        self._check_input(submission.style_image, "style_image")
+        self._check_input(submission.image, "image", submission.front)
+        self._check_input(submission.style_image, "style_image", submission.front)
         if callback_url is not None:
             self.url_guard.check(callback_url, "callback_url")
         # 5. store the inputs, then the row

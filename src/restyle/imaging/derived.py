@@ -1,0 +1,96 @@
+"""Processed copies of stored images: made on demand, cached beside their source, removed with it.
+
+A stored image ``key`` processed by an action chain is cached under ``<key>.x/<digest>``, where the
+digest covers the chain's canonical text. Every task file lives under the task's prefix, so deleting
+a task (or its account) removes the copies too; :func:`delete_with_derived` does the same for a
+single key. The cached blob starts with its media type on one line, so a cache hit needs no decode.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from restyle.errors import NotFound
+from restyle.imaging.actions import ActionChain, ProcessedImage, process_image
+from restyle.storage import Storage
+
+DERIVED_SUFFIX = ".x"
+_DIGEST_CHARS = 40
+
+
+@dataclass(frozen=True)
+class DerivedImage:
+    """A processed copy: its bytes, media type and whether it came from the cache."""
+
+    data: bytes
+    media_type: str
+    cached: bool
+
+
+def derived_prefix(key: str) -> str:
+    """Where the processed copies of ``key`` live."""
+    return f"{key}{DERIVED_SUFFIX}"
+
+
+def derived_key(key: str, chain: ActionChain) -> str:
+    """The cache key of ``key`` processed by ``chain``."""
+    digest = hashlib.sha256(str(chain).encode()).hexdigest()[:_DIGEST_CHARS]
+    return f"{derived_prefix(key)}/{digest}"
+
+
+def _pack(image: ProcessedImage) -> bytes:
+    return image.media_type.encode() + b"\n" + image.data
+
+
+def _unpack(blob: bytes) -> tuple[str, bytes]:
+    media_type, _, data = blob.partition(b"\n")
+    return media_type.decode(), data
+
+
+def process_stored(
+    storage: Storage,
+    key: str,
+    chain: ActionChain,
+    *,
+    deadline_seconds: float,
+    max_output_pixels: int,
+    resolve_object: Callable[[str], bytes] | None = None,
+) -> DerivedImage:
+    """``key`` processed by ``chain``: from the cache, or processed now and cached.
+
+    Steps: 1. a cached copy answers at once; 2. read the source (NotFound if it is gone);
+    3. run the chain within the deadline and pixel bound; 4. cache the result (atomic put).
+    ``resolve_object`` reads the images an image watermark names; the caller scopes it (e.g. to
+    the account's own keys), since a chain may name any key.
+    """
+    # 1. cache
+    cache_key = derived_key(key, chain)
+    try:
+        media_type, data = _unpack(storage.get(cache_key))
+        return DerivedImage(data, media_type, cached=True)
+    except NotFound:
+        pass
+    # 2. source
+    source = storage.get(key)
+    # 3. process
+    processed = process_image(
+        source,
+        chain,
+        deadline=time.monotonic() + deadline_seconds,
+        max_output_pixels=max_output_pixels,
+        resolve_object=resolve_object,
+    )
+    # 4. cache; a source deleted meanwhile must not leave an orphan copy behind
+    storage.put(cache_key, _pack(processed))
+    if not storage.exists(key):
+        storage.delete_prefix(derived_prefix(key))
+    return DerivedImage(processed.data, processed.media_type, cached=False)
+
+
+def delete_with_derived(storage: Storage, key: str) -> None:
+    """Remove ``key`` and every processed copy of it."""
+    storage.delete(key)
+    storage.delete_prefix(derived_prefix(key))
