@@ -351,3 +351,39 @@ class C2paSigningFailed(RestyleError):
 
     code = "label.c2pa_failed"
     status = 500
+
+
+# --- content safety (issue 8): image checks before and after generation, prompt blocklists ---------
+# 422: the request is well formed but its content is refused (like face.not_found); each vendor front
+# maps these codes to its own risk codes (Volcengine 50411 / 50511 / 50412 / 50413, HTTP 400).
+
+
+class SafetyRefused(RestyleError):
+    """Base of the content safety refusals; ``details`` says which stage and which class or list."""
+
+    code = "safety.refused"
+    status = 422
+
+
+class InputImageUnsafe(SafetyRefused):
+    """An input image was refused by the image safety check before generation (Volcengine 50411)."""
+
+    code = "safety.input_image"
+
+
+class OutputImageUnsafe(SafetyRefused):
+    """A generated image was refused by the image safety check after generation (Volcengine 50511)."""
+
+    code = "safety.output_image"
+
+
+class InputTextUnsafe(SafetyRefused):
+    """The prompt holds a term of a general blocklist (Volcengine 50412)."""
+
+    code = "safety.input_text"
+
+
+class InputTextProtectedName(SafetyRefused):
+    """The prompt holds a name, brand or protected character of an IP blocklist (Volcengine 50413)."""
+
+    code = "safety.input_text_ip"
