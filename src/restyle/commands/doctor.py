@@ -66,6 +66,15 @@ def _engine() -> dict[str, Any]:
     return engine.healthcheck()
 
 
+def _templates() -> str:
+    from restyle.config import Settings
+    from restyle.imaging.templates import TemplateSet
+
+    path = Settings.load().images.templates_file
+    count = len(list(TemplateSet.from_settings(path).items()))
+    return f"{count} templates from {path or 'the built-in set'}"
+
+
 def _extra(extra: str) -> str:
     missing = [m for m in EXTRAS[extra] if importlib.util.find_spec(m) is None]
     if missing:
@@ -79,6 +88,7 @@ def doctor_command(as_json: Annotated[bool, typer.Option("--json", help="Print J
         _check("face models", _face_models),
         _check("opencv", _opencv),
         _check("engine", _engine),
+        _check("templates", _templates),
     ]
     optional_models = [_check("cnn detector", _cnn_detector)]
     optional = optional_models + [

@@ -100,7 +100,7 @@ def run_command(
     no_guard: Annotated[bool, typer.Option("--no-guard", help="Measure identity but never restore it.")] = False,
     facestyle: Annotated[bool, typer.Option("--facestyle", help="Keep the photo's own look.")] = False,
     allow_no_face: Annotated[bool, typer.Option(help="Stylize photos without a face.")] = False,
-    output_format: Annotated[str, typer.Option("--format", help="png | jpeg | webp")] = "png",
+    output_format: Annotated[str, typer.Option("--format", help="png | jpeg | webp | avif | heic")] = "png",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per output on stdout.")] = False,
 ) -> None:
