@@ -173,6 +173,47 @@ class LabelSettings(Section):
     c2pa_tsa_url: str | None = None  # RFC 3161 time-stamp authority; none by default (offline)
 
 
+# NudeNet classes refused by default and their score thresholds (issue 8). The FACE_* labels are not
+# usable (their gender guess is unreliable); the *_COVERED, FEET, BELLY and ARMPITS ones are allowed.
+DEFAULT_SAFETY_IMAGE_CLASSES: dict[str, float] = {
+    "FEMALE_GENITALIA_EXPOSED": 0.4,
+    "MALE_GENITALIA_EXPOSED": 0.4,
+    "ANUS_EXPOSED": 0.4,
+    "FEMALE_BREAST_EXPOSED": 0.5,
+    "BUTTOCKS_EXPOSED": 0.5,
+}
+
+
+class SafetySettings(Section):
+    """Content safety (issue 8): the image checker, its classes and thresholds, prompt blocklists.
+
+    A blocklist entry is a file path or ``default`` (the shipped ``restyle/data/blocklists/<kind>.txt``).
+    Accounts override any of these in their options (``restyle.safety.policy_for``).
+    """
+
+    enabled: bool = True  # False: no check at all (input image, output image, prompt)
+    image_checker: str = "nudenet"  # none | nudenet | a registered name | "package.module:Class"
+    input_image: bool = True  # check every input image before generation
+    output_image: bool = True  # check every output after generation
+    text: bool = True  # check the prompt against the blocklists
+    image_classes: dict[str, Annotated[float, Field(gt=0.0, le=1.0)]] = Field(
+        default_factory=lambda: dict(DEFAULT_SAFETY_IMAGE_CLASSES)
+    )  # detector class -> score at or above which the image is refused
+    general_blocklists: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["default"])
+    ip_blocklists: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["default"])
+    leetspeak: bool = True  # also match with 0->o, 1->i, 3->e, 4->a, 5->s, 7->t, @->a, $->s
+
+    @field_validator("general_blocklists", "ip_blocklists", mode="before")
+    @classmethod
+    def _split_blocklists(cls, value: Any) -> Any:
+        if isinstance(value, str):  # the environment: comma-separated, or a JSON list
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+
 class Settings(BaseSettings):
     """All of restyle's configuration."""
 
@@ -190,6 +231,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     labels: LabelSettings = Field(default_factory=LabelSettings)  # issue 8
+    safety: SafetySettings = Field(default_factory=SafetySettings)  # issue 8
 
     @property
     def database_url(self) -> str:
