@@ -123,3 +123,12 @@ def test_bad_chips_and_backend_names(real_chips: np.ndarray) -> None:
         embedder.embed_chips(real_chips, embedder="tensorflow")
     assert embedder.embed_chips(real_chips[:0]).shape == (0, 128)
 
+
+
+def test_the_dlib_backend_can_be_chosen(real_chips: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESTYLE_FACES_EMBEDDER", "dlib")
+    assert embedder.backend() == "dlib" and embedder.backend("onnx") == "onnx"
+    chosen = embedder.embed_chips(real_chips[:2])
+    assert np.abs(chosen - embedder.embed_chips(real_chips[:2], embedder="onnx")).max() < TOLERANCE
+    monkeypatch.setenv("RESTYLE_FACES_EMBEDDER", "bogus")
+    assert embedder.backend() == "onnx"
