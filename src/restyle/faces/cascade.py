@@ -1,18 +1,22 @@
 """The ``auto`` face detector: HOG candidates on a downscaled copy, tilted copies, second opinions, NMS.
 
-Steps (all costs bounded, so one call stays near one HOG pass on a 1 MP copy):
+Steps, each with a bounded cost (on a 1 MP portrait the whole call takes about 55-75 ms CPU here,
+less than the old HOG path; see bench/reports/face_speed.md):
 
-1. a contrast-stretched working copy when the photo is faded or low in contrast (archival scans);
+1. a grey working copy (HOG on grey costs a quarter less than on RGB), contrast-stretched when the
+   photo is faded or low in contrast (archival scans);
 2. HOG on a copy of at most 640 px, keeping candidates down to ``CANDIDATE_SCORE`` (three-quarter
    views and faces with glasses often score just under dlib's own cut of 0);
 3. finer passes (1000 px, then upsampled for 60 px faces) only when nothing clear was found or
-   the faces found are near the smallest size the pass sees (group photos: smaller faces likely);
-4. HOG on small copies turned by +-``TILT_DEGREES`` (heads tilted sideways), bigger ones when
+   the faces found are near the smallest size the pass sees; the costly upsampled pass after a
+   clear find only for a group (``GROUP`` faces: smaller faces are likely);
+4. HOG on one small copy turned by +-``TILT_DEGREES`` (heads tilted sideways), a bigger copy when
    nothing clear was found upright;
 5. a padded copy for a face that fills the frame, when nothing clear was found;
 6. non-maximum suppression across all passes, then each candidate that is not clear is kept only
-   when two Haar cascades (frontal, profile) agree or, for a few candidates, dlib's CNN does;
-7. when nothing at all is left, dlib's CNN on a small copy (big faces HOG cannot see).
+   when two Haar cascades (frontal, profile) agree or, for at most ``MAX_CNN_CHECKS`` turned
+   views, dlib's CNN does (about 60-150 ms a look on this CPU);
+7. when nothing at all is left, dlib's CNN on a small copy (big faces HOG cannot see, ~0.3 s).
 """
 
 from __future__ import annotations
