@@ -64,7 +64,6 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
     detail = float(np.clip(ctx.detail, 0.0, 1.0))
     image = ops.auto_level(ops.to_float(ctx.image))
     regions = ops.face_regions(ctx.image, ctx.faces)
-    fw = regions.face_width
 
     # 1-2. Regions of the smoothed picture, its hard shadow tone, the figure.
     small, factor = ops.downscale(image, cel.CEL_SHORT_SIDE)
@@ -91,12 +90,8 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
 
     # 5-6. Hair as a flat mass with a highlight band, then the face.
     hair_highlight(out, ctx.faces, regions, 1.25)
-    levels = 3 + round(2 * detail)
-    celface.skin_tones(out, image, regions, celface.tone_ramp(SKIN_LIGHT, SKIN_SHADOW, levels), 0.08 - 0.03 * detail)
-    if regions.any:
-        lines = celface.face_lines(image, regions, max(0.8, 0.01 * fw), 0.02 * (1.0 - 0.2 * detail))
-        celface.paint(out, lines, LINE)
-    celface.features(out, image, ctx.faces, LINE, IRIS, eye_scale=1.2 - 0.2 * detail, weight=0.8 - 0.4 * detail)
+    celface.draw_face(out, image, ctx.faces, regions, detail, light=SKIN_LIGHT, shadow=SKIN_SHADOW, line=LINE,
+                      iris=IRIS, eye_scale=1.2, weight=0.8)
     return ops.apply_strength(ctx.image, out, ctx.strength)
 
 

@@ -163,7 +163,6 @@ def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
     detail = float(np.clip(ctx.detail, 0.0, 1.0))
     image = ops.auto_level(ops.to_float(ctx.image))
     regions = ops.face_regions(ctx.image, ctx.faces)
-    fw = regions.face_width
     s = ctx.scale
 
     # 1-2. Regions, shadow tone and saturated flat fills.
@@ -182,12 +181,8 @@ def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
     celface.paint(out, edges, OUTLINE)
 
     # 4. The face.
-    levels = 3 + round(2 * detail)
-    celface.skin_tones(out, image, regions, celface.tone_ramp(SKIN_POP, SKIN_POP_SHADOW, levels), 0.09 - 0.04 * detail)
-    if regions.any:
-        celface.paint(out, celface.face_lines(image, regions, max(0.8, 0.012 * fw), 0.02), OUTLINE)
-    celface.features(out, image, ctx.faces, OUTLINE, (0.45, 0.28, 0.18), eye_scale=1.15 - 0.15 * detail,
-                     weight=1.0 - 0.4 * detail)
+    celface.draw_face(out, image, ctx.faces, regions, detail, light=SKIN_POP, shadow=SKIN_POP_SHADOW, line=OUTLINE,
+                      iris=(0.45, 0.28, 0.18), eye_scale=1.15, weight=1.0, cut=0.09, line_sigma=0.012)
     return ops.apply_strength(ctx.image, out, ctx.strength)
 
 

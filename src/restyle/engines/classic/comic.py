@@ -41,7 +41,6 @@ def comic_cel(ctx: RenderContext) -> tuple[ops.Float, np.ndarray]:
     image = ops.auto_level(ops.to_float(ctx.image))
     s = ctx.scale
     regions = ops.face_regions(ctx.image, ctx.faces)
-    fw = regions.face_width
 
     # 1-2. Flat aged colours in regions.
     small, factor = ops.downscale(image, cel.CEL_SHORT_SIDE)
@@ -63,12 +62,9 @@ def comic_cel(ctx: RenderContext) -> tuple[ops.Float, np.ndarray]:
     celface.paint(out, edges, INK)
 
     # 4. The face in print skin tones and ink.
-    levels = 3 + round(2 * detail)
-    ramp = celface.tone_ramp(PRINT_SKIN, PRINT_SKIN_SHADOW, levels)
-    celface.skin_tones(out, image, regions, ramp, 0.09 - 0.04 * detail)
-    if regions.any:
-        celface.paint(out, celface.face_lines(image, regions, max(0.8, 0.012 * fw), 0.018), INK)
-    celface.features(out, image, ctx.faces, INK, (0.35, 0.42, 0.55), eye_scale=1.0, weight=1.0 - 0.4 * detail)
+    celface.draw_face(out, image, ctx.faces, regions, detail, light=PRINT_SKIN, shadow=PRINT_SKIN_SHADOW, line=INK,
+                      iris=(0.35, 0.42, 0.55), eye_scale=1.0, weight=1.0, cut=0.09, line_sigma=0.012,
+                      line_threshold=0.018)
     return out, shadow
 
 
