@@ -13,7 +13,7 @@ from restyle.config import Settings
 from restyle.domain import FaceReport, GenerateRequest, GenerateResult, ImageSource, StylePreset
 from restyle.engines import ENGINES, Engine, EngineJob
 from restyle.errors import FaceNotFound, InternalError, InvalidParameter
-from restyle.faces import detect_faces, embed_face, identity_guard, retouch
+from restyle.faces import detect_faces, identity_guard, retouch, with_embeddings
 from restyle.faces.types import Face
 from restyle.imaging.codecs import decode_image, encode_image
 from restyle.imaging.limits import input_rules
@@ -117,7 +117,7 @@ class Pipeline:
             preset = self.resolve_style(request.style) if request.style else None
         # 4. identity reference: the input faces' embeddings at output geometry
         with step("embed_input"):
-            faces = [face.with_embedding(embed_face(working, face)) for face in faces]
+            faces = with_embeddings(working, faces)  # one embedder run for every face
         # 5. the engine
         with step("engine"):
             job = EngineJob(request, working, faces, seed, preset, style_image)
