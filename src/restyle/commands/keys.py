@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -114,6 +115,26 @@ def revoke_command(
         row = keys.revoke(key)
     typer.echo(f"revoked {row.id} ({row.access_key_id})")
 
+
+@keys_app.command("c2pa-dev-cert")
+def c2pa_dev_cert_command(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the PEM files.")] = Path("c2pa-dev"),
+    as_json: JsonOption = False,
+) -> None:
+    """Create a local development CA and an ES256 C2PA signing certificate (not for production)."""
+    from restyle.labels.devcert import write_dev_cert
+
+    files = write_dev_cert(out)
+    paths = {"chain": str(files.chain), "key": str(files.key), "ca": str(files.ca), "ca_key": str(files.ca_key)}
+    if as_json:
+        typer.echo(json.dumps(paths, indent=2))
+        return
+    typer.echo(f"certificate chain: {files.chain}")
+    typer.echo(f"signing key:       {files.key}")
+    typer.echo(f"development CA:    {files.ca} (trust anchor for 'restyle inspect --c2pa-trust')")
+    typer.echo("use them with:")
+    typer.echo(f"  RESTYLE_LABELS__C2PA_CERT_PATH={files.chain.resolve()}")
+    typer.echo(f"  RESTYLE_LABELS__C2PA_KEY_PATH={files.key.resolve()}")
 
 def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
