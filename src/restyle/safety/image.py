@@ -15,7 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from restyle.errors import MissingExtra
+from restyle.errors import ConfigurationError, MissingExtra
 from restyle.safety.base import Detection, ImageChecker, SafetyVerdict, decide
 from restyle.safety.policy import SafetyPolicy, Stage
 
@@ -113,6 +113,17 @@ class NudeNetChecker(ImageChecker):
         self._session: Any = None
         self._input_name = "images"
         self._lock = threading.Lock()
+
+    @classmethod
+    def validate_policy(cls, policy: SafetyPolicy) -> None:
+        faces = sorted(UNUSABLE_LABELS & set(policy.image_classes))
+        if faces:
+            raise ConfigurationError(
+                f"The safety setting image_classes names {', '.join(faces)}: NudeNet's face labels guess a "
+                f"gender unreliably and cannot be used; remove them.",
+                param="safety.image_classes",
+            )
+        super().validate_policy(policy)
 
     def setup(self) -> None:
         with self._lock:
