@@ -387,3 +387,86 @@ class InputTextProtectedName(SafetyRefused):
     """The prompt holds a name, brand or protected character of an IP blocklist (Volcengine 50413)."""
 
     code = "safety.input_text_ip"
+
+
+# --- signed requests (issue 9): the Volcengine HMAC-SHA256 and TOS4-HMAC-SHA256 verifiers -----------
+# Each vendor front maps these codes to its own in its error table (Volcengine 50400 with
+# SignatureDoesNotMatch and friends; TOS SignatureDoesNotMatch / AccessDenied / RequestTimeTooSkewed).
+
+
+class SignatureError(AuthenticationError):
+    """Base of the signed-request refusals; ``details`` names the header or scope part at fault."""
+
+    code = "auth.signature"
+
+
+class SignatureMissing(SignatureError):
+    """The request has no Authorization header, or one that is not a well-formed signature."""
+
+    code = "auth.signature_missing"
+
+
+class UnknownAccessKey(SignatureError):
+    """The Credential names an access key id this server does not know."""
+
+    code = "auth.unknown_key"
+
+
+class SignedHeaderMissing(SignatureError):
+    """A header the scheme requires (host, the date) is not signed, or a signed header was not sent."""
+
+    code = "auth.signed_header_missing"
+
+
+class UnsignedHeader(SignatureError):
+    """A header that must be covered by the signature (a security token, an x-tos-* header) is not."""
+
+    code = "auth.unsigned_header"
+
+
+class RequestDateInvalid(SignatureError):
+    """The X-Date / x-tos-date header is not a ``YYYYMMDDTHHMMSSZ`` time."""
+
+    code = "auth.date_invalid"
+
+
+class SignatureMismatch(SignatureError):
+    """The signature is not the one the secret access key gives for this request."""
+
+    code = "auth.signature_mismatch"
+    status = 403
+
+
+class RequestExpired(SignatureError):
+    """The request was signed longer ago than the signature window (a late replay lands here)."""
+
+    code = "auth.expired"
+    status = 403
+
+
+class RequestClockSkew(SignatureError):
+    """The request's signing time lies further in the future than the signature window allows."""
+
+    code = "auth.clock_skew"
+    status = 403
+
+
+class WrongScope(SignatureError):
+    """The credential scope (date, region, service or terminator) is not what this endpoint serves."""
+
+    code = "auth.wrong_scope"
+    status = 403
+
+
+class BodyHashMismatch(SignatureError):
+    """The declared body hash (X-Content-Sha256 / x-tos-content-sha256) is not the body's SHA-256."""
+
+    code = "auth.body_hash"
+    status = 400
+
+
+class SignatureReplayed(SignatureError):
+    """The exact signed request was already accepted once within its window (replay guard on)."""
+
+    code = "auth.replayed"
+    status = 403
