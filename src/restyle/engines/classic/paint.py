@@ -15,7 +15,7 @@ import numpy as np
 from restyle.engines.classic import ops
 from restyle.engines.classic.context import RenderContext
 
-FACE_FLOOR = 0.15  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
+FACE_FLOOR = 0.0  # share of the face-specific treatment kept at detail 0 (the identity guard raises it)
 OIL_FACE_FLOOR = 0.5  # oil strokes cross the face: more of its planes kept from the start
 
 OIL_WORK_SIDE = 480  # short side of the oil painting's working copy
