@@ -13,4 +13,5 @@ def test_bench_writes_one_table_per_section(tmp_path: Path) -> None:
     text = report.read_text(encoding="utf-8")
     assert "## Image checks" in text and "## Prompt checks" in text
     assert "| astronaut 1024² (allowed) | nudenet check |" in text and "| refused |" in text
-    assert "| general |" in text and text.count("|---|") == 2
+    assert "| general |" in text
+    assert sum(line.startswith("|---|") for line in text.splitlines()) == 2
