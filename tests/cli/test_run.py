@@ -159,7 +159,7 @@ def test_doctor_reports_every_required_part(tmp_path: Path) -> None:
     done = restyle("doctor", "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
-    assert {row["check"] for row in report["required"]} == {"face models", "opencv", "engine"}
+    assert {row["check"] for row in report["required"]} == {"face models", "opencv", "engine", "templates"}
     assert all(row["ok"] for row in report["required"])
     broken = subprocess.run(
         [sys.executable, "-m", "restyle.cli", "doctor", "--json"],
@@ -168,3 +168,13 @@ def test_doctor_reports_every_required_part(tmp_path: Path) -> None:
     assert broken.returncode == 1
     engine = next(row for row in json.loads(broken.stdout)["required"] if row["check"] == "engine")
     assert not engine["ok"] and "nonesuch" in engine["detail"]
+    bad = tmp_path / "templates.yaml"
+    bad.write_text("thumb: image/spin,90\n")
+    broken = subprocess.run(
+        [sys.executable, "-m", "restyle.cli", "doctor", "--json"],
+        cwd=tmp_path, env={**ENV, "RESTYLE_IMAGES__TEMPLATES_FILE": str(bad)}, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert broken.returncode == 1
+    templates = next(row for row in json.loads(broken.stdout)["required"] if row["check"] == "templates")
+    assert not templates["ok"] and "thumb" in templates["detail"]
