@@ -470,3 +470,19 @@ class SignatureReplayed(SignatureError):
 
     code = "auth.replayed"
     status = 403
+
+
+# --- vendor request shapes (issue 9): what a vendor front refuses before any task exists ------------
+# The DashScope front maps these to ModelNotFound (404) and AccessDenied (403) in its error table.
+
+
+class UnknownModel(InvalidParameter):
+    """The request names a model this endpoint does not serve (a vendor front's ``model`` field)."""
+
+    code = "model.unknown"
+
+
+class AsyncCallRequired(InvalidParameter):
+    """The endpoint only takes asynchronous submits and the request did not ask for one."""
+
+    code = "request.async_required"
