@@ -72,6 +72,11 @@ def apply_visible(image: np.ndarray, label: VisibleLabel, font_path: Path | None
     return out
 
 
+def clear_glyph_cache() -> None:
+    """Forget the rendered labels (benches time a first rendering with it)."""
+    _render.cache_clear()
+
+
 @functools.lru_cache(maxsize=32)
 def _render(text: str, short_side: int, font_path: str) -> LabelGlyphs:
     floor = max(6, math.ceil(MIN_HEIGHT_SHARE * short_side))
