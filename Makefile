@@ -36,6 +36,8 @@ lint: $(STAMP_TEST)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP_TEST)
+	$(PIP) install --quiet -e ".[bench]" "torch==2.13.0"
+	OMP_NUM_THREADS=1 $(PY) bench/processing.py
 	OMP_NUM_THREADS=1 $(PY) bench/quality.py
 	OMP_NUM_THREADS=1 $(PY) bench/engine_speed.py
 	OMP_NUM_THREADS=1 $(PY) bench/api_load.py
