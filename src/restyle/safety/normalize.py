@@ -28,6 +28,8 @@ _INVISIBLE = re.compile(
 )
 LATIN_CHARS = "0-9a-z\u00df-\u024f"
 _LATIN_WORD = re.compile(f"[{LATIN_CHARS}]+")
+# a one-letter word followed by at least one more, in a line of words one space apart
+_SINGLE_LETTER_RUN = re.compile(f"(?<![{LATIN_CHARS}])[{LATIN_CHARS}](?: [{LATIN_CHARS}](?![{LATIN_CHARS}]))+")
 _PUNCTUATION = re.compile(r"[^\w\s]|_")  # punctuation and symbols, not letters of any script
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
@@ -61,24 +63,17 @@ def fold(text: str) -> str:
     return text.casefold().translate(_traditional_to_simplified())
 
 
+def word_line(folded: str) -> str:
+    """The Latin-script words of folded text, one space apart; runs of one-letter words are joined
+    ("s e x" -> "sex")."""
+    line = " ".join(_LATIN_WORD.findall(folded))
+    return _SINGLE_LETTER_RUN.sub(lambda run: run.group(0).replace(" ", ""), line)
+
+
 def latin_words(folded: str) -> list[str]:
-    """The Latin-script words of folded text; runs of one-letter words are joined ("s e x" -> "sex")."""
-    words: list[str] = []
-    run: list[str] = []
-    for word in _LATIN_WORD.findall(folded):
-        if len(word) == 1:
-            run.append(word)
-            continue
-        words.extend(_flush(run))
-        words.append(word)
-    words.extend(_flush(run))
-    return words
-
-
-def _flush(run: list[str]) -> list[str]:
-    joined = ["".join(run)] if len(run) > 1 else list(run)
-    run.clear()
-    return joined
+    """The words of ``word_line``."""
+    line = word_line(folded)
+    return line.split(" ") if line else []
 
 
 def compact(folded: str) -> str:
@@ -102,7 +97,7 @@ def normalize(text: str, *, leetspeak: bool = True) -> NormalizedText:
     lines: list[str] = []
     for variant in variants:
         for view in (variant, _PUNCTUATION.sub("", variant)):
-            line = " ".join(latin_words(view))
+            line = word_line(view)
             if line not in lines:
                 lines.append(line)
     return NormalizedText(words="\n".join(lines), compact=compact(folded))
