@@ -7,7 +7,6 @@ the check could not run.
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,17 +174,3 @@ def _library() -> Any:
     except ImportError as exc:
         raise MissingExtra("C2PA manifests need the c2pa-python package: pip install c2pa-python.") from exc
     return c2pa
-
-
-def manifest_json(data: bytes, fmt: str | None = None) -> dict[str, Any] | None:
-    """The whole manifest store as JSON (for ``restyle inspect --json``), or None without a manifest."""
-    c2pa = _library()
-    try:
-        reader = c2pa.Reader.try_create(_mime(fmt) if fmt else None, io.BytesIO(data))
-    except c2pa.C2paError:
-        return None
-    if reader is None:
-        return None
-    with reader:
-        value: dict[str, Any] = json.loads(reader.json())
-    return value

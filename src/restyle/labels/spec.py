@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from restyle.config import LabelSettings
 from restyle.errors import InvalidParameter, LabelOutOfRange
 
 # logo_info.position: the vendors' numbering (seeds 000 and 002)
@@ -112,7 +113,7 @@ class LabelSpec:
 
     @classmethod
     def from_settings(
-        cls, labels: Any, logo_info: dict[str, Any] | None = None, **switches: bool
+        cls, labels: LabelSettings, logo_info: dict[str, Any] | None = None, **switches: bool
     ) -> LabelSpec:
         """The spec from settings ``labels`` (a ``LabelSettings``), a request's ``logo_info`` and switch overrides.
 
