@@ -124,3 +124,8 @@ def test_decode_converts_boxes_drops_faces_and_suppresses_per_class() -> None:
         ("BUTTOCKS_EXPOSED", 0.9), ("BELLY_EXPOSED", 0.7), ("FEET_EXPOSED", 0.5)]
     assert found[0].box == (160, 160, 80, 80)
     assert found[2].box == (0, 0, 50, 50)
+
+
+def test_healthcheck_runs_the_model(checker: NudeNetChecker) -> None:
+    health = checker.healthcheck()
+    assert health["ok"] and health["model"].endswith("320n.onnx") and health["blank_image_detections"] == 0

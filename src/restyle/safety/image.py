@@ -143,6 +143,12 @@ class NudeNetChecker(ImageChecker):
             self._input_name = session.get_inputs()[0].name
             self._session = session
 
+    def healthcheck(self) -> dict[str, Any]:
+        """Load the model and run it once on a blank image."""
+        detections = self.detect(np.zeros((64, 64, 3), np.uint8))
+        return {"checker": self.name, "ok": True, "model": str(self.model_path or nudenet_model_path()),
+                "blank_image_detections": len(detections)}
+
     def raw_output(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """The model's raw output for ``image`` and the factor from model to image pixels."""
         self.setup()
