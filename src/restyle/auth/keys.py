@@ -117,6 +117,24 @@ class KeyStore:
             ) from None
         return found[1], secret
 
+    def signing_key(self, access_key_id: str) -> tuple[AccountRow, KeyRow, str] | None:
+        """(account, key row, secret access key) of any key with this access key id, revoked or not,
+        or None if there is none: the signed-request check refuses revoked keys and disabled accounts
+        itself (``restyle.auth.signed``), after the signature, so a stranger learns no key's state."""
+        with self.db.read() as session:
+            found = session.execute(
+                select(KeyRow, AccountRow).join(AccountRow).where(KeyRow.access_key_id == access_key_id)
+            ).first()
+        if found is None:
+            return None
+        try:
+            secret = self._fernet.decrypt(found[0].secret_encrypted.encode()).decode()
+        except InvalidToken:
+            raise AuthenticationError(
+                f"The access key '{access_key_id}' cannot be used: the server key changed since it was made."
+            ) from None
+        return found[1], found[0], secret
+
     def list_keys(self, account_id: str | None = None) -> list[KeyRow]:
         query = select(KeyRow).order_by(KeyRow.created_at, KeyRow.id)
         if account_id is not None:
