@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+STAMP_SYSTEM := $(VENV)/.installed-system
+# Debian packages: a CJK font for the visible "AI生成" label
+SYSTEM_PACKAGES := fonts-wqy-microhei
 export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: run test lint bench demo clean
@@ -13,11 +16,18 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip wheel
 
-$(STAMP_RUN): pyproject.toml | $(PY)
+$(STAMP_SYSTEM): | $(PY)
+	@if ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	  else echo "Please install the Debian packages $(SYSTEM_PACKAGES) (sudo apt-get install $(SYSTEM_PACKAGES))."; exit 1; fi; \
+	fi
+	touch $@
+
+$(STAMP_RUN): pyproject.toml | $(PY) $(STAMP_SYSTEM)
 	$(PIP) install --quiet -e .
 	touch $@
 
-$(STAMP_TEST): pyproject.toml | $(PY)
+$(STAMP_TEST): pyproject.toml | $(PY) $(STAMP_SYSTEM)
 	$(PIP) install --quiet "torch==2.13.0"
 	$(PIP) install --quiet -e ".[all,test]" "torch==2.13.0"
 	touch $@ $(STAMP_RUN)
