@@ -60,6 +60,10 @@ def test_drawn_bare_chest_is_refused_at_output_with_its_own_code() -> None:
     with pytest.raises(OutputImageUnsafe) as caught:
         check_image(exposed_torso(), stage="output", policy=SafetyPolicy())
     assert caught.value.code == "safety.output_image" and caught.value.details["stage"] == "output"
+    assert caught.value.param == "image" and "generated image" in caught.value.message
+    with pytest.raises(InputImageUnsafe) as style:
+        check_image(exposed_torso(), stage="input", policy=SafetyPolicy(), param="style_image")
+    assert style.value.param == "style_image"
     assert not isinstance(caught.value, InputImageUnsafe)
 
 

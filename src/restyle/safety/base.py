@@ -47,7 +47,7 @@ class SafetyVerdict:
     threshold: float | None = None
     detections: tuple[Detection, ...] = ()
 
-    def error(self) -> SafetyRefused | None:
+    def error(self, param: str = "image") -> SafetyRefused | None:
         """The error this verdict stands for (``safety.input_image`` / ``safety.output_image``), if any."""
         if self.allowed:
             return None
@@ -59,11 +59,11 @@ class SafetyVerdict:
         details = {"stage": self.stage, "label": self.label, "score": round(self.score, 4),
                    "threshold": self.threshold, "checker": self.checker}
         kind = InputImageUnsafe if self.stage == "input" else OutputImageUnsafe
-        return kind(message, param="image", details=details)
+        return kind(message, param=param, details=details)
 
-    def raise_if_refused(self) -> None:
-        """Raise the verdict's error when the image was refused."""
-        error = self.error()
+    def raise_if_refused(self, param: str = "image") -> None:
+        """Raise the verdict's error when the image was refused (``param`` names the request field)."""
+        error = self.error(param)
         if error is not None:
             raise error
 
@@ -181,13 +181,16 @@ def get_checker(name: str) -> ImageChecker:
         return checker
 
 
-def check_image(image: np.ndarray, *, stage: Stage, policy: SafetyPolicy) -> SafetyVerdict:
+def check_image(
+    image: np.ndarray, *, stage: Stage, policy: SafetyPolicy, param: str = "image"
+) -> SafetyVerdict:
     """Check ``image`` at ``stage`` under ``policy``; raise ``safety.input_image`` / ``safety.output_image``.
 
-    Returns the (allowed) verdict; a policy that skips this stage returns an allowed verdict at once.
+    ``param`` names the request field in the error (``image``, ``style_image``). Returns the (allowed)
+    verdict; a policy that skips this stage returns an allowed verdict at once.
     """
     if not policy.checks_image(stage) or not policy.image_classes:
         return SafetyVerdict(stage=stage, allowed=True, checker="skipped")
     verdict = get_checker(policy.image_checker).check(image, stage=stage, policy=policy)
-    verdict.raise_if_refused()
+    verdict.raise_if_refused(param)
     return verdict
