@@ -12,6 +12,7 @@ from restyle import __version__
 from restyle.api.background import Background
 from restyle.api.deps import known_query_only
 from restyle.api.errors import install_error_handlers
+from restyle.api.fronts import dashscope
 from restyle.api.metrics import TaskMetrics
 from restyle.api.middleware import RequestIdMiddleware
 from restyle.api.routes import accounts, events, files, health, process, styles, tasks
@@ -63,4 +64,7 @@ def create_app(
         app.include_router(module.router, dependencies=strict)
     for module in (files, health):
         app.include_router(module.router)
+    # Vendor fronts answer in their vendor's error format and take unknown query parameters as
+    # their vendor does (DashScope ignores them).
+    app.include_router(dashscope.router)
     return app
