@@ -75,3 +75,196 @@ def test_a_task_succeeds_with_a_png_of_the_wanx_size(live_server: LiveServer, ph
 
     fetched = BaseAsyncApi.fetch(task_id, api_key=caller.api_key)
     assert fetched.output["task_status"] == "SUCCEEDED" and fetched.output["results"]
+
+
+def test_style_index_minus_one_takes_the_style_of_style_ref_url(
+    live_server: LiveServer, photos: Photos
+) -> None:
+    caller = live_server.caller()
+    seen_before = len(photos.style.requests)
+    submitted = submit(
+        caller, photos.url("face"), style_index=-1, extra_input={"style_ref_url": photos.url("style")}
+    )
+    assert submitted.status_code == HTTPStatus.OK, submitted
+
+    done = ImageSynthesis.wait(submitted.output["task_id"], api_key=caller.api_key)
+    assert done.output.task_status == "SUCCEEDED", done
+    assert done.output["style_index"] == -1
+    assert len(photos.style.requests) > seen_before  # the worker fetched the style image
+    assert download(done.output.results[0].url).size == (1536, 1536)
+
+
+def test_a_photo_wider_than_1_5_to_1_is_cropped_to_2304_by_1536(
+    live_server: LiveServer, photos: Photos
+) -> None:
+    caller = live_server.caller()
+    submitted = submit(caller, photos.url("wide"), style_index=0)
+    done = ImageSynthesis.wait(submitted.output["task_id"], api_key=caller.api_key)
+    assert done.output.task_status == "SUCCEEDED", done
+    assert download(done.output.results[0].url).size == (2304, 1536)
+
+
+def test_a_too_small_photo_fails_the_task_with_invalid_image_resolution(
+    live_server: LiveServer, photos: Photos
+) -> None:
+    caller = live_server.caller()
+    submitted = submit(caller, photos.url("small"))
+    assert submitted.status_code == HTTPStatus.OK, submitted  # the worker fetches and measures it
+    done = BaseAsyncApi.wait(submitted, api_key=caller.api_key)
+    output = done.output
+    assert done.status_code == HTTPStatus.OK and output["task_status"] == "FAILED", done
+    assert output["code"] == "InvalidImageResolution" and "256" in output["message"], output
+    assert done.usage == {"image_count": 0} and "results" not in output
+    assert TIME.match(output["end_time"])
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("bad key", 401, "InvalidApiKey"),
+        ("no async header", 403, "AccessDenied"),
+        ("wrong model", 404, "ModelNotFound"),
+        ("style_index 12", 400, "InvalidParameter"),
+        ("style_index -1 without style_ref_url", 400, "InvalidParameter"),
+        ("unknown input field", 400, "InvalidParameter"),
+        ("a parameter", 400, "InvalidParameter"),
+        ("forbidden address", 400, "InvalidURL"),
+        ("not http", 400, "InvalidURL"),
+    ],
+)
+def test_a_refused_submit_answers_in_dashscope_error_format(
+    live_server: LiveServer, photos: Photos, case: str, status: int, code: str
+) -> None:
+    caller = live_server.caller()
+    face = photos.url("face")
+    if case == "bad key":
+        response = submit("rs_not_a_key", face)
+    elif case == "no async header":  # BaseApi.call is the SDK's synchronous call
+        response = BaseApi.call(
+            model=MODEL, input={"image_url": face, "style_index": 1}, api_key=caller.api_key, **ROUTE
+        )
+    elif case == "wrong model":
+        response = submit(caller, face, model="wanx-v1")
+    elif case == "style_index 12":
+        response = submit(caller, face, style_index=12)
+    elif case == "style_index -1 without style_ref_url":
+        response = submit(caller, face, style_index=-1)
+    elif case == "unknown input field":
+        response = submit(caller, face, extra_input={"style_idx": 2})
+    elif case == "a parameter":
+        response = submit(caller, face, n=2)  # the SDK sends extra keyword arguments as parameters
+    elif case == "forbidden address":
+        response = submit(caller, "http://169.254.169.254/latest/meta-data/face.png")
+    else:
+        response = submit(caller, "data:image/png;base64,iVBORw0KGgo=")
+    assert response.status_code == status and response.code == code, response
+    assert response.message.endswith(".") and response.request_id, response
+
+
+def test_unknown_and_foreign_tasks_are_unknown(live_server: LiveServer, photos: Photos) -> None:
+    owner, stranger = live_server.caller(concurrency=0), live_server.caller()  # owner's task stays PENDING
+    task_id = submit(owner, photos.url("face")).output["task_id"]
+
+    for caller, wanted in ((owner, "PENDING"), (stranger, "UNKNOWN")):
+        fetched = BaseAsyncApi.fetch(task_id, api_key=caller.api_key)
+        assert fetched.status_code == HTTPStatus.OK and fetched.output["task_status"] == wanted, fetched
+    missing = BaseAsyncApi.wait(str(uuid.uuid4()), api_key=stranger.api_key)  # wait() stops on UNKNOWN
+    assert missing.status_code == HTTPStatus.OK and missing.output["task_status"] == "UNKNOWN", missing
+    refused = BaseAsyncApi.fetch(task_id, api_key="rs_not_a_key")
+    assert refused.status_code == 401 and refused.code == "InvalidApiKey"
+
+    canceled = BaseAsyncApi.cancel(task_id, api_key=owner.api_key)
+    assert canceled.status_code == HTTPStatus.OK, canceled
+    assert BaseAsyncApi.fetch(task_id, api_key=owner.api_key).output["task_status"] == "CANCELED"
+    again = BaseAsyncApi.cancel(task_id, api_key=owner.api_key)
+    assert again.status_code == 400 and again.code == "UnsupportedOperation", again
+
+
+def test_submits_over_the_account_qps_are_throttled(live_server: LiveServer, photos: Photos) -> None:
+    caller = live_server.caller(qps=2, concurrency=0)
+    answers = [submit(caller, photos.url("face")) for _ in range(6)]
+    accepted = [answer for answer in answers if answer.status_code == HTTPStatus.OK]
+    throttled = [answer for answer in answers if answer.status_code == 429]
+    assert answers[0].status_code == HTTPStatus.OK and answers[1].status_code == HTTPStatus.OK
+    assert throttled and len(accepted) + len(throttled) == len(answers), answers
+    for answer in throttled:
+        headers = {name.lower(): value for name, value in answer.headers.items()}
+        assert answer.code == "Throttling.RateQuota" and int(headers["retry-after"]) >= 1
+    for answer in accepted:  # extra tasks of a busy account wait their turn
+        assert BaseAsyncApi.cancel(answer, api_key=caller.api_key).status_code == HTTPStatus.OK
+
+
+def test_a_repeated_submit_with_an_idempotency_key_returns_the_first_task(
+    live_server: LiveServer, photos: Photos
+) -> None:
+    caller = live_server.caller(qps=2, concurrency=0)
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    first = submit(caller, photos.url("face"), headers=dict(key), workspace="ws_restyle_test")
+    for _ in range(3):  # a replay does not count against the rate either
+        again = submit(caller, photos.url("face"), headers=dict(key))
+        assert again.status_code == HTTPStatus.OK and again.output["task_id"] == first.output["task_id"], (
+            again
+        )
+    changed = submit(caller, photos.url("face"), style_index=4, headers=dict(key))
+    assert changed.status_code == 400 and changed.code == "InvalidParameter", changed
+    bad_workspace = BaseAsyncApi.fetch(first, api_key=caller.api_key, workspace="not a workspace!")
+    assert bad_workspace.status_code == 400 and bad_workspace.code == "InvalidParameter", bad_workspace
+    assert BaseAsyncApi.cancel(first, api_key=caller.api_key).status_code == HTTPStatus.OK
+
+
+SDK1_SCRIPT = """
+import json, sys
+import dashscope
+from dashscope.client.base_api import BaseAsyncApi
+from dashscope.aigc.image_synthesis import ImageSynthesis
+base, key, url = sys.argv[1:4]
+dashscope.base_http_api_url = base
+submitted = BaseAsyncApi.async_call(model="wanx-style-repaint-v1", input={"image_url": url, "style_index": 2},
+                                    task_group="aigc", task="image-generation", function="generation", api_key=key)
+done = ImageSynthesis.wait(submitted.output["task_id"], api_key=key)
+print(json.dumps({"version": dashscope.__version__, "submit": submitted.status_code,
+                  "status": done.output.task_status, "url": done.output.results[0].url}))
+"""
+
+
+@pytest.mark.skipif(not DASHSCOPE1_PYTHON.exists(), reason=f"no dashscope 1.x venv at {DASHSCOPE1_PYTHON}")
+def test_the_1x_sdk_runs_the_same_happy_path(live_server: LiveServer, photos: Photos) -> None:
+    caller = live_server.caller()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DASHSCOPE")}
+    run = subprocess.run(
+        [
+            str(DASHSCOPE1_PYTHON),
+            "-c",
+            SDK1_SCRIPT,
+            f"{live_server.base_url}/api/v1",
+            caller.api_key,
+            photos.url("face"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["version"].startswith("1.") and result["submit"] == 200 and result["status"] == "SUCCEEDED"
+    assert download(result["url"]).size == (1536, 1536)
+
+
+def test_the_error_table_maps_url_and_resolution_codes() -> None:
+    url_codes = {cls.code for cls in _subclasses(UrlError)}
+    assert url_codes >= {"url.invalid", "url.forbidden", "url.fetch_failed", "url.timeout", "url.not_image"}
+    for code in url_codes:
+        assert TABLE[code].code == "InvalidURL" and failure_code(code) == "InvalidURL"
+    for cls in (ImageTooSmall, ImageSideTooLarge, ImageTooManyPixels):
+        assert vendor_error(cls("x")).code == "InvalidImageResolution"
+    assert failure_code("engine.output") == "InternalServerError"  # not in the table: the server's fault
+    assert vendor_error(RestyleError("x", code="new.thing", status=429)).code == "Throttling"
+
+
+def _subclasses(cls: type[RestyleError]) -> set[type[RestyleError]]:
+    found = {cls}
+    for sub in cls.__subclasses__():
+        found |= _subclasses(sub)
+    return found

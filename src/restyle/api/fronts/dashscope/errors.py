@@ -141,11 +141,15 @@ class DashScopeRoute(APIRoute):
             except RequestValidationError as exc:
                 return error_response(request, _from_validation(exc))
             except HTTPException as exc:
-                http_error = RestyleError(str(exc.detail), code=f"http.{exc.status_code}", status=exc.status_code)
+                http_error = RestyleError(
+                    str(exc.detail), code=f"http.{exc.status_code}", status=exc.status_code
+                )
                 return error_response(request, http_error)
             except Exception:
                 log.exception("unexpected error in %s %s", request.method, request.url.path)
-                return error_response(request, InternalError("An unexpected error occurred; the server logged it."))
+                return error_response(
+                    request, InternalError("An unexpected error occurred; the server logged it.")
+                )
 
         return handle
 

@@ -32,10 +32,14 @@ _WORKSPACE = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 AsyncHeader = Annotated[str | None, Header(alias="X-DashScope-Async", description="Must be 'enable'.")]
 WorkspaceHeader = Annotated[
     str | None,
-    Header(alias="X-DashScope-WorkSpace", description="Accepted and checked; tasks belong to the API key's account."),
+    Header(
+        alias="X-DashScope-WorkSpace",
+        description="Accepted and checked; tasks belong to the API key's account.",
+    ),
 ]
 IdempotencyHeader = Annotated[
-    str | None, Header(alias="Idempotency-Key", description="A repeated submit with this key returns the first task.")
+    str | None,
+    Header(alias="Idempotency-Key", description="A repeated submit with this key returns the first task."),
 ]
 
 
@@ -83,7 +87,9 @@ async def submit_task(
         )
     check_workspace(workspace)
     # 2. the body in restyle's terms, then the shared submit (limits, address checks, the row)
-    submission = to_submission(parse_request(await read_body(request)), idempotency_key, services.tasks.resolve_style)
+    submission = to_submission(
+        parse_request(await read_body(request)), idempotency_key, services.tasks.resolve_style
+    )
     row, _created = await asyncio.to_thread(services.tasks.submit, account, submission)
     return JSONResponse(submit_body(row, request_id(request)))
 
@@ -108,7 +114,11 @@ async def get_task(
 
 @router.post("/tasks/{task_id}/cancel", summary="Cancel a PENDING task")
 async def cancel_task(
-    task_id: str, request: Request, services: ServicesDep, account: AccountDep, workspace: WorkspaceHeader = None
+    task_id: str,
+    request: Request,
+    services: ServicesDep,
+    account: AccountDep,
+    workspace: WorkspaceHeader = None,
 ) -> JSONResponse:
     """Cancel a task that has not started; a started or finished task is refused (UnsupportedOperation)."""
     check_workspace(workspace)

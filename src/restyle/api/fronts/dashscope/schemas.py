@@ -46,13 +46,15 @@ def parse_request(raw: bytes) -> RepaintRequest:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
             raise InvalidParameter(
-                "The request body is not valid JSON; send {\"model\": ..., \"input\": {...}}.",
+                'The request body is not valid JSON; send {"model": ..., "input": {...}}.',
                 code="request.invalid_json",
             ) from None
         where = ".".join(str(part) for part in first["loc"]) or "body"
         message = str(first["msg"]).rstrip(".")
         if first["type"] == "model_type" and not first["loc"]:
-            raise InvalidParameter("The request body must be a JSON object with 'model' and 'input'.") from None
+            raise InvalidParameter(
+                "The request body must be a JSON object with 'model' and 'input'."
+            ) from None
         raise InvalidParameter(f"Parameter '{where}': {message}.", param=where) from None
     if request.parameters:
         name = sorted(request.parameters)[0]

@@ -15,7 +15,9 @@ FRONT = "dashscope"
 ResolveStyle = Callable[[str | int], StylePreset]
 
 
-def to_submission(request: RepaintRequest, idempotency_key: str | None, resolve_style: ResolveStyle) -> Submission:
+def to_submission(
+    request: RepaintRequest, idempotency_key: str | None, resolve_style: ResolveStyle
+) -> Submission:
     """The task to submit: the photo and the preset of ``style_index`` (or the style image of -1).
 
     URLs are only carried here; the task service checks their addresses and the worker fetches them.
