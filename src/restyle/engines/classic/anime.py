@@ -48,11 +48,12 @@ def _skin_labels(cut: cel.Cel, smooth: ops.Float, face: ops.Float, head: ops.Flo
 
 def _tones(palette_lab: ops.Float, skin: np.ndarray) -> tuple[ops.Float, ops.Float]:
     """(base, shadow) RGB tables of the palette: lightened and a little more saturated; the
-    shadow cool; skin colours as the two skin tones."""
+    shadow cool; skin colours as the preset's two skin tones in each one's own colour."""
     rgb = cel.from_lab(palette_lab).reshape(1, -1, 3)
     base = ops.curve(ops.saturate(rgb, 1.3), PALETTE_CURVE)
     shade = ops.affine(base, SHADOW_TINT)
-    base[0, skin], shade[0, skin] = SKIN_LIGHT, SKIN_SHADOW
+    for i in np.flatnonzero(skin):
+        base[0, i], shade[0, i] = celface.own_skin(rgb[0, i], SKIN_LIGHT, SKIN_SHADOW)
     return base.reshape(-1, 3), shade.reshape(-1, 3)
 
 

@@ -6,6 +6,8 @@ a cel face has as few colours as the rest of the cel. Sizes follow each face's j
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import numpy.typing as npt
@@ -23,45 +25,63 @@ def paint(image: Float, mask: Mask, colour: Colour | npt.NDArray[np.float32]) ->
     image[mask] = np.asarray(colour, np.float32)
 
 
-def skin_tones(colour: Float, image: Float, regions: Regions, tones: Float, cut: float = 0.06,
+Ramp = Callable[[npt.NDArray[np.float32]], Float]
+
+
+def skin_tones(colour: Float, image: Float, regions: Regions, tones: Ramp, cut: float = 0.06,
                clean: float = 1.0) -> Float:
-    """The face (eyes excepted) in the flat ``tones`` (k, 3), lightest first: the photo's face
-    shading (blurred, relative to the skin's median) cut into hard bands ``cut`` apart, so the
-    shadows under brows, nose, lips and jaw become flat darker tones; bands narrower than about
-    ``clean`` times 2.5 % of the face width are merged. In place; returns ``colour``."""
+    """Each face (eyes excepted) in flat tones, lightest first, from ``tones(own)`` where ``own``
+    is that face's median skin colour in the photo (so every person keeps their own skin tone):
+    the photo's face shading (blurred, relative to the face's median) cut into hard bands ``cut``
+    apart, so the shadows under brows, nose, lips and jaw become flat darker tones; bands narrower
+    than about ``clean`` times 2.5 % of the face width are merged. In place; returns ``colour``."""
     if regions.masks is None or regions.box is None:
         return colour
     fw = regions.face_width
     eyes = regions.masks.eyes
-    levels = len(tones)
 
     def fill(b: Box) -> Float:
         gray = blur(luminance(image[b]), (0.004 + 0.008 * clean) * fw)
         inside = (regions.face[b] > 0.45) & (eyes[b] < 0.5)
         skin = inside & (regions.features[b] < 0.3)
-        median = float(np.median(gray[skin])) if skin.any() else 0.5
-        step = np.clip(np.floor((median + 0.5 * cut - gray) / np.float32(cut)) + 1, 0, levels - 1).astype(np.uint8)
-        for _ in range(round(clean * max(1.0, 0.025 * fw / 5))):  # repeated 5 px medians: see merge_specks
-            step = np.asarray(cv2.medianBlur(step, 5), np.uint8)
-        step = step.astype(np.intp)
+        count, faces = cv2.connectedComponents((regions.face[b] > 0.45).astype(np.uint8))
         crop = colour[b].copy()
-        crop[inside] = tones[step[inside]]
+        for k in range(1, count):
+            own = skin & (faces == k)
+            if not own.any():
+                continue
+            ramp = tones(np.median(image[b][own], axis=0).astype(np.float32))
+            median = float(np.median(gray[own]))
+            step = np.clip(np.floor((median + 0.5 * cut - gray) / np.float32(cut)) + 1, 0, len(ramp) - 1)
+            step = step.astype(np.uint8)
+            for _ in range(round(clean * max(1.0, 0.025 * fw / 5))):  # repeated 5 px medians: see merge_specks
+                step = np.asarray(cv2.medianBlur(step, 5), np.uint8)
+            mask = inside & (faces == k)
+            crop[mask] = ramp[step[mask].astype(np.intp)]
         return crop
 
     return in_box(regions, colour, fill, inplace=True)
 
 
-def tone_ramp(light: Colour, shadow: Colour, levels: int, deep: float = 0.7) -> Float:
-    """``levels`` flat tones from ``light`` through ``shadow``; beyond two levels the ramp
-    continues past ``shadow`` towards ``deep`` times it (for the darkest hollows)."""
+def own_skin(own: npt.NDArray[np.float32], light: Colour, shadow: Colour, keep: float = 0.6) -> tuple[Float, Float]:
+    """(light, shadow) skin tones of a preset for a person whose skin is ``own`` (RGB): the
+    preset's light tone moved ``keep`` of the way to the person's colour (lifted a little, as cel
+    skin is lit), the shadow in the preset's own light-to-shadow ratio."""
     hi, lo = np.asarray(light, np.float32), np.asarray(shadow, np.float32)
-    out = [hi, lo]
-    for i in range(2, levels):
-        out.append(lo * np.float32(1.0 - (1.0 - deep) * (i - 1) / max(1, levels - 2)))
-    if levels > 3:  # more than three: put the extra tones between light and shadow
-        mids = [hi + (lo - hi) * (k / (levels - 2)) for k in range(1, levels - 2)]
-        out = [hi, *mids, lo, lo * np.float32(deep)]
-    return f32(np.array(out[:levels], np.float32))
+    lifted = np.clip(own + (1.0 - own) * np.float32(0.2), 0.0, 1.0)
+    tone = hi + (lifted - hi) * np.float32(keep)
+    return f32(tone), f32(np.clip(tone * (lo / np.maximum(hi, 1e-3)), 0.0, 1.0))
+
+
+def tone_ramp(light: Colour | Float, shadow: Colour | Float, levels: int, deep: float = 0.7) -> Float:
+    """``levels`` flat tones, lightest first: ``light``, ``shadow`` and, from three levels on,
+    the darkest hollows at ``deep`` times the shadow; from four levels on the extra tones sit
+    between light and shadow."""
+    hi, lo = np.asarray(light, np.float32), np.asarray(shadow, np.float32)
+    if levels <= 3:
+        return f32(np.array([hi, lo, lo * np.float32(deep)][:levels], np.float32))
+    mids = [hi + (lo - hi) * np.float32(k / (levels - 2)) for k in range(1, levels - 2)]
+    return f32(np.array([hi, *mids, lo, lo * np.float32(deep)], np.float32))
 
 
 def face_lines(image: Float, regions: Regions, sigma: float, threshold: float, grow: float = 1.4,
@@ -193,7 +213,11 @@ def draw_face(out: Float, image: Float, faces: list[Face], regions: Regions, det
     and fewer ink lines (on a face drawn in more tones the photo's lines read as extra creases).
     """
     detail = float(np.clip(detail, 0.0, 1.0))
-    ramp = tone_ramp(light, shadow, 3 + round(3 * detail), deep=0.7 - 0.35 * detail)
+
+    def ramp(own: npt.NDArray[np.float32]) -> Float:
+        hi, lo = own_skin(own, light, shadow)
+        return tone_ramp(hi, lo, 3 + round(3 * detail), deep=0.7 - 0.35 * detail)
+
     skin_tones(out, image, regions, ramp, cut * (1.0 - 0.55 * detail), clean=1.0 - detail)
     if regions.any:
         sigma = max(0.8, line_sigma * regions.face_width)
