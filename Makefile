@@ -25,11 +25,13 @@ $(STAMP_SYSTEM): | $(PY)
 
 $(STAMP_RUN): pyproject.toml | $(PY) $(STAMP_SYSTEM)
 	$(PIP) install --quiet -e .
+	$(PIP) install --quiet --no-deps "nudenet==3.4.2"  # its model only; its opencv wheel would replace ours
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(PY) $(STAMP_SYSTEM)
 	$(PIP) install --quiet "torch==2.13.0"
 	$(PIP) install --quiet -e ".[all,test]" "torch==2.13.0"
+	$(PIP) install --quiet --no-deps "nudenet==3.4.2"
 	touch $@ $(STAMP_RUN)
 
 run: $(STAMP_RUN)

@@ -112,6 +112,10 @@ class GenerateRequest:
     allow_no_face: bool = False
     output_format: OutputFormat = OutputFormat.PNG
     output_quality: int = 92
+    logo_info: dict[str, Any] | None = None  # visible label: add_logo, position 0..3, language 0..1, opacity
+    label_metadata: bool | None = None  # TC260 XMP label; None = settings labels.metadata
+    label_invisible: bool | None = None  # invisible watermark; None = settings labels.invisible
+    label_c2pa: bool | None = None  # signed C2PA manifest; None = settings labels.c2pa
     front: str = "native"  # whose input and output rules apply (native, volc, dashscope, ...)
     extra: dict[str, Any] = field(default_factory=dict)
 

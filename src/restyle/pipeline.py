@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -18,6 +20,9 @@ from restyle.faces.types import Face
 from restyle.imaging.codecs import decode_image, encode_image
 from restyle.imaging.limits import input_rules
 from restyle.imaging.output import Geometry, apply_geometry, output_rule, plan_geometry
+from restyle.labels import apply_file_labels, apply_pixel_labels
+from restyle.labels.request import request_labels
+from restyle.safety import SafetyPolicy, check_image, check_text, get_checker, policy_for
 
 ProgressFn = Callable[[str, float], None]
 CheckFn = Callable[[], None]
@@ -25,12 +30,15 @@ CheckFn = Callable[[], None]
 # step name -> fraction of the work done when the step starts (for progress reports)
 STEPS: dict[str, float] = {
     "decode": 0.0,
+    "precheck": 0.03,
     "detect": 0.05,
     "prepare": 0.2,
     "embed_input": 0.25,
     "engine": 0.35,
     "retouch": 0.7,
     "guard": 0.75,
+    "postcheck": 0.88,
+    "label": 0.9,
     "encode": 0.95,
 }
 
@@ -60,7 +68,14 @@ class Pipeline:
         models.hog_detector()
         models.shape_predictor()
         models.face_recognizer()
+        if self.default_safety.enabled:
+            get_checker(self.settings.safety.image_checker).setup()  # its model, before the first task
         self._ready = True
+
+    @functools.cached_property
+    def default_safety(self) -> SafetyPolicy:
+        """The settings' content policy (for callers without an account, such as ``restyle run``)."""
+        return policy_for(self.settings)
 
     def presets(self) -> list[StylePreset]:
         return list(self._catalog.presets)
@@ -69,9 +84,19 @@ class Pipeline:
         return self._catalog.find(value)
 
     def render(
-        self, request: GenerateRequest, *, progress: ProgressFn | None = None, check: CheckFn | None = None
+        self,
+        request: GenerateRequest,
+        *,
+        progress: ProgressFn | None = None,
+        check: CheckFn | None = None,
+        task_id: str | None = None,
+        safety: SafetyPolicy | None = None,
     ) -> GenerateResult:
-        """Generate one result for ``request``; raises RestyleError subclasses for bad input."""
+        """Generate one result for ``request``; raises RestyleError subclasses for bad input.
+
+        ``task_id`` goes into the labels (TC260 ProduceID, watermark payload); a random id without one.
+        ``safety`` is the account's content policy (``policy_for``); the settings' one without it.
+        """
         timings: dict[str, float] = {}
         limits = self.settings.images
 
@@ -93,7 +118,14 @@ class Pipeline:
             if request.style_image is not None:
                 style_bytes = _source_bytes(request.style_image, "style_image")
                 style_image = decode_image(style_bytes, rules=rules, param="style_image")
-        # 2. find the faces on the input
+        # 2. pre-checks: the prompt against the blocklists, the input images against the image checker
+        with step("precheck"):
+            policy = safety if safety is not None else self.default_safety
+            check_text(request.prompt, policy)
+            check_image(image, stage="input", policy=policy)
+            if style_image is not None:
+                check_image(style_image, stage="input", policy=policy, param="style_image")
+        # 3. find the faces on the input
         with step("detect"):
             faces = detect_faces(image, detector=self.settings.faces.detector)
             if not faces and not request.allow_no_face:
@@ -102,7 +134,7 @@ class Pipeline:
                     "60 pixels, or set allow_no_face=true to stylize it anyway.",
                     param="image",
                 )
-        # 3. output geometry: crop and resize before rendering so every later step works at final size
+        # 4. output geometry: crop and resize before rendering so every later step works at final size
         with step("prepare"):
             geometry = plan_geometry(
                 (image.shape[1], image.shape[0]),
@@ -115,10 +147,10 @@ class Pipeline:
             faces = _faces_in_output(faces, geometry)
             seed = request.seed if request.seed >= 0 else secrets.randbelow(2**31)
             preset = self.resolve_style(request.style) if request.style else None
-        # 4. identity reference: the input faces' embeddings at output geometry
+        # 5. identity reference: the input faces' embeddings at output geometry
         with step("embed_input"):
             faces = with_embeddings(working, faces)  # one embedder run for every face
-        # 5. the engine
+        # 6. the engine
         with step("engine"):
             job = EngineJob(request, working, faces, seed, preset, style_image)
             output = self.engine.generate(job)
@@ -129,7 +161,7 @@ class Pipeline:
                     f"{working.shape[1]}x{working.shape[0]}.",
                     code="engine.output",
                 )
-        # 6. retouch (HD face, beautify, skin smoothing)
+        # 7. retouch (HD face, beautify, skin smoothing)
         with step("retouch"):
             stylized = retouch(
                 stylized,
@@ -138,7 +170,7 @@ class Pipeline:
                 beautify=request.beautify_strength,
                 smooth=request.smooth_strength,
             )
-        # 7. identity guard
+        # 8. identity guard
         with step("guard"):
             drawn = stylized
 
@@ -153,9 +185,18 @@ class Pipeline:
                 enabled=request.face_switch,
                 rerender=rerender,
             )
-        # 8. encode
+        # 9. post-check: the output image against the image checker
+        with step("postcheck"):
+            check_image(stylized, stage="output", policy=policy)
+        # 10. labels on the pixels: the visible label (logo_info) and the invisible watermark
+        with step("label"):
+            labels = request_labels(self.settings.labels, request)
+            produce_id = task_id or uuid.uuid4().hex
+            stylized = apply_pixel_labels(stylized, labels, produce_id)
+        # 11. encode, then the labels in the file: TC260 XMP, C2PA manifest (last: it hashes the file)
         with step("encode"):
             encoded = encode_image(stylized, request.output_format, request.output_quality)
+            encoded = apply_file_labels(encoded, request.output_format.value, labels, produce_id)
         if check is not None:
             check()
         timings["total"] = sum(timings.values())

@@ -7,6 +7,7 @@ Every front maps its wire names onto the native names below and calls
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -43,9 +44,12 @@ NUMBERS: dict[str, NumberSpec] = {
     "min_identity": NumberSpec("min_identity", float, 0.05, 2.0),
     "output_quality": NumberSpec("output_quality", int, 1, 100),
 }
-SWITCHES = ("style_switch", "facestyle_switch", "face_switch", "hyper_switch", "allow_no_face")
+SWITCHES = (
+    "style_switch", "facestyle_switch", "face_switch", "hyper_switch", "allow_no_face",
+    "label_metadata", "label_invisible", "label_c2pa",
+)  # fmt: skip
 TEXTS = ("prompt", "negative_prompt")
-OTHER = ("style", "mode", "output_format", "image", "style_image")
+OTHER = ("style", "mode", "output_format", "image", "style_image", "logo_info")
 KNOWN = set(NUMBERS) | set(SWITCHES) | set(TEXTS) | set(OTHER)
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -120,6 +124,28 @@ def _choice(name: str, value: Any, choices: list[str]) -> str:
     return text
 
 
+def parse_logo_info(value: Any) -> dict[str, Any]:
+    """The visible-label object (``logo_info``: add_logo, position, language, opacity), from a JSON object or
+    its text (multipart forms), checked field by field."""
+    from restyle.labels.spec import VisibleLabel
+
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InvalidParameter(
+                'Parameter \'logo_info\' must be a JSON object such as {"add_logo": true, "position": 0}.',
+                param="logo_info",
+            ) from None
+    if not isinstance(value, dict):
+        raise InvalidParameter(
+            'Parameter \'logo_info\' must be an object such as {"add_logo": true, "position": 0}.',
+            param="logo_info",
+        )
+    VisibleLabel.from_logo_info(value)  # raises naming the bad field
+    return dict(value)
+
+
 def parse_generate_request(
     fields: Mapping[str, Any],
     *,
@@ -162,6 +188,8 @@ def parse_generate_request(
             values["mode"] = ReferenceMode(_choice(name, raw, [m.value for m in ReferenceMode]))
         elif name == "output_format":
             values["output_format"] = OutputFormat(_choice(name, raw, [f.value for f in OutputFormat]))
+        elif name == "logo_info":
+            values["logo_info"] = parse_logo_info(raw)
         elif name in ("image", "style_image"):
             continue
         elif strict:

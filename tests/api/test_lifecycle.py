@@ -155,3 +155,4 @@ def test_face_outcome_labels() -> None:
     assert face_outcome({"identity_distance": 0.3, "guard_passed": True}) == "passed"
     assert face_outcome({"identity_distance": 0.7, "guard_passed": False}) == "over_threshold"
     assert face_outcome({"identity_distance": None, "guard_passed": True}) == "not_measured"
+    assert face_outcome({"identity_distance": 0.3, "guard_passed": True, "identity_lost": True}) == "over_threshold"

@@ -28,9 +28,11 @@ _DISTANCES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0, 1.5)
 
 def face_outcome(face: dict[str, Any]) -> str:
     """The ``restyle_faces`` label of one face of a task's result summary."""
+    if face.get("identity_lost") or not face.get("guard_passed", True):
+        return "over_threshold"  # over the threshold or not found again at its place: the task warns
     if face.get("identity_distance") is None:
         return "not_measured"
-    return "passed" if face.get("guard_passed", True) else "over_threshold"
+    return "passed"
 
 
 class _StoreCollector(Collector):
@@ -82,8 +84,8 @@ class TaskMetrics:
         self.faces = Counter(
             "restyle_faces",
             "Faces of finished tasks by outcome: passed (identity under the request's threshold), "
-            "over_threshold (the guard could not bring it under; the task warns), not_measured "
-            "(not re-detected in the output).",
+            "over_threshold (the guard could not bring it under, or the face was lost; the task warns), "
+            "not_measured (no identity could be measured).",
             ["outcome"],
             registry=self.registry,
         )

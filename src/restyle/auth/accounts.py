@@ -31,6 +31,7 @@ def account_to_dict(account: AccountRow) -> dict[str, Any]:
         "qps": account.qps,
         "concurrency": account.concurrency,
         "disabled": account.disabled,
+        "safety": (account.options or {}).get("safety", True),
         "created_at": iso(account.created_at),
     }
 
@@ -54,7 +55,13 @@ class AccountStore:
         self.limits = limits
 
     def create(
-        self, name: str, *, qps: float | None = None, concurrency: int | None = None, is_admin: bool = False
+        self,
+        name: str,
+        *,
+        qps: float | None = None,
+        concurrency: int | None = None,
+        is_admin: bool = False,
+        options: dict[str, Any] | None = None,
     ) -> AccountRow:
         name = name.strip()
         if not 0 < len(name) <= MAX_NAME:
@@ -68,6 +75,7 @@ class AccountStore:
             concurrency=self.limits.default_concurrency if concurrency is None else concurrency,
             disabled=False,
             created_at=utcnow(),
+            options=options or None,
         )
         try:
             with self.db.write() as session:
@@ -103,7 +111,9 @@ class AccountStore:
         concurrency: int | None = None,
         disabled: bool | None = None,
         is_admin: bool | None = None,
+        options: dict[str, Any] | None = None,
     ) -> AccountRow:
+        """Change the given fields; ``options`` are merged key by key into the account's options."""
         _check_limits(qps, concurrency)
         with self.db.write() as session:
             row = session.get(AccountRow, account_id)
@@ -117,6 +127,8 @@ class AccountStore:
                 row.disabled = disabled
             if is_admin is not None:
                 row.is_admin = is_admin
+            if options is not None:
+                row.options = {**(row.options or {}), **options}
         return row
 
     def delete(self, account_id: str) -> AccountRow:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from restyle.tasks.db import Base, UTCDateTime
@@ -22,6 +23,7 @@ class AccountRow(Base):
     concurrency: Mapped[int] = mapped_column(Integer)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # e.g. {"safety": false}
 
 
 class KeyRow(Base):

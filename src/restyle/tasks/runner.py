@@ -16,12 +16,14 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from restyle.auth.models import AccountRow
 from restyle.config import Settings
 from restyle.domain import GenerateResult, ImageSource, TaskStatus
 from restyle.errors import DeadlineExceeded, RestyleError, TaskCanceled
 from restyle.imaging.fetch import FetchLimits, fetch_image, guard_from_settings
 from restyle.pipeline import Pipeline
 from restyle.requests import request_from_params
+from restyle.safety import policy_for
 from restyle.storage import Storage
 from restyle.tasks import lease
 from restyle.tasks.db import Database, utcnow
@@ -129,7 +131,8 @@ class Runner:
             request = replace(request_from_params(task.params, image, style_image), front=task.front)
             timings["load"] = (time.perf_counter() - started) * 1000.0
             # 3. render
-            result = self.pipeline.render(request, progress=progress, check=check)
+            safety = policy_for(self.settings, self._account_options(task.account_id))
+            result = self.pipeline.render(request, progress=progress, check=check, task_id=task.id, safety=safety)
             # 4. store the outputs
             progress("store", STORE_PROGRESS)
             started = time.perf_counter()
@@ -155,6 +158,12 @@ class Runner:
                 "error_message": INTERNAL_MESSAGE,
                 "timings_ms": timings,
             }
+
+    def _account_options(self, account_id: str) -> dict[str, Any] | None:
+        """The account's options (its content-safety settings); None for an account that is gone."""
+        with self.db.read() as session:
+            account = session.get(AccountRow, account_id)
+            return None if account is None else account.options
 
     def _load(self, spec: dict[str, Any], param: str) -> ImageSource:
         """An input's bytes: from storage, or fetched from its URL through the address guard."""

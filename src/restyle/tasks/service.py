@@ -24,7 +24,9 @@ from restyle.imaging.codecs import decode_image
 from restyle.imaging.fetch import guard_from_settings
 from restyle.imaging.limits import input_rules
 from restyle.imaging.urlguard import parse_url
+from restyle.labels.request import request_labels
 from restyle.requests import parse_generate_request, request_to_params
+from restyle.safety import check_text, policy_for
 from restyle.storage import Storage
 from restyle.tasks.db import utcnow
 from restyle.tasks.events import ChangeFeed
@@ -89,6 +91,8 @@ class TaskService:
             style_image=submission.style_image,
             resolve_style=self.resolve_style,
         )
+        request_labels(self.settings.labels, request)  # a bad label request is refused now
+        check_text(request.prompt, policy_for(self.settings, account.options))  # a refused prompt: 422 now
         params = request_to_params(request)
         callback_url = submission.callback_url or None
         if callback_url is not None:

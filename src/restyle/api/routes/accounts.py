@@ -9,9 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from restyle.api.deps import AccountDep, AdminDep, ServicesDep
 from restyle.api.schemas import ErrorBody
+from restyle.api.services import Services
 from restyle.auth.accounts import account_to_dict
 from restyle.auth.keys import key_to_dict
-from restyle.errors import Conflict
+from restyle.errors import ConfigurationError, Conflict, InvalidParameter
+from restyle.safety import policy_for
 
 router = APIRouter(tags=["accounts"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409)}
@@ -26,6 +28,9 @@ class AccountCreate(BaseModel):
     qps: float | None = Field(None, gt=0)
     concurrency: int | None = Field(None, ge=0)
     is_admin: bool = False
+    safety: bool | dict[str, Any] | None = Field(
+        None, description="false turns content checks off for the account, or an object of safety settings"
+    )
 
 
 class AccountUpdate(BaseModel):
@@ -37,6 +42,7 @@ class AccountUpdate(BaseModel):
     concurrency: int | None = Field(None, ge=0)
     disabled: bool | None = None
     is_admin: bool | None = None
+    safety: bool | dict[str, Any] | None = None
 
 
 @router.get("/v1/account", responses=_ERRORS, summary="The calling account")
@@ -55,7 +61,11 @@ def list_accounts(services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
 )
 def create_account(body: AccountCreate, services: ServicesDep, _admin: AdminDep) -> dict[str, Any]:
     account = services.accounts.create(
-        body.name, qps=body.qps, concurrency=body.concurrency, is_admin=body.is_admin
+        body.name,
+        qps=body.qps,
+        concurrency=body.concurrency,
+        is_admin=body.is_admin,
+        options=_safety_option(services, body.safety),
     )
     credentials = services.keys.issue(account)
     return {"account": account_to_dict(account), "credentials": credentials.to_dict()}
@@ -71,8 +81,21 @@ def get_account(account_id: str, services: ServicesDep, _admin: AdminDep) -> dic
 def update_account(
     account_id: str, body: AccountUpdate, services: ServicesDep, _admin: AdminDep
 ) -> dict[str, Any]:
-    account = services.accounts.update(account_id, **body.model_dump(exclude_none=True))
+    changes = body.model_dump(exclude_none=True, exclude={"safety"})
+    account = services.accounts.update(account_id, options=_safety_option(services, body.safety), **changes)
     return account_to_dict(account)
+
+
+def _safety_option(services: Services, value: bool | dict[str, Any] | None) -> dict[str, Any] | None:
+    """``{"safety": value}`` once the safety settings accept it, else a 400 naming ``safety``."""
+    if value is None:
+        return None
+    options = {"safety": value}
+    try:
+        policy_for(services.settings, options)
+    except ConfigurationError as exc:
+        raise InvalidParameter(exc.message, param="safety") from None
+    return options
 
 
 @router.post("/v1/accounts/{account_id}/keys", status_code=201, responses=_ERRORS, summary="New key (admin)")
