@@ -62,9 +62,14 @@ def _echo_app(keys: KeyStore) -> FastAPI:
 
     @app.post("/")
     async def volc(request: Request) -> dict[str, Any]:
-        account = await verify_signed_request(request, scheme="volc", service="cv", keys=keys)
+        imagex = request.query_params.get("Action") == "GetCVImageGenerateResult"
+        service = "ImageX" if imagex else "cv"
+        account = await verify_signed_request(request, scheme="volc", service=service, keys=keys)
         caller = getattr(request.state, STATE_KEY)
         body = json.loads(await request.body())  # the helper leaves the body readable
+        if imagex:
+            metadata = {"RequestId": "r", "Action": "GetCVImageGenerateResult", "Version": "2023-05-01"}
+            return {"ResponseMetadata": {**metadata, "Service": service}, "Result": {"account": account.name}}
         return {
             "code": 10000,
             "account": account.name,
@@ -222,6 +227,21 @@ def test_volcengine_sdk_requests_pass_and_a_wrong_secret_is_refused(
     with pytest.raises(Exception) as unknown:
         _visual(echo.port, "AKRSNOSUCHKEY", credentials.secret_access_key).cv_process(form)
     assert "auth.unknown_key" in str(unknown.value)
+
+
+def test_imagex_sdk_requests_pass_for_service_imagex(echo: _Server, credentials: Credentials) -> None:
+    imagex = pytest.importorskip("volcengine.imagex.v2.imagex_service")
+    service = imagex.ImagexService()
+    service.set_scheme("http")
+    service.set_host(f"127.0.0.1:{echo.port}")
+    service.set_ak(credentials.access_key_id)
+    service.set_sk(credentials.secret_access_key)
+    body = {"ReqJson": {"prompt": "x"}, "ModelAction": "CVProcess", "Outputs": ["out/a.png"]}
+    reply = service.get_cv_image_generate_result({"ServiceId": "svc 1"}, body)
+    assert reply["Result"] == {"account": "sdk-user"}
+    service.set_sk("wrong")
+    with pytest.raises(Exception, match="auth.signature_mismatch"):
+        service.get_cv_image_generate_result({"ServiceId": "svc 1"}, body)
 
 
 def _tos_client(port: int, ak: str, sk: str) -> Any:
