@@ -137,3 +137,20 @@ def test_detail_redraws_only_the_face(style: str, photos: dict[str, Photo],
     inside[max(0, top - h // 2):bottom + h // 4, max(0, left - w // 4):right + w // 4] = True
     assert changed[inside].mean() > 0.05  # more tones, lines or features on the face
     assert changed[~inside].mean() < 0.002  # the rest of the picture stays as it was
+
+
+@pytest.mark.parametrize("style", CEL)
+def test_skin_keeps_the_persons_tone(style: str, photos: dict[str, Photo],
+                                     rendered: dict[tuple[str, str], np.ndarray]) -> None:
+    image, faces = photos["grace"]
+    left, top, right, bottom = faces[0].box
+    # the same person with much darker skin: the head darkened, the rest of the picture unchanged
+    head = np.zeros(image.shape[:2], np.float32)
+    centre = ((left + right) // 2, (top + bottom) // 2)
+    cv2.ellipse(head, centre, ((right - left) * 3 // 4, (bottom - top)), 0, 0, 360, 1.0, -1)
+    head = cv2.GaussianBlur(head, (0, 0), 8.0)[..., None]
+    darker = np.ascontiguousarray((image * (1.0 - 0.55 * head)).astype(np.uint8))
+    out = render(style, (darker, faces))
+    h, w = bottom - top, right - left
+    cheek = (slice(top + h // 3, bottom - h // 3), slice(left + w // 4, right - w // 4))
+    assert _gray(out)[cheek].mean() < _gray(rendered[style, "grace"])[cheek].mean() - 15  # a fixed ramp: ~0
