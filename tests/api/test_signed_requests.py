@@ -91,7 +91,7 @@ class _Server:
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
-        config = uvicorn.Config(app, http=http, log_level="warning", lifespan="off")  # type: ignore[arg-type]
+        config = uvicorn.Config(app, http=http, log_level="warning", lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -210,8 +210,9 @@ def test_an_unknown_access_key_is_refused() -> None:
 
 
 def _edited(
-    request: SignedRequest, drop: str = "", add: Headers = (), replace: dict[str, str] | None = None
-) -> SignedRequest:  # type: ignore[assignment]
+    request: SignedRequest, drop: str = "", add: Headers | None = None, replace: dict[str, str] | None = None
+) -> SignedRequest:
+    """The request with a header dropped, added or replaced (names come back lower-cased)."""
     pairs: Headers = []
     for name in request.headers.names():
         value = request.headers.get(name) or ""
@@ -219,7 +220,7 @@ def _edited(
             continue
         pairs.append((name, (replace or {}).get(name, value)))
     target = request.target.path + (f"?{request.target.query}" if request.target.query else "")
-    return SignedRequest.from_parts(request.method, target, pairs + list(add), request.body)
+    return SignedRequest.from_parts(request.method, target, pairs + (add or []), request.body)
 
 
 def test_missing_and_malformed_headers_have_their_own_codes() -> None:

@@ -118,7 +118,7 @@ def verify(
     secret = secret_for(auth.access_key_id)
     if secret is None:
         raise UnknownAccessKey(
-            f"The access key id '{auth.access_key_id}' in the Authorization's Credential is not known "
+            f"The access key id '{auth.access_key_id[:64]}' in the Authorization's Credential is not known "
             "to this server; create keys with 'restyle keys create'.",
             param="Authorization",
         )
