@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import secrets
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -22,6 +23,7 @@ from restyle.imaging.limits import input_rules
 from restyle.imaging.output import Geometry, apply_geometry, output_rule, plan_geometry
 from restyle.labels import apply_file_labels, apply_pixel_labels
 from restyle.labels.request import request_labels
+from restyle.requests import request_to_params
 from restyle.safety import SafetyPolicy, check_image, check_text, get_checker, policy_for
 
 ProgressFn = Callable[[str, float], None]
@@ -94,7 +96,8 @@ class Pipeline:
     ) -> GenerateResult:
         """Generate one result for ``request``; raises RestyleError subclasses for bad input.
 
-        ``task_id`` goes into the labels (TC260 ProduceID, watermark payload); a random id without one.
+        ``task_id`` goes into the labels (TC260 ProduceID, watermark payload); without one, a digest of
+        the inputs, parameters and seed (the same request and seed give the same bytes).
         ``safety`` is the account's content policy (``policy_for``); the settings' one without it.
         """
         timings: dict[str, float] = {}
@@ -191,7 +194,7 @@ class Pipeline:
         # 10. labels on the pixels: the visible label (logo_info) and the invisible watermark
         with step("label"):
             labels = request_labels(self.settings.labels, request)
-            produce_id = task_id or uuid.uuid4().hex
+            produce_id = task_id or _content_id(request, seed)
             stylized = apply_pixel_labels(stylized, labels, produce_id)
         # 11. encode, then the labels in the file: TC260 XMP, C2PA manifest (last: it hashes the file)
         with step("encode"):
@@ -242,6 +245,16 @@ def _face_warnings(reports: list[FaceReport], threshold: float, guarded: bool) -
                 f"requested min_identity={threshold}; {why}."
             )
     return warnings
+
+
+def _content_id(request: GenerateRequest, seed: int) -> str:
+    """A ProduceID for work without a task (``restyle run``): a digest of the inputs, parameters and seed,
+    so the same input, parameters and seed still give the same bytes."""
+    digest = hashlib.sha256(json.dumps(request_to_params(request), sort_keys=True, default=str).encode())
+    digest.update(f"|{seed}|".encode())
+    for source in (request.image, request.style_image):
+        digest.update(hashlib.sha256(source.data or (source.url or "").encode()).digest() if source else b"-")
+    return digest.hexdigest()[:32]
 
 
 def _source_bytes(source: ImageSource, param: str) -> bytes:
