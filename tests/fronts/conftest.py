@@ -26,6 +26,7 @@ from restyle.auth.accounts import AccountStore
 from restyle.auth.keys import KeyStore
 from restyle.auth.models import AccountRow
 from restyle.config import Settings
+from restyle.tasks.db import Database
 from tests.imaging.http_server import ImageServer, image_server
 
 READY_SECONDS = 120
@@ -45,6 +46,7 @@ class LiveServer:
 
     base_url: str
     settings: Settings
+    db: Database  # the server's own database, for what only time would do (expiring a task)
     accounts: AccountStore
     keys: KeyStore
 
@@ -97,7 +99,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         _wait_ready(process, base_url, log)
         settings = Settings(data_dir=data_dir)
         db, server_key = open_database(settings)
-        yield LiveServer(base_url, settings, AccountStore(db, settings.limits), KeyStore(db, server_key))
+        yield LiveServer(base_url, settings, db, AccountStore(db, settings.limits), KeyStore(db, server_key))
         db.dispose()
     finally:
         process.terminate()

@@ -9,21 +9,28 @@ import json
 import os
 import re
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import dashscope
 import httpx
 import pytest
 from dashscope.aigc.image_synthesis import ImageSynthesis
 from dashscope.client.base_api import BaseApi, BaseAsyncApi
+from dashscope.v2.client import Client
+from dashscope.v2.errors import DashScopeError
 from PIL import Image
 
 from restyle.api.fronts.dashscope.errors import TABLE, failure_code, vendor_error
 from restyle.errors import ImageSideTooLarge, ImageTooManyPixels, ImageTooSmall, RestyleError, UrlError
+from restyle.tasks.db import utcnow
+from restyle.tasks.models import TaskRow
 from tests.fronts.conftest import Caller, LiveServer, Photos
 
 MODEL = "wanx-style-repaint-v1"
@@ -48,6 +55,14 @@ def submit(caller: Caller | str, image_url: str, style_index: int = 3, **kwargs:
     return BaseAsyncApi.async_call(model=model, input=inputs, api_key=api_key, **ROUTE, **kwargs)
 
 
+def v2_client(live_server: LiveServer, caller: Caller) -> Client:
+    return Client(api_key=caller.api_key, base_url=f"{live_server.base_url}/api/v1")
+
+
+def bearer(caller: Caller) -> dict[str, str]:
+    return {"Authorization": f"Bearer {caller.api_key}"}
+
+
 def download(url: str) -> Image.Image:
     response = httpx.get(url, timeout=30)
     assert response.status_code == 200, response.text
@@ -70,11 +85,21 @@ def test_a_task_succeeds_with_a_png_of_the_wanx_size(live_server: LiveServer, ph
     for name in ("submit_time", "scheduled_time", "start_time", "end_time"):
         assert TIME.match(output[name]), (name, output[name])
     assert done.usage == {"image_count": 1} and len(output["results"]) == 1
-    image = download(output["results"][0]["url"])
+    link = output["results"][0]["url"]
+    image = download(link)
     assert image.format == "PNG" and image.size == (1536, 1536)  # a square photo: short side 1536
+    expires = int(parse_qs(urlsplit(link).query)["expires"][0])
+    assert 23 * 3600 < expires - time.time() <= 24 * 3600  # the link lasts as long as the task: 24 h
+
+    raw = httpx.get(f"{live_server.base_url}/api/v1/tasks/{task_id}", headers=bearer(caller)).json()
+    assert set(raw) == {"request_id", "output", "usage"}  # no top-level code in a success body
 
     fetched = BaseAsyncApi.fetch(task_id, api_key=caller.api_key)
     assert fetched.output["task_status"] == "SUCCEEDED" and fetched.output["results"]
+    job = v2_client(live_server, caller).images.jobs.wait(task_id, timeout=30)  # the 2.x typed client
+    assert (
+        job.status == "SUCCEEDED" and len(job.image_urls) == 1 and job.submitted_at == output["submit_time"]
+    )
 
 
 def test_style_index_minus_one_takes_the_style_of_style_ref_url(
@@ -116,6 +141,9 @@ def test_a_too_small_photo_fails_the_task_with_invalid_image_resolution(
     assert output["code"] == "InvalidImageResolution" and "256" in output["message"], output
     assert done.usage == {"image_count": 0} and "results" not in output
     assert TIME.match(output["end_time"])
+    with pytest.raises(DashScopeError) as raised:  # the 2.x typed client raises on a FAILED task
+        v2_client(live_server, caller).images.jobs.fetch(output["task_id"])
+    assert raised.value.code == "InvalidImageResolution"
 
 
 @pytest.mark.parametrize(
@@ -170,6 +198,7 @@ def test_unknown_and_foreign_tasks_are_unknown(live_server: LiveServer, photos: 
         assert fetched.status_code == HTTPStatus.OK and fetched.output["task_status"] == wanted, fetched
     missing = BaseAsyncApi.wait(str(uuid.uuid4()), api_key=stranger.api_key)  # wait() stops on UNKNOWN
     assert missing.status_code == HTTPStatus.OK and missing.output["task_status"] == "UNKNOWN", missing
+    assert v2_client(live_server, stranger).images.jobs.fetch(task_id).status == "UNKNOWN"
     refused = BaseAsyncApi.fetch(task_id, api_key="rs_not_a_key")
     assert refused.status_code == 401 and refused.code == "InvalidApiKey"
 
@@ -178,6 +207,34 @@ def test_unknown_and_foreign_tasks_are_unknown(live_server: LiveServer, photos: 
     assert BaseAsyncApi.fetch(task_id, api_key=owner.api_key).output["task_status"] == "CANCELED"
     again = BaseAsyncApi.cancel(task_id, api_key=owner.api_key)
     assert again.status_code == 400 and again.code == "UnsupportedOperation", again
+
+
+def test_an_expired_task_is_unknown(live_server: LiveServer, photos: Photos) -> None:
+    caller = live_server.caller(concurrency=0)
+    task_id = submit(caller, photos.url("face")).output["task_id"]
+    with live_server.db.write() as session:  # as if 24 h had passed and the sweeper had not run yet
+        row = session.get(TaskRow, task_id)
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    fetched = BaseAsyncApi.fetch(task_id, api_key=caller.api_key)
+    assert fetched.status_code == HTTPStatus.OK and fetched.output["task_status"] == "UNKNOWN", fetched
+
+
+def test_raw_requests_get_dashscope_errors_with_the_request_id(live_server: LiveServer) -> None:
+    caller = live_server.caller()
+    url = f"{live_server.base_url}/api/v1/services/aigc/image-generation/generation"
+    headers = {**bearer(caller), "X-DashScope-Async": "enable", "Content-Type": "application/json"}
+    for body in (b"{not json", b"[]", b'{"model": "wanx-style-repaint-v1"}'):
+        response = httpx.post(url, headers=headers, content=body)
+        answer = response.json()
+        assert response.status_code == 400 and answer["code"] == "InvalidParameter", answer
+        assert answer["request_id"] == response.headers["X-Request-Id"] and set(answer) == {
+            "request_id",
+            "code",
+            "message",
+        }
+    missing_key = httpx.post(url, headers={"X-DashScope-Async": "enable"}, json={})
+    assert missing_key.status_code == 401 and missing_key.json()["code"] == "InvalidApiKey"
 
 
 def test_submits_over_the_account_qps_are_throttled(live_server: LiveServer, photos: Photos) -> None:
