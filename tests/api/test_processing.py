@@ -14,6 +14,8 @@ from PIL import Image
 
 from restyle.imaging.actions import parse_actions
 from restyle.imaging.derived import derived_key, derived_prefix
+from restyle.labels.containers import extract_xmp
+from restyle.labels.implicit import parse_xmp
 from tests.api.conftest import App, multipart
 
 
@@ -113,10 +115,13 @@ def test_deleting_a_task_removes_its_processed_copies(live: App, astronaut_png: 
     assert task["status"] == "SUCCEEDED"
     url = task["result"]["images"][0]["url"]
     key = task["result"]["images"][0]["key"]
-    assert live.client.get(url + "&x-process=image/resize,w_64").status_code == 200
-    assert live.client.get(url + "&x-process=image/resize,w_64").headers["x-restyle-cache"] == "hit"
+    processed = live.client.get(url + "&x-process=image/resize,w_64/format,jpg")
+    assert processed.status_code == 200 and processed.headers["content-type"] == "image/jpeg"
+    label = parse_xmp(extract_xmp(processed.content) or b"")  # the AI-content label stays on the copy
+    assert label is not None and label["ProduceID"] == task["id"]
+    assert live.client.get(url + "&x-process=image/resize,w_64/format,jpg").headers["x-restyle-cache"] == "hit"
     assert live.client.delete(f"/v1/tasks/{task['id']}", headers=caller.headers).status_code == 204
-    assert not live.services.storage.exists(derived_key(key, parse_actions("image/resize,w_64")))
+    assert not live.services.storage.exists(derived_key(key, parse_actions("image/resize,w_64/format,jpg")))
 
 
 def test_post_process_runs_actions_on_an_upload(idle: App) -> None:

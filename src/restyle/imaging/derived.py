@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from restyle.errors import NotFound
-from restyle.imaging.actions import ActionChain, ProcessedImage, process_image
+from restyle.imaging.actions import ActionChain, Metadata, ProcessedImage, process_image
+from restyle.labels.containers import extract_xmp
 from restyle.storage import Storage
 
 DERIVED_SUFFIX = ".x"
@@ -62,7 +63,8 @@ def process_stored(
     """``key`` processed by ``chain``: from the cache, or processed now and cached.
 
     Steps: 1. a cached copy answers at once; 2. read the source (NotFound if it is gone);
-    3. run the chain within the deadline and pixel bound; 4. cache the result (atomic put).
+    3. run the chain within the deadline and pixel bound, carrying the source's XMP (restyle's
+    TC260 label) over while every other piece of metadata is stripped; 4. cache the result.
     ``resolve_object`` reads the images an image watermark names; the caller scopes it (e.g. to
     the account's own keys), since a chain may name any key.
     """
@@ -82,6 +84,7 @@ def process_stored(
         deadline=time.monotonic() + deadline_seconds,
         max_output_pixels=max_output_pixels,
         resolve_object=resolve_object,
+        metadata=Metadata(xmp=extract_xmp(source)),  # restyle's AI-content label stays on the copy
     )
     # 4. cache; a source deleted meanwhile must not leave an orphan copy behind
     storage.put(cache_key, _pack(processed))
