@@ -17,6 +17,7 @@ from restyle.engines.classic.ops.regions import Regions, faces_with_width, in_bo
 from restyle.faces.types import Face
 
 Mask = npt.NDArray[np.bool_]
+SMALL_FACE = 120.0  # px of jaw width under which a face is drawn with extra detail
 _SHIFT = 4  # sub-pixel bits for cv2 drawing
 
 
@@ -212,7 +213,9 @@ def draw_face(out: Float, image: Float, faces: list[Face], regions: Regions, det
     narrower skin bands over a deeper range, eyes nearer their real size, lighter feature strokes,
     and fewer ink lines (on a face drawn in more tones the photo's lines read as extra creases).
     """
-    detail = float(np.clip(detail, 0.0, 1.0))
+    # a small face has few pixels for cel simplification: draw it as if asked for more detail
+    small = float(np.clip((SMALL_FACE - regions.face_width) / SMALL_FACE, 0.0, 0.5)) if regions.any else 0.0
+    detail = max(float(np.clip(detail, 0.0, 1.0)), small)
 
     def ramp(own: npt.NDArray[np.float32]) -> Float:
         hi, lo = own_skin(own, light, shadow)
