@@ -31,7 +31,7 @@ def whole_ssim(reference: np.ndarray, output: np.ndarray) -> float:
     """SSIM of ``output`` to ``reference`` on grey, as skimage's ``structural_similarity``."""
     if reference.shape[:2] != output.shape[:2]:
         raise ValueError(f"Images differ in size: {reference.shape[:2]} and {output.shape[:2]}.")
-    return float(structural_similarity(grey(reference), grey(output), data_range=255))
+    return float(structural_similarity(grey(reference), grey(output), data_range=255))  # type: ignore[no-untyped-call]
 
 
 def clip_box(box: Box, shape: tuple[int, ...]) -> Box:
@@ -48,7 +48,7 @@ def region_ssim(reference: np.ndarray, output: np.ndarray, box: Box) -> float:
         raise ValueError(f"Region {box} is smaller than {MIN_SSIM_SIDE} px inside the image.")
     crop_in = grey(reference)[top:bottom, left:right]
     crop_out = grey(output)[top:bottom, left:right]
-    return float(structural_similarity(crop_in, crop_out, data_range=255))
+    return float(structural_similarity(crop_in, crop_out, data_range=255))  # type: ignore[no-untyped-call]
 
 
 def face_ssim_excess(reference: np.ndarray, output: np.ndarray, box: Box, whole: float | None = None) -> float:
