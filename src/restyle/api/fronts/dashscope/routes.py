@@ -17,7 +17,15 @@ from fastapi.responses import JSONResponse
 from restyle.api.deps import AccountDep, BaseUrlDep, ServicesDep
 from restyle.api.errors import request_id
 from restyle.api.fronts.dashscope.errors import DashScopeRoute, failure_code
-from restyle.api.fronts.dashscope.schemas import parse_request, submit_body, task_body, unknown_body
+from restyle.api.fronts.dashscope.schemas import (
+    ERROR_EXAMPLE,
+    SUBMIT_EXAMPLE,
+    SUBMIT_OPENAPI,
+    parse_request,
+    submit_body,
+    task_body,
+    unknown_body,
+)
 from restyle.api.fronts.dashscope.translate import FRONT, style_index_of, to_submission
 from restyle.api.services import Services
 from restyle.errors import AsyncCallRequired, Conflict, InvalidParameter, NotFound
@@ -68,7 +76,21 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-@router.post("/services/aigc/image-generation/generation", summary="Submit a wanx-style-repaint-v1 task")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": "Refused: {request_id, code, message}.",
+        "content": {"application/json": {"example": ERROR_EXAMPLE}},
+    }
+    for status in (400, 401, 403, 404, 429)
+}
+
+
+@router.post(
+    "/services/aigc/image-generation/generation",
+    summary="Submit a wanx-style-repaint-v1 task",
+    openapi_extra=SUBMIT_OPENAPI,
+    responses={200: {"content": {"application/json": {"example": SUBMIT_EXAMPLE}}}, **_ERRORS},
+)
 async def submit_task(
     request: Request,
     services: ServicesDep,
@@ -94,7 +116,7 @@ async def submit_task(
     return JSONResponse(submit_body(row, request_id(request)))
 
 
-@router.get("/tasks/{task_id}", summary="Get a task")
+@router.get("/tasks/{task_id}", summary="Get a task", responses=_ERRORS)
 async def get_task(
     task_id: str,
     request: Request,
@@ -112,7 +134,7 @@ async def get_task(
     return JSONResponse(present(services, row, base_url, request_id(request)))
 
 
-@router.post("/tasks/{task_id}/cancel", summary="Cancel a PENDING task")
+@router.post("/tasks/{task_id}/cancel", summary="Cancel a PENDING task", responses=_ERRORS)
 async def cancel_task(
     task_id: str,
     request: Request,

@@ -38,6 +38,48 @@ class RepaintRequest(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
+# OpenAPI: the submit body is read by hand (to answer in DashScope's error format), so it is declared here.
+SUBMIT_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["model", "input"],
+                    "properties": {
+                        "model": {"type": "string", "enum": [MODEL]},
+                        "input": {
+                            "type": "object",
+                            "required": ["image_url", "style_index"],
+                            "properties": {
+                                "image_url": {"type": "string", "example": "https://example.com/me.jpg"},
+                                "style_index": {"type": "integer", "minimum": -1, "maximum": 9, "example": 3},
+                                "style_ref_url": {
+                                    "type": "string",
+                                    "description": "With style_index -1 only.",
+                                },
+                            },
+                            "additionalProperties": False,
+                        },
+                        "parameters": {"type": "object", "maxProperties": 0},
+                    },
+                }
+            }
+        },
+    }
+}
+SUBMIT_EXAMPLE = {
+    "output": {"task_id": "13b1848b-5493-4c0e-8c44-68d038b492af", "task_status": "PENDING"},
+    "request_id": "7574ee8f38a34b1e928011c33ab46e51",
+}
+ERROR_EXAMPLE = {
+    "request_id": "fb53c4ec1c124fc4a580cdb7c3261fc1",
+    "code": "InvalidApiKey",
+    "message": "The API key is not valid; send 'Authorization: Bearer <api key>'.",
+}
+
+
 def parse_request(raw: bytes) -> RepaintRequest:
     """The submit body, or InvalidParameter naming the first field at fault."""
     try:
