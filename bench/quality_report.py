@@ -25,7 +25,7 @@ def _frac(k: int, n: int) -> str:
 
 
 def preset_table(results: list[PresetResult]) -> str:
-    headers = ["preset", "pipeline found", "re-detected", "mean / max distance", "rank-1", "over 0.6",
+    headers = ["preset", "pipeline found", "pipeline extra faces", "re-detected", "mean / max distance", "rank-1", "over 0.6",
                "style steps (faces)", "photo-blend (faces)", "median whole SSIM", "median face - whole SSIM",
                "median cel coverage", "median texture reduction", "median ms"]
     rows: list[list[object]] = []
@@ -34,7 +34,8 @@ def preset_table(results: list[PresetResult]) -> str:
         dists = [r.distance for r in f if r.distance is not None]
         found = "-" if res.preset in BASELINES else _frac(sum(bool(r.pipeline_found) for r in f), len(f))
         rows.append([
-            res.preset, found, _frac(sum(r.redetected for r in f), len(f)),
+            res.preset, found, "-" if res.preset in BASELINES else sum(r.extra_faces for r in im),
+            _frac(sum(r.redetected for r in f), len(f)),
             f"{statistics.mean(dists):.3f} / {max(dists):.3f}" if dists else "-",
             _frac(sum(r.rank1 for r in f), len(f)), sum(d >= DLIB_SAME for d in dists) + sum(r.distance is None for r in f),
             "-" if res.preset in BASELINES else _frac(sum(r.style_steps > 0 for r in f), len(f)),
@@ -121,8 +122,9 @@ def image_table(results: list[PresetResult]) -> str:
     rows: list[list[object]] = []
     for res in results:
         for r in res.images:
-            rows.append([res.preset, r.photo, r.whole_ssim, r.cel, r.texture_reduction, r.ms, r.warnings])
-    return table(["preset", "photo", "whole SSIM", "cel coverage", "texture reduction", "ms", "warnings"], rows)
+            rows.append([res.preset, r.photo, r.whole_ssim, r.cel, r.texture_reduction, r.ms, r.warnings, r.extra_faces])
+    headers = ["preset", "photo", "whole SSIM", "cel coverage", "texture reduction", "ms", "warnings", "extra faces"]
+    return table(headers, rows)
 
 
 def _label(tile: np.ndarray, text: str) -> np.ndarray:

@@ -55,6 +55,7 @@ class ImageRow:
     texture_reduction: float
     ms: float
     warnings: int
+    extra_faces: int  # faces the pipeline reported where no face is labelled (false or under 60 px)
 
 
 @dataclass
@@ -162,8 +163,12 @@ def run_preset(preset: str) -> PresetResult:
             output = cv2.resize(output, (photo.image.shape[1], photo.image.shape[0]), interpolation=cv2.INTER_AREA)
         # 2. per image
         whole = whole_ssim(photo.image, output)
+        extra = sum(not any(matches(r.box, f.box) for f in photo.faces) for r in reports)  # type: ignore[attr-defined]
         out.images.append(
-            ImageRow(preset, photo.id, whole, cel_coverage(output), texture_reduction(photo.image, output), ms, warnings)
+            ImageRow(
+                preset, photo.id, whole, cel_coverage(output), texture_reduction(photo.image, output), ms, warnings,
+                extra,
+            )
         )
         # 3. per labelled face: the pipeline's own report at that place, then the independent probe
         for face in photo.faces:
