@@ -36,6 +36,7 @@ from tests.fronts.conftest import Caller, LiveServer, Photos
 MODEL = "wanx-style-repaint-v1"
 ROUTE = {"task_group": "aigc", "task": "image-generation", "function": "generation"}
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$")
+WAIT = 120  # seconds: a hung task fails the test instead of hanging it (wait() polls forever by default)
 DASHSCOPE1_PYTHON = Path(os.environ.get("RESTYLE_TEST_DASHSCOPE1_PYTHON", "/tmp/dashscope1-venv/bin/python"))
 
 
@@ -78,7 +79,7 @@ def test_a_task_succeeds_with_a_png_of_the_wanx_size(live_server: LiveServer, ph
     assert submitted.output["task_status"] == "PENDING" and submitted.request_id
     task_id = submitted.output["task_id"]
 
-    done = BaseAsyncApi.wait(submitted, api_key=caller.api_key)
+    done = BaseAsyncApi.wait(submitted, api_key=caller.api_key, wait_timeout=WAIT)
     assert done.status_code == HTTPStatus.OK and done.output["task_status"] == "SUCCEEDED", done
     output = done.output
     assert output["task_id"] == task_id and output["style_index"] == 3
@@ -112,7 +113,7 @@ def test_style_index_minus_one_takes_the_style_of_style_ref_url(
     )
     assert submitted.status_code == HTTPStatus.OK, submitted
 
-    done = ImageSynthesis.wait(submitted.output["task_id"], api_key=caller.api_key)
+    done = ImageSynthesis.wait(submitted.output["task_id"], api_key=caller.api_key, wait_timeout=WAIT)
     assert done.output.task_status == "SUCCEEDED", done
     assert done.output["style_index"] == -1
     assert len(photos.style.requests) > seen_before  # the worker fetched the style image
@@ -124,7 +125,7 @@ def test_a_photo_wider_than_1_5_to_1_is_cropped_to_2304_by_1536(
 ) -> None:
     caller = live_server.caller()
     submitted = submit(caller, photos.url("wide"), style_index=0)
-    done = ImageSynthesis.wait(submitted.output["task_id"], api_key=caller.api_key)
+    done = ImageSynthesis.wait(submitted.output["task_id"], api_key=caller.api_key, wait_timeout=WAIT)
     assert done.output.task_status == "SUCCEEDED", done
     assert download(done.output.results[0].url).size == (2304, 1536)
 
@@ -135,7 +136,7 @@ def test_a_too_small_photo_fails_the_task_with_invalid_image_resolution(
     caller = live_server.caller()
     submitted = submit(caller, photos.url("small"))
     assert submitted.status_code == HTTPStatus.OK, submitted  # the worker fetches and measures it
-    done = BaseAsyncApi.wait(submitted, api_key=caller.api_key)
+    done = BaseAsyncApi.wait(submitted, api_key=caller.api_key, wait_timeout=WAIT)
     output = done.output
     assert done.status_code == HTTPStatus.OK and output["task_status"] == "FAILED", done
     assert output["code"] == "InvalidImageResolution" and "256" in output["message"], output
@@ -196,7 +197,9 @@ def test_unknown_and_foreign_tasks_are_unknown(live_server: LiveServer, photos: 
     for caller, wanted in ((owner, "PENDING"), (stranger, "UNKNOWN")):
         fetched = BaseAsyncApi.fetch(task_id, api_key=caller.api_key)
         assert fetched.status_code == HTTPStatus.OK and fetched.output["task_status"] == wanted, fetched
-    missing = BaseAsyncApi.wait(str(uuid.uuid4()), api_key=stranger.api_key)  # wait() stops on UNKNOWN
+    missing = BaseAsyncApi.wait(
+        str(uuid.uuid4()), api_key=stranger.api_key, wait_timeout=WAIT
+    )  # wait() stops on UNKNOWN
     assert missing.status_code == HTTPStatus.OK and missing.output["task_status"] == "UNKNOWN", missing
     assert v2_client(live_server, stranger).images.jobs.fetch(task_id).status == "UNKNOWN"
     refused = BaseAsyncApi.fetch(task_id, api_key="rs_not_a_key")
@@ -278,7 +281,7 @@ base, key, url = sys.argv[1:4]
 dashscope.base_http_api_url = base
 submitted = BaseAsyncApi.async_call(model="wanx-style-repaint-v1", input={"image_url": url, "style_index": 2},
                                     task_group="aigc", task="image-generation", function="generation", api_key=key)
-done = ImageSynthesis.wait(submitted.output["task_id"], api_key=key)
+done = ImageSynthesis.wait(submitted.output["task_id"], api_key=key, wait_timeout=120)
 print(json.dumps({"version": dashscope.__version__, "submit": submitted.status_code,
                   "status": done.output.task_status, "url": done.output.results[0].url}))
 """
