@@ -6,16 +6,16 @@ from restyle.domain import StylePreset
 from restyle.styles import StyleCatalog
 
 PRESETS: list[StylePreset] = [
-    StylePreset("retro_comic", "Retro comic", "复古漫画", "Bold ink lines, halftone dots, aged print palette.", 0),
-    StylePreset("fairy_tale_3d", "3D fairy tale", "3D童话", "Rounded 3D-render lighting, rim light and gloss, warm colour.", 1),
-    StylePreset("anime", "Anime", "二次元", "Cel-painted figure: flat tones, crisp shadows, thin lines, soft backdrop.", 2),
+    StylePreset("retro_comic", "Retro comic", "复古漫画", "Cel print in aged colours, bold outlines, Ben-Day dots in the shadows, cream paper.", 0),
+    StylePreset("fairy_tale_3d", "3D fairy tale", "3D童话", "Flat material colours lit as rounded volumes, rim light, glossy big eyes, saturated.", 1),
+    StylePreset("anime", "Anime", "二次元", "Cel animation: flat colour regions, one hard shadow tone, crisp outlines, big eyes.", 2),
     StylePreset("fresh", "Fresh", "小清新", "Airy pastel tones, lifted shadows, soft light.", 3),
     StylePreset("future_tech", "Future tech", "未来科技", "Cyan/magenta neon glow, dark tech backdrop.", 4),
     StylePreset("chinese_painting", "Chinese painting", "国画古风", "Ink wash: grey washes, brush contours, rice paper, a red seal.", 5),
     StylePreset("general", "Battle-hardened general", "将军百战", "Gritty, high-contrast, desaturated bronze.", 6),
-    StylePreset("colorful_cartoon", "Colourful cartoon", "炫彩卡通", "Saturated flat colours with thick outlines.", 7),
-    StylePreset("elegant_chinese", "Elegant Chinese style", "清雅国风", "Gongbi: fine outlines, flat mineral colours, pale silk backdrop.", 8),
-    StylePreset("new_year", "Chinese New Year", "喜迎新年", "Festive red and gold palette with paper-cut flair.", 9),
+    StylePreset("colorful_cartoon", "Colourful cartoon", "炫彩卡通", "Saturated two-tone colour regions with thick outlines and a cel face.", 7),
+    StylePreset("elegant_chinese", "Elegant Chinese style", "清雅国风", "Gongbi: flat mineral colours in fine ink outlines on pale silk.", 8),
+    StylePreset("new_year", "Chinese New Year", "喜迎新年", "Flat-toned festive print in red and gold with ink outlines and paper-cuts.", 9),
     StylePreset("sketch", "Pencil sketch", "素描", "Graphite pencil lines and hatching on paper.", line_art=True),
     StylePreset("oil_painting", "Oil painting", "油画", "Thick directional brush strokes, rich colour.", None),
     StylePreset("watercolor", "Watercolour", "水彩", "Wet washes, pigment bleeding, paper grain.", None),
