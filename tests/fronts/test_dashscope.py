@@ -28,7 +28,11 @@ from dashscope.v2.errors import DashScopeError
 from PIL import Image
 
 from restyle.api.fronts.dashscope.errors import TABLE, failure_code, vendor_error
+from restyle.api.fronts.dashscope.schemas import RepaintInput, RepaintRequest
+from restyle.api.fronts.dashscope.translate import to_submission
+from restyle.config import Settings
 from restyle.errors import ImageSideTooLarge, ImageTooManyPixels, ImageTooSmall, RestyleError, UrlError
+from restyle.pipeline import Pipeline
 from restyle.tasks.db import utcnow
 from restyle.tasks.models import TaskRow
 from tests.fronts.conftest import Caller, LiveServer, Photos
@@ -328,3 +332,18 @@ def _subclasses(cls: type[RestyleError]) -> set[type[RestyleError]]:
     for sub in cls.__subclasses__():
         found |= _subclasses(sub)
     return found
+
+
+def test_style_indexes_translate_to_the_numbered_presets(tmp_path: Path) -> None:
+    resolve = Pipeline(Settings(data_dir=tmp_path)).resolve_style
+    face = "http://127.0.0.1/face.png"
+    for index in range(10):
+        request = RepaintRequest(model=MODEL, input=RepaintInput(image_url=face, style_index=index))
+        submission = to_submission(request, None, resolve)
+        assert submission.fields == {"style": resolve(index).name} and submission.style_image is None
+        assert submission.image is not None and submission.image.url == face
+        assert submission.front == "dashscope"
+    custom = RepaintInput(image_url=face, style_index=-1, style_ref_url="http://127.0.0.1/style.png")
+    submission = to_submission(RepaintRequest(model=MODEL, input=custom), "key-1", resolve)
+    assert submission.fields == {} and submission.idempotency_key == "key-1"
+    assert submission.style_image is not None and submission.style_image.url == custom.style_ref_url

@@ -25,7 +25,9 @@ class RepaintInput(BaseModel):
 
     image_url: str = Field(description="http(s) URL of a JPEG, PNG, BMP or WebP photo (<= 10 MB).")
     style_index: int = Field(description="0..9 for a preset, -1 for the style of input.style_ref_url.")
-    style_ref_url: str | None = Field(None, description="http(s) URL of a style image (style_index -1).")
+    style_ref_url: str | None = Field(
+        default=None, description="http(s) URL of a style image (style_index -1)."
+    )
 
 
 class RepaintRequest(BaseModel):
