@@ -291,7 +291,10 @@ print(json.dumps({"version": dashscope.__version__, "submit": submitted.status_c
 """
 
 
-@pytest.mark.skipif(not DASHSCOPE1_PYTHON.exists(), reason=f"no dashscope 1.x venv at {DASHSCOPE1_PYTHON}")
+@pytest.mark.skipif(
+    not DASHSCOPE1_PYTHON.exists() and os.environ.get("CI") != "true",  # CI installs it (.ci/run): fail there
+    reason=f"no dashscope 1.x venv at {DASHSCOPE1_PYTHON}",
+)
 def test_the_1x_sdk_runs_the_same_happy_path(live_server: LiveServer, photos: Photos) -> None:
     caller = live_server.caller()
     env = {key: value for key, value in os.environ.items() if not key.startswith("DASHSCOPE")}
