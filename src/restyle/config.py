@@ -214,6 +214,24 @@ class SafetySettings(Section):
         return value
 
 
+# --- TOS front (issue 9) -------------------------------------------------------------------------
+class TosSettings(Section):
+    """The TOS object-storage front: regions, endpoint hosts, custom domains and the object size limit."""
+
+    region: str = "cn-beijing"  # the region new buckets report (HeadBucket, ListBuckets)
+    # a Host of "<bucket>.<suffix>" names the bucket by its first label (TOS virtual-hosted style)
+    endpoint_suffixes: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["volces.com"])
+    custom_domains: dict[str, str] = Field(default_factory=dict)  # host (no port) -> bucket name
+    max_object_bytes: Annotated[int, Field(gt=0)] = 64 * 1024 * 1024  # PutObject body limit
+
+    @field_validator("endpoint_suffixes", mode="before")
+    @classmethod
+    def _split_suffixes(cls, value: Any) -> Any:
+        if isinstance(value, str):  # the environment: comma-separated
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
 class Settings(BaseSettings):
     """All of restyle's configuration."""
 
@@ -232,6 +250,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     labels: LabelSettings = Field(default_factory=LabelSettings)  # issue 8
     safety: SafetySettings = Field(default_factory=SafetySettings)  # issue 8
+    tos: TosSettings = Field(default_factory=TosSettings)  # issue 9, TOS front
 
     @property
     def database_url(self) -> str:

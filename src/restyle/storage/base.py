@@ -6,7 +6,7 @@ import abc
 import re
 from typing import TYPE_CHECKING
 
-from restyle.errors import InvalidParameter
+from restyle.errors import InvalidParameter, UnsupportedFeature
 from restyle.registry import Registry
 
 if TYPE_CHECKING:
@@ -60,6 +60,13 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def delete_prefix(self, prefix: str) -> int:
         """Remove every key under ``prefix/``; returns how many were removed."""
+
+    def list_prefix(self, prefix: str) -> list[str]:
+        """Every key under ``prefix/``, sorted; a backend that cannot list raises UnsupportedFeature."""
+        raise UnsupportedFeature(
+            f"The '{self.name}' storage cannot list keys; use the local storage for TOS buckets.",
+            code="storage.list_unsupported",
+        )
 
     def healthcheck(self) -> bool:
         return True

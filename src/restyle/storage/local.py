@@ -60,5 +60,16 @@ class LocalStorage(Storage):
         shutil.rmtree(path, ignore_errors=True)
         return count
 
+    def list_prefix(self, prefix: str) -> list[str]:
+        path = self._path(prefix.rstrip("/"))
+        if not path.is_dir():
+            return []
+        # temp files of writes in flight (".name.<uuid>.tmp") are not keys yet
+        return sorted(
+            p.relative_to(self.root).as_posix()
+            for p in path.rglob("*")
+            if p.is_file() and not (p.name.startswith(".") and p.name.endswith(".tmp"))
+        )
+
     def healthcheck(self) -> bool:
         return self.root.is_dir() and os.access(self.root, os.W_OK)
