@@ -12,7 +12,7 @@ from restyle import __version__
 from restyle.api.background import Background
 from restyle.api.deps import known_query_only
 from restyle.api.errors import install_error_handlers
-from restyle.api.fronts import dashscope
+from restyle.api.fronts import dashscope, volc
 from restyle.api.metrics import TaskMetrics
 from restyle.api.middleware import RequestIdMiddleware
 from restyle.api.routes import accounts, events, files, health, process, styles, tasks
@@ -67,4 +67,5 @@ def create_app(
     # Vendor fronts answer in their vendor's error format and take unknown query parameters as
     # their vendor does (DashScope ignores them).
     app.include_router(dashscope.router)
+    app.include_router(volc.router)
     return app

@@ -1,0 +1,153 @@
+"""The models (``req_key``) this front serves and how each one's body becomes a :class:`Submission`.
+
+- ``img2img_anime_accelerated_maintain_id`` (seed [000]): every field of the seed.
+- ``i2i_xl_sft`` (seeds [001], [003]): an image and a ``prompt``.
+- ``i2i_portrait_photo``: Portrait Photography 3.0 (seed [002], which does not name its key; restyle
+  uses Volcengine's name for that model). Output sizes follow the ``portrait`` rule (512..2048,
+  default 1328).
+
+Translation only: values are checked by :func:`parse_generate_request` (here once, to name the
+wire field in a message, and again by the task service).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from restyle.api.fronts.volc.inputs import images_of, reference, require_bool, texts
+from restyle.config import Settings
+from restyle.domain import ImageSource
+from restyle.errors import InvalidParameter, RestyleError, UnknownModel
+from restyle.imaging.output import output_rule
+from restyle.imaging.sources import source_from_text
+from restyle.requests import parse_generate_request
+from restyle.tasks.service import Submission
+
+ANIME = "img2img_anime_accelerated_maintain_id"
+XL_SFT = "i2i_xl_sft"
+PORTRAIT = "i2i_portrait_photo"
+FRONT_VOLC = "volc"
+FRONT_PORTRAIT = "portrait"
+
+
+@dataclass(frozen=True)
+class Translated:
+    """A model request in restyle's terms plus what only the response needs (``return_url``)."""
+
+    req_key: str
+    submission: Submission
+    return_url: bool
+
+
+Fields = tuple[dict[str, Any], ImageSource, ImageSource | None, str]  # native fields, image, style, front
+Translator = Callable[[Mapping[str, Any], Settings], Fields]
+
+
+def _anime(body: Mapping[str, Any], settings: Settings) -> Fields:
+    images, list_param = images_of(body)
+    # the face (identity) image: face_image, else the first input image; style_image is optional
+    face = reference(body, "face_image", images, list_param) or first_image(images, list_param)
+    style = reference(body, "style_image", images, list_param)
+    fields: dict[str, Any] = {
+        "prompt": texts(body, "positive_prompt"),
+        "seed": body.get("seed"),
+        "steps": body.get("step", 18),
+        "cfg_scale": body.get("cfg", 4.5),
+        "width": body.get("width"),
+        "height": body.get("height"),
+        "logo_info": body.get("logo_info"),
+    }
+    for switch in ("hyper_switch", "face_switch", "facestyle_switch", "style_switch"):
+        fields[switch] = body.get(switch)
+    return fields, face, style, FRONT_VOLC
+
+
+def _xl_sft(body: Mapping[str, Any], settings: Settings) -> Fields:
+    images, list_param = images_of(body)
+    prompt = texts(body, "prompt")
+    if not prompt.strip():
+        raise InvalidParameter(f"Parameter 'prompt' is required for req_key '{XL_SFT}'.", param="prompt")
+    fields = {
+        "prompt": prompt,
+        "seed": body.get("seed"),
+        "steps": body.get("ddim_steps"),
+        "cfg_scale": body.get("scale"),
+        "width": body.get("width"),
+        "height": body.get("height"),
+        "logo_info": body.get("logo_info"),
+    }
+    return fields, first_image(images, list_param), None, FRONT_VOLC
+
+
+def _portrait(body: Mapping[str, Any], settings: Settings) -> Fields:
+    images, list_param = images_of(body, alias="image_input")
+    mode = body.get("ref_mode", body.get("gen_mode"))
+    fields = {
+        "prompt": texts(body, "prompt"),
+        "seed": body.get("seed"),
+        "width": body.get("width"),
+        "height": body.get("height"),
+        "hd": body.get("gpen"),
+        "beautify": body.get("skin"),
+        "smooth": body.get("skin_unifi"),
+        "mode": mode if mode not in ("", None) else None,
+        "logo_info": body.get("logo_info"),
+    }
+    return fields, first_image(images, list_param), None, FRONT_PORTRAIT
+
+
+def first_image(images: Sequence[str], list_param: str) -> ImageSource:
+    """The first input image (the photo to restyle)."""
+    return source_from_text(images[0], f"{list_param}[0]", images, list_param)
+
+
+MODELS: dict[str, Translator] = {ANIME: _anime, XL_SFT: _xl_sft, PORTRAIT: _portrait}
+
+# wire name -> native name, per model, to name the field the caller sent in a refusal
+WIRE_NAMES: dict[str, dict[str, str]] = {
+    ANIME: {"prompt": "positive_prompt", "steps": "step", "cfg_scale": "cfg"},
+    XL_SFT: {"steps": "ddim_steps", "cfg_scale": "scale"},
+    PORTRAIT: {"hd": "gpen", "beautify": "skin", "smooth": "skin_unifi", "mode": "ref_mode"},
+}
+
+
+def translate(body: Mapping[str, Any], settings: Settings, idempotency_key: str | None = None) -> Translated:
+    """The Submission of a model body (``req_key`` picks the model); refusals name the wire field."""
+    # 1. the model
+    req_key = body.get("req_key")
+    if not isinstance(req_key, str) or req_key not in MODELS:
+        known = ", ".join(sorted(MODELS))
+        raise UnknownModel(
+            f"Parameter 'req_key' is {req_key!r}; this server serves: {known}.", param="req_key"
+        )
+    # 2. the fields in native names, checked once here so that a message names the wire field
+    fields, image, style, front = MODELS[req_key](body, settings)
+    fields = {name: value for name, value in fields.items() if value is not None}
+    return_url = require_bool(body, "return_url")
+    try:
+        request = parse_generate_request(fields, image=image, style_image=style)
+        if front == FRONT_PORTRAIT:
+            output_rule(front, settings.images).check_size(request.width, request.height)
+    except RestyleError as error:
+        raise _renamed(error, WIRE_NAMES[req_key]) from None
+    # 3. the task, under this model's input and output rules
+    submission = Submission(
+        fields=fields, image=image, style_image=style, idempotency_key=idempotency_key, front=front
+    )
+    return Translated(req_key, submission, return_url)
+
+
+def _renamed(error: RestyleError, names: Mapping[str, str]) -> RestyleError:
+    wire = names.get(error.param or "")
+    if wire is None:
+        return error
+    renamed = type(error)(
+        error.message.replace(f"'{error.param}'", f"'{wire}'"),
+        code=error.code,
+        status=error.status,
+        param=wire,
+        details=error.details,
+    )
+    return renamed

@@ -1,0 +1,59 @@
+"""A task as Volcengine's visual API shows it: the images (``binary_data_base64`` or signed
+``image_urls`` per ``return_url``) and, for the get-result actions, ``data.status``."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+from typing import Any
+
+from restyle.api.services import Services
+from restyle.errors import NotFound
+from restyle.tasks.db import utcnow
+from restyle.tasks.models import TaskRow
+
+FRONTS = ("volc", "portrait")  # the task fronts this API created (and may read back)
+STATUS = {
+    "PENDING": "in_queue",
+    "RUNNING": "generating",
+    "SUCCEEDED": "done",
+    "FAILED": "done",
+    "CANCELED": "done",
+}
+NOT_FOUND = "not_found"
+EXPIRED = "expired"
+ALGORITHM_OK = {"status_code": 0, "status_message": "Success"}
+
+
+def find_task(services: Services, task_id: str, account_id: str) -> TaskRow | None:
+    """The account's task of this front, or None when missing, another account's or another front's."""
+    try:
+        row = services.store.get(task_id, account_id)
+    except NotFound:
+        return None
+    return row if row.front in FRONTS else None
+
+
+def is_expired(row: TaskRow) -> bool:
+    return row.expires_at <= utcnow()
+
+
+def images(services: Services, row: TaskRow, base_url: str, return_url: bool) -> dict[str, Any]:
+    """``binary_data_base64`` (the default) or ``image_urls`` (signed links that end with the task)."""
+    if return_url:
+        left = int((row.expires_at - utcnow()) / timedelta(seconds=1))
+        ttl = max(1, min(services.signer.ttl_seconds, left))
+        urls = [services.signer.url(base_url, key, ttl_seconds=ttl) for key in row.result_keys]
+        return {"binary_data_base64": [], "image_urls": urls}
+    encoded = [base64.b64encode(services.storage.get(key)).decode("ascii") for key in row.result_keys]
+    return {"binary_data_base64": encoded, "image_urls": None}
+
+
+def result_data(services: Services, row: TaskRow, base_url: str, return_url: bool) -> dict[str, Any]:
+    """``data`` of a successful synchronous call."""
+    return {**images(services, row, base_url, return_url), "algorithm_base_resp": ALGORITHM_OK}
+
+
+def status_data(task_id: str, status: str) -> dict[str, Any]:
+    """``data`` of a get-result for a task that has no images (queued, running, missing, expired)."""
+    return {"task_id": task_id, "status": status, "binary_data_base64": [], "image_urls": None}

@@ -1,0 +1,268 @@
+"""The Volcengine visual front driven by the real ``volcengine`` SDK (VisualService) against a live
+``restyle serve`` on 127.0.0.1, with photos as base64 and from loopback HTTP servers. Calls and
+bodies as protocols/README.md section 1 shows them."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import io
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+from volcengine.ApiInfo import ApiInfo
+from volcengine.visual.VisualService import VisualService
+
+from restyle.auth.keys import Credentials
+from restyle.labels.inspect import inspect_bytes
+from tests.fronts.conftest import LiveServer, Photos
+
+ANIME = "img2img_anime_accelerated_maintain_id"
+PORTRAIT = "i2i_portrait_photo"
+WAIT = 60  # seconds a polling test waits for a task before failing
+
+
+def credentials(live_server: LiveServer) -> Credentials:
+    account = live_server.accounts.create(f"volc-{uuid.uuid4().hex[:8]}", qps=100, concurrency=1)
+    return live_server.keys.issue(account)
+
+
+def visual(live_server: LiveServer, creds: Credentials, secret: str | None = None) -> VisualService:
+    """The SDK pointed at restyle: a singleton whose constructor resets host and keys, so set them after."""
+    service = VisualService()
+    service.set_scheme("http")
+    service.set_host(live_server.base_url.removeprefix("http://"))
+    service.set_ak(creds.access_key_id)
+    service.set_sk(secret if secret is not None else creds.secret_access_key)
+    return service
+
+
+def refused(call: Callable[[], Any]) -> dict[str, Any]:
+    """The body of a non-200 answer: the SDK raises ``Exception("b'...'")`` with the raw bytes."""
+    with pytest.raises(Exception) as info:
+        call()
+    raw = ast.literal_eval(str(info.value))
+    assert isinstance(raw, bytes), str(info.value)
+    body: dict[str, Any] = json.loads(raw)
+    assert set(body) == {"code", "data", "message", "request_id", "status", "time_elapsed"}
+    assert body["code"] == body["status"]
+    return body
+
+
+def face_base64(photos: Photos) -> str:
+    return base64.b64encode(httpx.get(photos.url("face"), timeout=10).content).decode()
+
+
+def decoded(text: str) -> Image.Image:
+    image = Image.open(io.BytesIO(base64.b64decode(text)))
+    image.load()
+    return image
+
+
+def poll(service: VisualService, task_id: str, req_json: dict[str, Any] | None = None) -> dict[str, Any]:
+    form: dict[str, Any] = {"req_key": ANIME, "task_id": task_id}
+    if req_json is not None:
+        form["req_json"] = json.dumps(req_json)
+    deadline = time.monotonic() + WAIT
+    while True:
+        answer: dict[str, Any] = service.cv_sync2async_get_result(form)
+        if answer.get("data", {}).get("status") not in ("in_queue", "generating"):
+            return answer
+        assert time.monotonic() < deadline, answer
+        time.sleep(0.2)
+
+
+def test_cv_process_with_base64_answers_the_image(live_server: LiveServer, photos: Photos) -> None:
+    service = visual(live_server, credentials(live_server))
+    form = {
+        "req_key": ANIME,
+        "binary_data_base64": [face_base64(photos)],
+        "seed": 7,
+        "width": 256,
+        "height": 320,
+    }
+    answer = service.cv_process(form)
+    assert answer["code"] == answer["status"] == 10000 and answer["message"] == "Success"
+    assert answer["request_id"] and answer["time_elapsed"].endswith("s")
+    data = answer["data"]
+    assert data["algorithm_base_resp"] == {"status_code": 0, "status_message": "Success"}
+    assert len(data["binary_data_base64"]) == 1 and not data["image_urls"]
+    assert decoded(data["binary_data_base64"][0]).size == (256, 320)
+
+
+def test_cv_process_with_image_urls_and_return_url(live_server: LiveServer, photos: Photos) -> None:
+    service = visual(live_server, credentials(live_server))
+    form = {
+        "req_key": ANIME,
+        "image_urls": [photos.url("face")],
+        "return_url": True,
+        "positive_prompt": "portrait",
+    }
+    answer = service.cv_process(form)
+    assert answer["code"] == 10000, answer
+    urls = answer["data"]["image_urls"]
+    assert len(urls) == 1 and answer["data"]["binary_data_base64"] == []
+    link = httpx.get(urls[0], timeout=10)
+    assert link.status_code == 200
+    assert Image.open(io.BytesIO(link.content)).size == (320, 320)
+
+
+def test_logo_info_draws_the_visible_label(live_server: LiveServer, photos: Photos) -> None:
+    service = visual(live_server, credentials(live_server))
+    logo = {"add_logo": True, "position": 0, "language": 1, "opacity": 1}
+    base = {"req_key": ANIME, "image_urls": [photos.url("face")], "width": 512, "height": 512}
+    labelled = service.cv_process({**base, "logo_info": logo})
+    plain = service.cv_process(base)
+    assert labelled["code"] == plain["code"] == 10000
+    assert inspect_bytes(base64.b64decode(labelled["data"]["binary_data_base64"][0])).visible is not None
+    assert inspect_bytes(base64.b64decode(plain["data"]["binary_data_base64"][0])).visible is None
+
+
+def test_img2img_anime_action_with_face_and_style_references(live_server: LiveServer, photos: Photos) -> None:
+    service = visual(live_server, credentials(live_server))
+    form = {
+        "req_key": ANIME,
+        "image_urls": [photos.url("face"), photos.url("style")],
+        "face_image": "uri://binary_data?index=0",
+        "style_image": "uri://binary_data?index=1",
+        "face_switch": True,
+        "style_switch": True,
+        "facestyle_switch": False,
+        "hyper_switch": False,
+        "step": 18,
+        "cfg": 4.5,
+        "seed": 3,
+    }
+    answer = service.img2img_anime_accelerated_maintain_id(form)
+    assert answer["code"] == 10000, answer
+    assert decoded(answer["data"]["binary_data_base64"][0]).size == (320, 320)
+    # an index past the list is refused naming the field
+    body = refused(
+        lambda: service.img2img_anime_accelerated_maintain_id(
+            {**form, "style_image": "uri://binary_data?index=5"}
+        )
+    )
+    assert body["code"] == 50215 and "style_image" in body["message"] and body["data"] is None
+
+
+def test_sync2async_pair_with_req_json(live_server: LiveServer, photos: Photos) -> None:
+    service = visual(live_server, credentials(live_server))
+    form = {"req_key": PORTRAIT, "image_urls": [photos.url("face")], "width": 512, "height": 512, "gpen": 0.4}
+    submitted = service.cv_sync2async_submit_task(form)
+    assert submitted["code"] == 10000, submitted
+    task_id = submitted["data"]["task_id"]
+    done = poll(service, task_id, {"return_url": True, "logo_info": {"add_logo": False}})
+    assert done["code"] == 10000 and done["data"]["status"] == "done", done
+    url = done["data"]["image_urls"][0]
+    assert Image.open(io.BytesIO(httpx.get(url, timeout=10).content)).size == (512, 512)
+    as_base64 = poll(service, task_id, {"return_url": False})
+    assert decoded(as_base64["data"]["binary_data_base64"][0]).size == (512, 512)
+    # Portrait Photography's sizes are 512..2048, its strengths on a 0.1 grid
+    small = refused(lambda: service.cv_sync2async_submit_task({**form, "width": 300}))
+    assert small["code"] == 50215 and "'width'" in small["message"] and "512" in small["message"]
+    grid = refused(lambda: service.cv_sync2async_submit_task({**form, "skin": 0.35}))
+    assert grid["code"] == 50215 and "'skin'" in grid["message"]
+
+
+def test_submit_task_and_get_result(live_server: LiveServer, photos: Photos) -> None:
+    service = visual(live_server, credentials(live_server))
+    form = {
+        "req_key": "i2i_xl_sft",
+        "binary_data_base64": [face_base64(photos)],
+        "prompt": "watercolor portrait",
+    }
+    submitted = service.cv_submit_task(form)
+    assert submitted["code"] == 10000, submitted
+    task_id = submitted["data"]["task_id"]
+    deadline = time.monotonic() + WAIT
+    while (answer := service.cv_get_result({"req_key": "i2i_xl_sft", "task_id": task_id}))["data"][
+        "status"
+    ] != "done":
+        assert answer["data"]["status"] in ("in_queue", "generating") and time.monotonic() < deadline, answer
+        time.sleep(0.2)
+    assert answer["code"] == 10000 and len(answer["data"]["binary_data_base64"]) == 1
+    no_prompt = refused(lambda: service.cv_submit_task({**form, "prompt": ""}))
+    assert no_prompt["code"] == 50215 and "'prompt'" in no_prompt["message"]
+
+
+def test_cancel_task(live_server: LiveServer, photos: Photos) -> None:
+    service = visual(live_server, credentials(live_server))
+    form = {"req_key": ANIME, "image_urls": [photos.url("face")]}
+    first = service.cv_sync2async_submit_task(form)["data"]["task_id"]
+    second = service.cv_sync2async_submit_task(form)["data"]["task_id"]  # waits behind the first
+    canceled = service.cv_cancel_task({"req_key": ANIME, "task_id": second})
+    assert canceled["code"] == 10000 and canceled["data"]["status"] in ("canceled", "canceling"), canceled
+    assert poll(service, first)["data"]["status"] == "done"
+    # once final, a task cannot be canceled; a missing one is not found
+    final = refused(lambda: service.cv_cancel_task({"req_key": ANIME, "task_id": first}))
+    assert final["code"] == 50215 and first in final["message"]
+    missing = refused(lambda: service.cv_cancel_task({"req_key": ANIME, "task_id": str(uuid.uuid4())}))
+    assert missing["code"] == 50215 and "does not exist" in missing["message"]
+
+
+def test_a_missing_task_is_not_found(live_server: LiveServer) -> None:
+    service = visual(live_server, credentials(live_server))
+    task_id = str(uuid.uuid4())
+    answer = service.cv_sync2async_get_result({"req_key": ANIME, "task_id": task_id, "req_json": "{}"})
+    assert answer["code"] == 10000 and answer["data"]["status"] == "not_found"
+    assert answer["data"]["task_id"] == task_id
+
+
+def test_another_accounts_task_is_not_found(live_server: LiveServer, photos: Photos) -> None:
+    owner = visual(live_server, credentials(live_server))
+    task_id = owner.cv_sync2async_submit_task({"req_key": ANIME, "image_urls": [photos.url("face")]})["data"][
+        "task_id"
+    ]
+    other = visual(live_server, credentials(live_server))
+    assert poll(other, task_id)["data"]["status"] == "not_found"
+    assert poll(visual(live_server, credentials(live_server)), task_id)["data"]["status"] == "not_found"
+
+
+def test_bad_signature_and_unknown_key(live_server: LiveServer) -> None:
+    creds = credentials(live_server)
+    form = {"req_key": ANIME, "image_urls": ["http://127.0.0.1:9/x.png"]}
+    wrong_secret = refused(lambda: visual(live_server, creds, secret="not-the-secret").cv_process(form))
+    assert wrong_secret["code"] == 50400 and wrong_secret["data"] is None
+    unknown = Credentials("k", "a", "n", "api", "AKLTUNKNOWNKEY000000", "secret")
+    unknown_key = refused(lambda: visual(live_server, unknown).cv_process(form))
+    assert unknown_key["code"] == 50400 and "AKLTUNKNOWNKEY000000" in unknown_key["message"]
+
+
+def test_unknown_action_version_and_req_key(live_server: LiveServer, photos: Photos) -> None:
+    service = visual(live_server, credentials(live_server))
+    service.api_info["Bogus"] = ApiInfo("POST", "/", {"Action": "Bogus", "Version": "2022-08-31"}, {}, {})
+    service.api_info["OldCancel"] = ApiInfo(
+        "POST", "/", {"Action": "CVCancelTask", "Version": "2022-08-31"}, {}, {}
+    )
+    action = refused(lambda: service.common_json_handler("Bogus", {"req_key": ANIME}))
+    assert action["code"] == 50400 and "'Action'" in action["message"] and "CVProcess" in action["message"]
+    version = refused(lambda: service.common_json_handler("OldCancel", {"task_id": "x"}))
+    assert "'Version'" in version["message"] and "2024-06-06" in version["message"]
+    req_key = refused(
+        lambda: service.cv_process({"req_key": "high_aes_general_v20", "image_urls": [photos.url("face")]})
+    )
+    assert req_key["code"] == 50215 and "'req_key'" in req_key["message"] and ANIME in req_key["message"]
+
+
+def test_a_bad_image_is_refused(live_server: LiveServer) -> None:
+    service = visual(live_server, credentials(live_server))
+    not_image = base64.b64encode(b"this is not an image at all").decode()
+    body = refused(lambda: service.cv_process({"req_key": ANIME, "binary_data_base64": [not_image]}))
+    assert body["code"] == 50215 and body["data"] is None
+    none = refused(lambda: service.cv_process({"req_key": ANIME}))
+    assert none["code"] == 50215 and "binary_data_base64" in none["message"]
+
+
+def test_risk_codes_for_prompts(live_server: LiveServer, photos: Photos) -> None:
+    service = visual(live_server, credentials(live_server))
+    form = {"req_key": ANIME, "image_urls": [photos.url("face")]}
+    blocked = refused(lambda: service.cv_process({**form, "positive_prompt": "anime p.o.r.n style"}))
+    assert blocked["code"] == 50412 and blocked["status"] == 50412
+    ip_name = refused(lambda: service.cv_process({**form, "positive_prompt": "Mickey Mouse"}))
+    assert ip_name["code"] == 50413
