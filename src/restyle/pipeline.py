@@ -250,8 +250,8 @@ def _face_warnings(reports: list[FaceReport], threshold: float, guarded: bool) -
 def _content_id(request: GenerateRequest, seed: int) -> str:
     """A ProduceID for work without a task (``restyle run``): a digest of the inputs, parameters and seed,
     so the same input, parameters and seed still give the same bytes."""
-    digest = hashlib.sha256(json.dumps(request_to_params(request), sort_keys=True, default=str).encode())
-    digest.update(f"|{seed}|".encode())
+    params = {**request_to_params(request), "seed": seed}  # the seed used, so -1 and its pick agree
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
     for source in (request.image, request.style_image):
         digest.update(hashlib.sha256(source.data or (source.url or "").encode()).digest() if source else b"-")
     return digest.hexdigest()[:32]

@@ -47,7 +47,10 @@ def test_events_follow_a_task_from_queued_to_succeeded(live: App, astronaut_png:
     names = [name for name, _ in seen]
     assert names[0] == "queued" and "running" in names and names[-1] == "succeeded"
     steps = [data["step"] for name, data in seen if name == "step"]
-    expected = ["load", "decode", "detect", "prepare", "embed_input", "engine", "retouch", "guard", "encode", "store"]
+    expected = [
+        "load", "decode", "precheck", "detect", "prepare", "embed_input", "engine", "retouch", "guard",
+        "postcheck", "label", "encode", "store",
+    ]  # fmt: skip
     assert steps == expected
     assert [data["progress"] for name, data in seen if name == "step"] == sorted(
         data["progress"] for name, data in seen if name == "step"

@@ -105,7 +105,7 @@ def test_a_task_runs_to_succeeded_with_its_result_stored(world: World, astronaut
     assert output.size == (320, 320) and output.format == "PNG"
     assert done.result is not None and done.result["seed"] == 7
     steps = [event["step"] for task_id, event in world.events if event and "step" in event]
-    assert steps[:3] == ["load", "decode", "detect"] and steps[-2:] == ["encode", "store"]
+    assert steps[:4] == ["load", "decode", "precheck", "detect"] and steps[-3:] == ["label", "encode", "store"]
     assert not world.runner.run_next()  # nothing left
 
 
