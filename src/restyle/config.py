@@ -20,6 +20,16 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, Settin
 from restyle.errors import ConfigurationError
 
 
+def split_list(value: Any) -> Any:
+    """A list setting from the environment: comma-separated, or a JSON list; other values as they are."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
 class Section(BaseModel):
     """A settings section: an unknown key is an error, so a typo never passes silently."""
 
@@ -52,15 +62,7 @@ class ImageLimits(Section):
     # packaged defaults (restyle/data/templates.yaml)
     templates_file: Path | None = None
 
-    @field_validator("fetch_allow", mode="before")
-    @classmethod
-    def _split_fetch_allow(cls, value: Any) -> Any:
-        if isinstance(value, str):  # the environment: comma-separated, or a JSON list
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [part.strip() for part in text.split(",") if part.strip()]
-        return value
+    _split_fetch_allow = field_validator("fetch_allow", mode="before")(split_list)
 
     @field_validator("fetch_allow")
     @classmethod
@@ -203,15 +205,7 @@ class SafetySettings(Section):
     ip_blocklists: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["default"])
     leetspeak: bool = True  # also match with 0->o, 1->i, 3->e, 4->a, 5->s, 7->t, @->a, $->s
 
-    @field_validator("general_blocklists", "ip_blocklists", mode="before")
-    @classmethod
-    def _split_blocklists(cls, value: Any) -> Any:
-        if isinstance(value, str):  # the environment: comma-separated, or a JSON list
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [part.strip() for part in text.split(",") if part.strip()]
-        return value
+    _split_blocklists = field_validator("general_blocklists", "ip_blocklists", mode="before")(split_list)
 
 
 # --- TOS front (issue 9) -------------------------------------------------------------------------
@@ -219,14 +213,15 @@ class TosSettings(Section):
     """The TOS object-storage front: regions, endpoint hosts, custom domains and the object size limit."""
 
     region: str = "cn-beijing"  # the region new buckets report (HeadBucket, ListBuckets)
-    # a Host of "<bucket>.<suffix>" names the bucket by its first label (TOS virtual-hosted style)
-    endpoint_suffixes: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["volces.com"])
+    # a Host "<bucket>.<endpoint>" names its bucket by the first label when the endpoint starts with
+    # "tos-" (tos-cn-beijing.volces.com) or is one of these extra endpoint hosts
+    endpoint_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     custom_domains: dict[str, str] = Field(default_factory=dict)  # host (no port) -> bucket name
     max_object_bytes: Annotated[int, Field(gt=0)] = 64 * 1024 * 1024  # PutObject body limit
 
-    @field_validator("endpoint_suffixes", mode="before")
+    @field_validator("endpoint_hosts", mode="before")
     @classmethod
-    def _split_suffixes(cls, value: Any) -> Any:
+    def _split_hosts(cls, value: Any) -> Any:
         if isinstance(value, str):  # the environment: comma-separated
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
