@@ -162,7 +162,17 @@ def test_sync2async_pair_with_req_json(live_server: LiveServer, photos: Photos) 
     url = done["data"]["image_urls"][0]
     assert Image.open(io.BytesIO(httpx.get(url, timeout=10).content)).size == (512, 512)
     as_base64 = poll(service, task_id, {"return_url": False})
-    assert decoded(as_base64["data"]["binary_data_base64"][0]).size == (512, 512)
+    plain = base64.b64decode(as_base64["data"]["binary_data_base64"][0])
+    assert Image.open(io.BytesIO(plain)).size == (512, 512)
+    assert inspect_bytes(plain).visible is None
+    # logo_info at get-result: the label is drawn on the result as it is read, as base64 or a link
+    logo = {"add_logo": True, "position": 1, "language": 1, "opacity": 1}
+    labelled = poll(service, task_id, {"return_url": False, "logo_info": logo})
+    assert inspect_bytes(base64.b64decode(labelled["data"]["binary_data_base64"][0])).visible is not None
+    linked = poll(service, task_id, {"return_url": True, "logo_info": logo})
+    assert inspect_bytes(httpx.get(linked["data"]["image_urls"][0], timeout=10).content).visible is not None
+    bad_logo = refused(lambda: poll(service, task_id, {"logo_info": {"add_logo": True, "position": 9}}))
+    assert bad_logo["code"] == 50215 and "position" in bad_logo["message"]
     # Portrait Photography's sizes are 512..2048, its strengths on a 0.1 grid
     small = refused(lambda: service.cv_sync2async_submit_task({**form, "width": 300}))
     assert small["code"] == 50215 and "'width'" in small["message"] and "512" in small["message"]

@@ -38,14 +38,18 @@ def is_expired(row: TaskRow) -> bool:
     return row.expires_at <= utcnow()
 
 
-def images(services: Services, row: TaskRow, base_url: str, return_url: bool) -> dict[str, Any]:
-    """``binary_data_base64`` (the default) or ``image_urls`` (signed links that end with the task)."""
+def images(
+    services: Services, row: TaskRow, base_url: str, return_url: bool, keys: list[str] | None = None
+) -> dict[str, Any]:
+    """``binary_data_base64`` (the default) or ``image_urls`` (signed links that end with the task) of
+    ``keys`` (the task's results by default)."""
+    keys = list(row.result_keys) if keys is None else keys
     if return_url:
         left = int((row.expires_at - utcnow()) / timedelta(seconds=1))
         ttl = max(1, min(services.signer.ttl_seconds, left))
-        urls = [services.signer.url(base_url, key, ttl_seconds=ttl) for key in row.result_keys]
+        urls = [services.signer.url(base_url, key, ttl_seconds=ttl) for key in keys]
         return {"binary_data_base64": [], "image_urls": urls}
-    encoded = [base64.b64encode(services.storage.get(key)).decode("ascii") for key in row.result_keys]
+    encoded = [base64.b64encode(services.storage.get(key)).decode("ascii") for key in keys]
     return {"binary_data_base64": encoded, "image_urls": None}
 
 

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from restyle.api.deps import BaseUrlDep, ServicesDep
 from restyle.api.fronts.volc.errors import SUCCESS, VolcRoute, envelope, failure_response
 from restyle.api.fronts.volc.models import MODELS, translate
+from restyle.api.fronts.volc.relabel import labelled_keys
 from restyle.api.fronts.volc.results import (
     EXPIRED,
     NOT_FOUND,
@@ -91,8 +92,7 @@ async def get_result(call: Call) -> JSONResponse:
     task_id = task_id_of(call.body)
     options = req_json(call.body)
     return_url = parse_bool("req_json.return_url", options.get("return_url", False))
-    if options.get("logo_info") is not None:
-        parse_logo_info(options["logo_info"])  # checked; the label is drawn when the image is made
+    logo_info = None if options.get("logo_info") is None else parse_logo_info(options["logo_info"])
     row = await asyncio.to_thread(find_task, call.services, task_id, call.account.id)
     if row is None:
         return success(call, status_data(task_id, NOT_FOUND))
@@ -104,7 +104,8 @@ async def get_result(call: Call) -> JSONResponse:
         return failure_response(call.request, row.error_code, message, status_data(task_id, status))
     data = status_data(task_id, status)
     if row.status == "SUCCEEDED":
-        data.update(await asyncio.to_thread(images, call.services, row, call.base_url, return_url))
+        keys = await asyncio.to_thread(labelled_keys, call.services, row, logo_info)
+        data.update(await asyncio.to_thread(images, call.services, row, call.base_url, return_url, keys))
     return success(call, data)
 
 
