@@ -11,15 +11,21 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
+from starlette.testclient import TestClient
 from volcengine.ApiInfo import ApiInfo
+from volcengine.auth.SignerV4 import SignerV4
 from volcengine.visual.VisualService import VisualService
 
+from restyle.api.app import create_app
+from restyle.api.services import build_services
 from restyle.auth.keys import Credentials
+from restyle.config import ServerSettings, Settings
 from restyle.labels.inspect import inspect_bytes
 from tests.fronts.conftest import LiveServer, Photos
 
@@ -276,3 +282,31 @@ def test_risk_codes_for_prompts(live_server: LiveServer, photos: Photos) -> None
     assert blocked["code"] == 50412 and blocked["status"] == 50412
     ip_name = refused(lambda: service.cv_process({**form, "positive_prompt": "Mickey Mouse"}))
     assert ip_name["code"] == 50413
+
+
+def test_a_sync_call_past_its_deadline_answers_the_task_id_and_the_task_stays(
+    tmp_path: Path, astronaut_png: bytes
+) -> None:
+    """In-process app without workers and a 0.3 s deadline: the request is signed by the SDK's own
+    signer and sent through Starlette's TestClient."""
+    settings = Settings(data_dir=tmp_path, server=ServerSettings(max_wait_seconds=0.3))
+    services = build_services(settings)
+    account = services.accounts.create("deadline", qps=100, concurrency=1)
+    creds = services.keys.issue(account)
+    service = VisualService()
+    service.set_scheme("http")
+    service.set_host("testserver")
+    service.set_ak(creds.access_key_id)
+    service.set_sk(creds.secret_access_key)
+    form = {"req_key": ANIME, "binary_data_base64": [base64.b64encode(astronaut_png).decode()]}
+    signed = service.prepare_request(service.api_info["CVProcess"], {})
+    signed.headers["Content-Type"] = "application/json"
+    signed.body = json.dumps(form)
+    SignerV4.sign(signed, service.service_info.credentials)
+    with TestClient(create_app(settings, services=services, start_workers=False)) as client:
+        answer = client.post(signed.build(), headers=signed.headers, content=signed.body)
+    assert answer.status_code == 504
+    body = answer.json()
+    assert body["code"] == body["status"] == 50500 and "max_wait_seconds" in body["message"]
+    task_id = body["data"]["task_id"]
+    assert services.store.get(task_id, account.id).status == "PENDING"  # still queued, not canceled
