@@ -203,6 +203,8 @@ def test_submit_task_and_get_result(live_server: LiveServer, photos: Photos) -> 
         assert answer["data"]["status"] in ("in_queue", "generating") and time.monotonic() < deadline, answer
         time.sleep(0.2)
     assert answer["code"] == 10000 and len(answer["data"]["binary_data_base64"]) == 1
+    typo = refused(lambda: service.cv_submit_task({**form, "promt": "x"}))
+    assert typo["code"] == 50215 and "'promt'" in typo["message"]
     no_prompt = refused(lambda: service.cv_submit_task({**form, "prompt": ""}))
     assert no_prompt["code"] == 50215 and "'prompt'" in no_prompt["message"]
 

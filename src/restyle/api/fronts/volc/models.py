@@ -105,6 +105,21 @@ def first_image(images: Sequence[str], list_param: str) -> ImageSource:
 
 MODELS: dict[str, Translator] = {ANIME: _anime, XL_SFT: _xl_sft, PORTRAIT: _portrait}
 
+COMMON = {"req_key", "binary_data_base64", "image_urls", "return_url", "logo_info"}
+FIELDS: dict[str, frozenset[str]] = {
+    ANIME: frozenset(
+        COMMON
+        | {"positive_prompt", "hyper_switch", "seed", "step", "cfg", "face_image", "style_image"}
+        | {"face_switch", "facestyle_switch", "style_switch", "width", "height"}
+    ),
+    XL_SFT: frozenset(COMMON | {"prompt", "seed", "scale", "ddim_steps", "width", "height"}),
+    PORTRAIT: frozenset(
+        COMMON
+        | {"image_input", "prompt", "width", "height", "gpen", "skin", "skin_unifi", "ref_mode"}
+        | {"gen_mode", "seed"}
+    ),
+}
+
 # wire name -> native name, per model, to name the field the caller sent in a refusal
 WIRE_NAMES: dict[str, dict[str, str]] = {
     ANIME: {"prompt": "positive_prompt", "steps": "step", "cfg_scale": "cfg"},
@@ -121,6 +136,13 @@ def translate(body: Mapping[str, Any], settings: Settings, idempotency_key: str 
         known = ", ".join(sorted(MODELS))
         raise UnknownModel(
             f"Parameter 'req_key' is {req_key!r}; this server serves: {known}.", param="req_key"
+        )
+    unknown = sorted(set(body) - FIELDS[req_key])
+    if unknown:  # a typo must not pass silently
+        raise InvalidParameter(
+            f"Parameter '{unknown[0]}' is not known for req_key '{req_key}'; its parameters are: "
+            f"{', '.join(sorted(FIELDS[req_key]))}.",
+            param=unknown[0],
         )
     # 2. the fields in native names, checked once here so that a message names the wire field
     fields, image, style, front = MODELS[req_key](body, settings)
