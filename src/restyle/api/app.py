@@ -12,7 +12,7 @@ from restyle import __version__
 from restyle.api.background import Background
 from restyle.api.deps import known_query_only
 from restyle.api.errors import install_error_handlers
-from restyle.api.fronts import dashscope, volc
+from restyle.api.fronts import dashscope, tos, volc
 from restyle.api.metrics import TaskMetrics
 from restyle.api.middleware import RequestIdMiddleware
 from restyle.api.routes import accounts, events, files, health, process, styles, tasks
@@ -56,6 +56,8 @@ def create_app(
     app.state.services = services
     app.state.metrics = TaskMetrics(services.store, services.queue)
     app.add_middleware(RequestIdMiddleware)
+    # TOS requests (absolute-form proxy targets, bucket hosts, custom domains) go to the TOS front
+    app.add_middleware(tos.TosTargetMiddleware, settings=services.settings.tos)
     install_error_handlers(app)
     # Unknown query parameters are refused where parameters matter; signed file links, health and
     # metrics take extras (cache busters, probes) without complaint.
@@ -68,4 +70,5 @@ def create_app(
     # their vendor does (DashScope ignores them).
     app.include_router(dashscope.router)
     app.include_router(volc.router)
+    app.include_router(tos.router)
     return app

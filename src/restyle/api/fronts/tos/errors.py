@@ -1,0 +1,153 @@
+"""The TOS front's one error table (restyle error code -> TOS ``Code`` and HTTP status) and the
+``{"Code", "Message", "RequestId", "HostId", "Resource", "EC"}`` body every refusal answers with.
+
+A HEAD request gets the same status and headers with an empty body, as TOS does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from restyle.api.errors import request_id
+from restyle.errors import InternalError, InvalidParameter, RestyleError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VendorError:
+    """A TOS error: its ``Code`` and the HTTP status it carries."""
+
+    code: str
+    status: int
+
+
+ACCESS_DENIED = VendorError("AccessDenied", 403)
+INVALID_ARGUMENT = VendorError("InvalidArgument", 400)
+TIME_SKEWED = VendorError("RequestTimeTooSkewed", 403)
+NOT_IMPLEMENTED = VendorError("NotImplemented", 501)
+INTERNAL = VendorError("InternalError", 500)
+
+TABLE: dict[str, VendorError] = {
+    # credentials and signatures
+    "auth.invalid": ACCESS_DENIED,
+    "auth.forbidden": ACCESS_DENIED,
+    "auth.signature": ACCESS_DENIED,
+    "auth.signature_missing": ACCESS_DENIED,
+    "auth.signed_header_missing": ACCESS_DENIED,
+    "auth.unsigned_header": ACCESS_DENIED,
+    "auth.date_invalid": ACCESS_DENIED,
+    "auth.wrong_scope": ACCESS_DENIED,
+    "auth.replayed": ACCESS_DENIED,
+    "auth.signature_mismatch": VendorError("SignatureDoesNotMatch", 403),
+    "auth.unknown_key": VendorError("InvalidAccessKeyId", 403),
+    "auth.access_key": VendorError("InvalidAccessKeyId", 403),
+    "auth.expired": TIME_SKEWED,
+    "auth.clock_skew": TIME_SKEWED,
+    "auth.body_hash": VendorError("ContentSHA256Mismatch", 400),
+    # buckets and objects
+    "bucket.not_found": VendorError("NoSuchBucket", 404),
+    "bucket.exists": VendorError("BucketAlreadyExists", 409),
+    "bucket.owned": VendorError("BucketAlreadyOwnedByYou", 409),
+    "bucket.not_empty": VendorError("BucketNotEmpty", 409),
+    "bucket.name_invalid": VendorError("InvalidBucketName", 400),
+    "bucket.missing": VendorError("InvalidBucketName", 400),
+    "object.not_found": VendorError("NoSuchKey", 404),
+    "object.key_invalid": VendorError("InvalidObjectName", 400),
+    "object.exists": VendorError("FileAlreadyExists", 409),
+    "request.too_large": VendorError("EntityTooLarge", 400),
+    "request.method": VendorError("MethodNotAllowed", 405),
+    # image processing (x-tos-process) and everything else about parameters
+    "param.invalid": INVALID_ARGUMENT,
+    "param.out_of_range": INVALID_ARGUMENT,
+    "template.unknown": INVALID_ARGUMENT,
+    "action.too_large": INVALID_ARGUMENT,
+    "action.deadline": INVALID_ARGUMENT,
+    "feature.not_supported": NOT_IMPLEMENTED,
+    "storage.list_unsupported": NOT_IMPLEMENTED,
+    "internal": INTERNAL,
+}
+
+# A code the table does not name still gets a TOS code of its status family.
+BY_STATUS: dict[int, VendorError] = {
+    401: ACCESS_DENIED,
+    403: ACCESS_DENIED,
+    404: VendorError("NoSuchKey", 404),
+    413: VendorError("EntityTooLarge", 400),
+    415: INVALID_ARGUMENT,
+    501: NOT_IMPLEMENTED,
+}
+
+
+def vendor_error(error: RestyleError) -> VendorError:
+    """The TOS code and status for ``error``, chosen by its restyle code (then its status)."""
+    if error.code in TABLE:
+        return TABLE[error.code]
+    if error.status in BY_STATUS:
+        return BY_STATUS[error.status]
+    return INTERNAL if error.status >= 500 else INVALID_ARGUMENT
+
+
+def error_response(request: Request, error: RestyleError) -> Response:
+    """The TOS error response; HEAD answers with the headers only."""
+    mapped = vendor_error(error)
+    rid = request_id(request)
+    headers = {"x-tos-request-id": rid, "x-tos-id-2": rid, "x-tos-ec": error.code}
+    if request.method == "HEAD":
+        return Response(status_code=mapped.status, headers=headers)
+    body = {
+        "Code": mapped.code,
+        "Message": error.message,
+        "RequestId": rid,
+        "HostId": request.headers.get("host", ""),
+        "Resource": request.scope.get("tos_resource", request.url.path),
+        "EC": error.code,
+    }
+    return Response(
+        json_bytes(body), status_code=mapped.status, headers=headers, media_type="application/json"
+    )
+
+
+def json_bytes(body: Any) -> bytes:
+    """Compact UTF-8 JSON, as TOS answers."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class TosRoute(APIRoute):
+    """A route whose failures (dependencies included) answer in TOS's error format."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RestyleError as error:
+                return error_response(request, error)
+            except RequestValidationError as exc:
+                first = exc.errors()[0] if exc.errors() else {}
+                where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
+                return error_response(
+                    request, InvalidParameter(f"Parameter '{where}' is not valid.", param=where)
+                )
+            except HTTPException as exc:
+                http_error = RestyleError(
+                    str(exc.detail), code=f"http.{exc.status_code}", status=exc.status_code
+                )
+                return error_response(request, http_error)
+            except Exception:
+                log.exception("unexpected error in %s %s", request.method, request.url.path)
+                return error_response(
+                    request, InternalError("An unexpected error occurred; the server logged it.")
+                )
+
+        return handle

@@ -1,0 +1,215 @@
+"""The TOS front driven by the real ``tos`` SDK in proxy mode against a live ``restyle serve``:
+buckets, objects, x-tos-process with save-as, listing, and the TOS error codes."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+import tos
+from PIL import Image
+from tos.exceptions import TosServerError
+
+from restyle.api.fronts.tos.crc64 import crc64
+from restyle.api.fronts.tos.listing import list_page
+from restyle.api.fronts.tos.objects import ObjectMeta
+from restyle.api.fronts.tos.target import bucket_of_host
+from restyle.config import TosSettings
+from tests.fronts.conftest import LiveServer
+
+ENDPOINT = "http://tos-cn-beijing.volces.com"
+
+
+def client_for(server: LiveServer, ak: str, sk: str) -> tos.TosClientV2:
+    port = urlsplit(server.base_url).port
+    return tos.TosClientV2(
+        ak,
+        sk,
+        endpoint=ENDPOINT,
+        region="cn-beijing",
+        proxy_host="127.0.0.1",
+        proxy_port=port,
+        max_retry_count=0,
+    )
+
+
+def new_client(server: LiveServer) -> tos.TosClientV2:
+    account = server.accounts.create(f"tos-{uuid.uuid4().hex[:8]}")
+    credentials = server.keys.issue(account)
+    return client_for(server, credentials.access_key_id, credentials.secret_access_key)
+
+
+def bucket_name() -> str:
+    return f"b-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="module")
+def alice(live_server: LiveServer) -> tos.TosClientV2:
+    return new_client(live_server)
+
+
+@pytest.fixture(scope="module")
+def bob(live_server: LiveServer) -> tos.TosClientV2:
+    return new_client(live_server)
+
+
+@pytest.fixture
+def bucket(alice: tos.TosClientV2) -> Iterator[str]:
+    name = bucket_name()
+    alice.create_bucket(name)
+    yield name
+    for listed in alice.list_objects_type2(name).contents:
+        alice.delete_object(name, listed.key)
+    alice.delete_bucket(name)
+
+
+def b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def server_error(call: object) -> TosServerError:
+    assert callable(call)
+    with pytest.raises(TosServerError) as caught:
+        call()
+    return caught.value
+
+
+def test_bucket_lifecycle(alice: tos.TosClientV2, bob: tos.TosClientV2) -> None:
+    name = bucket_name()
+    alice.create_bucket(name)
+    assert alice.head_bucket(name).region == "cn-beijing"
+    assert name in [b.name for b in alice.list_buckets().buckets]
+    assert name not in [b.name for b in bob.list_buckets().buckets]
+    taken = server_error(lambda: bob.create_bucket(name))
+    assert (taken.status_code, taken.code) == (409, "BucketAlreadyExists")
+    alice.delete_bucket(name)
+    assert server_error(lambda: alice.head_bucket(name)).status_code == 404
+    assert name not in [b.name for b in alice.list_buckets().buckets]
+
+
+def test_put_get_head_delete(alice: tos.TosClientV2, bucket: str, astronaut_png: bytes) -> None:
+    put = alice.put_object(bucket, "photos/face one.png", content=astronaut_png, meta={"who": "astronaut"})
+    assert put.hash_crc64_ecma == crc64(astronaut_png) and put.etag and put.request_id
+    got = alice.get_object(bucket, "photos/face one.png")
+    assert got.read() == astronaut_png  # the SDK checks the CRC-64 while reading
+    assert got.content_length == len(astronaut_png) and got.content_type == "image/png"
+    head = alice.head_object(bucket, "photos/face one.png")
+    assert head.content_length == len(astronaut_png) and head.etag == put.etag
+    assert head.meta["who"] == "astronaut" and head.hash_crc64_ecma == put.hash_crc64_ecma
+    alice.delete_object(bucket, "photos/face one.png")
+    missing = server_error(lambda: alice.get_object(bucket, "photos/face one.png"))
+    assert (missing.status_code, missing.code) == (404, "NoSuchKey")
+    assert missing.request_id and missing.ec
+
+
+def test_large_upload_round_trip(alice: tos.TosClientV2, bucket: str) -> None:
+    data = bytes(range(256)) * (5 * 4096 + 3)  # ~5 MB, several CRC lanes and a head
+    assert alice.put_object(bucket, "big.bin", content=io.BytesIO(data)).hash_crc64_ecma == crc64(data)
+    assert alice.get_object(bucket, "big.bin").read() == data
+
+
+def test_list_objects_v2(alice: tos.TosClientV2, bucket: str) -> None:
+    keys = ["a/1.txt", "a/2.txt", "a/b/3.txt", "c.txt", "d/4.txt"]
+    for key in keys:
+        alice.put_object(bucket, key, content=key.encode())
+    assert [o.key for o in alice.list_objects_type2(bucket).contents] == keys
+    assert [o.key for o in alice.list_objects_type2(bucket, max_keys=2).contents] == keys[:2]  # a total
+    one = alice.list_objects_type2(bucket, delimiter="/", list_only_once=True)
+    assert [o.key for o in one.contents] == ["c.txt"]
+    assert [p.prefix for p in one.common_prefixes] == ["a/", "d/"]
+    page = alice.list_objects_type2(bucket, prefix="a/", max_keys=2, list_only_once=True)
+    assert [o.key for o in page.contents] == ["a/1.txt", "a/2.txt"] and page.is_truncated
+    rest = alice.list_objects_type2(
+        bucket, prefix="a/", continuation_token=page.next_continuation_token, list_only_once=True
+    )
+    assert [o.key for o in rest.contents] == ["a/b/3.txt"] and not rest.is_truncated
+    assert rest.contents[0].size == len(b"a/b/3.txt")
+
+
+def test_process_and_save_as(alice: tos.TosClientV2, bucket: str, astronaut_png: bytes) -> None:
+    alice.put_object(bucket, "face.png", content=astronaut_png)
+    small = alice.get_object(bucket, "face.png", process="image/resize,w_100")
+    assert Image.open(io.BytesIO(small.read())).size == (100, 100)
+    other = bucket_name()
+    alice.create_bucket(other)
+    try:
+        saved = alice.get_object(
+            bucket,
+            "face.png",
+            process="image/resize,w_64",
+            save_bucket=b64(other),
+            save_object=b64("s/64.png"),
+        )
+        result = json.loads(saved.read())
+        assert result["bucket"] == other and result["object"] == "s/64.png" and result["status"] == "OK"
+        stored = alice.get_object(other, "s/64.png").read()
+        assert Image.open(io.BytesIO(stored)).size == (64, 64) and len(stored) == result["fileSize"]
+        alice.delete_object(other, "s/64.png")
+    finally:
+        alice.delete_bucket(other)
+    bad = server_error(lambda: alice.get_object(bucket, "face.png", process="image/resize,w_0"))
+    assert (bad.status_code, bad.code) == (400, "InvalidArgument")
+
+
+def test_errors(live_server: LiveServer, alice: tos.TosClientV2, bob: tos.TosClientV2, bucket: str) -> None:
+    alice.put_object(bucket, "k.txt", content=b"hello")
+    for call in (
+        lambda: bob.get_object(bucket, "k.txt"),
+        lambda: bob.put_object(bucket, "x.txt", content=b"x"),
+        lambda: bob.list_objects_type2(bucket),
+        lambda: bob.delete_bucket(bucket),
+    ):
+        denied = server_error(call)
+        assert (denied.status_code, denied.code) == (403, "AccessDenied")
+    assert server_error(lambda: bob.head_object(bucket, "k.txt")).status_code == 403  # HEAD: no body
+    missing = server_error(lambda: alice.get_object(bucket_name(), "k.txt"))
+    assert (missing.status_code, missing.code) == (404, "NoSuchBucket")
+    not_empty = server_error(lambda: alice.delete_bucket(bucket))
+    assert (not_empty.status_code, not_empty.code) == (409, "BucketNotEmpty")
+    account = live_server.accounts.create(f"tos-{uuid.uuid4().hex[:8]}")
+    credentials = live_server.keys.issue(account)
+    wrong = client_for(live_server, credentials.access_key_id, credentials.secret_access_key + "x")
+    mismatch = server_error(lambda: wrong.list_buckets())
+    assert (mismatch.status_code, mismatch.code) == (403, "SignatureDoesNotMatch")
+    aigc = server_error(
+        lambda: alice._req(
+            bucket=bucket,
+            method="GET",
+            params={"x-tos-process": "aigc/image_to_image"},
+            data=b"{}",
+            headers={"Content-Type": "application/json"},
+            func="image_to_image",
+        )
+    )
+    assert (aigc.status_code, aigc.code) == (501, "NotImplemented")
+
+
+def test_crc64_check_value() -> None:
+    assert crc64(b"123456789") == 0x995DC9BBDF1939FA
+    assert crc64(b"") == 0
+
+
+def test_bucket_from_host() -> None:
+    settings = TosSettings(custom_domains={"img.example.test": "pics"}, endpoint_hosts=["s3.local.test"])
+    assert bucket_of_host("mine.tos-cn-beijing.volces.com", settings) == (True, "mine")
+    assert bucket_of_host("tos-cn-beijing.volces.com", settings) == (True, None)
+    assert bucket_of_host("img.example.test:8080", settings) == (True, "pics")
+    assert bucket_of_host("mine.s3.local.test", settings) == (True, "mine")
+    assert bucket_of_host("127.0.0.1:8000", settings) == (False, None)
+
+
+def test_list_page_collapses_common_prefixes_across_pages() -> None:
+    metas = [
+        ObjectMeta(k, 1, "e", 0, "text/plain", "2026-01-01T00:00:00.000+00:00")
+        for k in ["a/1", "a/2", "b", "c/1", "c/2", "d"]
+    ]
+    first = list_page(metas, prefix="", delimiter="/", max_keys=2, after="")
+    assert first.prefixes == ["a/"] and [m.key for m in first.contents] == ["b"] and first.next_token
+    second = list_page(metas, prefix="", delimiter="/", max_keys=2, after="b")
+    assert second.prefixes == ["c/"] and [m.key for m in second.contents] == ["d"]
+    assert second.next_token is None
