@@ -11,6 +11,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from restyle.api.services import build_services
 from restyle.auth.keys import Credentials
 from restyle.config import ServerSettings, Settings
 from restyle.labels.inspect import inspect_bytes
+from restyle.tasks.db import utcnow
+from restyle.tasks.models import TaskRow
 from tests.fronts.conftest import LiveServer, Photos
 
 ANIME = "img2img_anime_accelerated_maintain_id"
@@ -179,6 +182,13 @@ def test_sync2async_pair_with_req_json(live_server: LiveServer, photos: Photos) 
     assert inspect_bytes(httpx.get(linked["data"]["image_urls"][0], timeout=10).content).visible is not None
     bad_logo = refused(lambda: poll(service, task_id, {"logo_info": {"add_logo": True, "position": 9}}))
     assert bad_logo["code"] == 50215 and "position" in bad_logo["message"]
+    # the model's fields in restyle's terms; then, as if the 24 h had passed, the task is expired
+    with live_server.db.write() as session:
+        row = session.get(TaskRow, task_id)
+        assert row is not None and row.front == "portrait"
+        assert row.params["style"] == "portrait" and row.params["hd"] == 0.4
+        row.expires_at = utcnow() - timedelta(seconds=1)
+    assert poll(service, task_id)["data"]["status"] == "expired"
     # Portrait Photography's sizes are 512..2048, its strengths on a 0.1 grid
     small = refused(lambda: service.cv_sync2async_submit_task({**form, "width": 300}))
     assert small["code"] == 50215 and "'width'" in small["message"] and "512" in small["message"]

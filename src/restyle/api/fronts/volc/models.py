@@ -30,6 +30,7 @@ XL_SFT = "i2i_xl_sft"
 PORTRAIT = "i2i_portrait_photo"
 FRONT_VOLC = "volc"
 FRONT_PORTRAIT = "portrait"
+PORTRAIT_STYLE = "portrait"  # the studio-portrait preset: relit and graded, still a photo
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def _portrait(body: Mapping[str, Any], settings: Settings) -> Fields:
     images, list_param = images_of(body, alias="image_input")
     mode = body.get("ref_mode", body.get("gen_mode"))
     fields = {
+        "style": PORTRAIT_STYLE,  # real-person portraits: the photographic preset; the prompt steers it
         "prompt": texts(body, "prompt"),
         "seed": body.get("seed"),
         "width": body.get("width"),
