@@ -46,11 +46,14 @@ def all_presets() -> list[str]:
 
 
 def commit() -> str:
+    """HEAD, and how many files under src/ differ from it (several people work in one tree)."""
     try:
-        out = subprocess.run(["git", "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=True)
-        return out.stdout.strip()[:100]
+        head = subprocess.run(["git", "log", "-1", "--format=%h %s"], capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--short", "src"], capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    changed = len(dirty.stdout.splitlines())
+    return head.stdout.strip()[:90] + (f" (plus {changed} uncommitted files under src/)" if changed else "")
 
 
 def write_sheet(sheet_rgb: object) -> int:
