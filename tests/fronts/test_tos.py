@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import socket
 import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -187,6 +188,66 @@ def test_errors(live_server: LiveServer, alice: tos.TosClientV2, bob: tos.TosCli
         )
     )
     assert (aigc.status_code, aigc.code) == (501, "NotImplemented")
+
+
+def signed_put_head(
+    server: LiveServer, bucket: str, key: str, length: str = "Transfer-Encoding: chunked"
+) -> tuple[tos.TosClientV2, bytes]:
+    """A new account's client and the signed head of an ``Expect: 100-continue`` PutObject."""
+    account = server.accounts.create(f"tos-{uuid.uuid4().hex[:8]}")
+    credentials = server.keys.issue(account)
+    client = client_for(server, credentials.access_key_id, credentials.secret_access_key)
+    client.create_bucket(bucket)
+    host = f"{bucket}.tos-cn-beijing.volces.com"
+    headers = {"x-tos-content-sha256": "UNSIGNED-PAYLOAD", "Content-Type": "application/octet-stream"}
+    request = tos.http.Request("PUT", f"http://{host}/{key}", f"/{key}", host, headers=headers)
+    tos.auth.Auth(credentials.access_key_id, credentials.secret_access_key, "cn-beijing").sign_request(
+        request
+    )
+    lines = [f"PUT http://{host}/{key} HTTP/1.1"]
+    lines += [f"{name}: {value}" for name, value in request.headers.items()]
+    lines += ["Expect: 100-continue", length, "", ""]
+    return client, "\r\n".join(lines).encode()
+
+
+def read_head(sock: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        more = sock.recv(4096)
+        if not more:
+            break
+        data += more
+    return data
+
+
+def test_an_object_over_the_limit_is_refused_before_its_body(live_server: LiveServer) -> None:
+    bucket = bucket_name()
+    client, head = signed_put_head(live_server, bucket, "huge.bin", "Content-Length: 1000000000")
+    with socket.create_connection(
+        ("127.0.0.1", urlsplit(live_server.base_url).port or 0), timeout=10
+    ) as sock:
+        sock.sendall(head)
+        answer = read_head(sock)  # no 100 Continue: the body is never asked for
+    assert answer.startswith(b"HTTP/1.1 400") and b"x-tos-request-id" in answer
+    client.delete_bucket(bucket)
+
+
+def test_expect_continue_and_chunked_upload(live_server: LiveServer) -> None:
+    bucket = bucket_name()
+    client, head = signed_put_head(live_server, bucket, "chunked.bin")
+    chunks = [b"first part,", b"second part"]
+    with socket.create_connection(
+        ("127.0.0.1", urlsplit(live_server.base_url).port or 0), timeout=10
+    ) as sock:
+        sock.sendall(head)
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks) + b"0\r\n\r\n")
+        answer = read_head(sock)
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert f"x-tos-hash-crc64ecma: {crc64(b''.join(chunks))}".encode() in answer
+    assert client.get_object(bucket, "chunked.bin").read() == b"".join(chunks)
+    client.delete_object(bucket, "chunked.bin")
+    client.delete_bucket(bucket)
 
 
 def test_crc64_check_value() -> None:
