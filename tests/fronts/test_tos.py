@@ -19,7 +19,7 @@ from tos.exceptions import TosServerError
 from restyle.api.fronts.tos.crc64 import crc64
 from restyle.api.fronts.tos.listing import list_page
 from restyle.api.fronts.tos.objects import ObjectMeta
-from restyle.api.fronts.tos.target import bucket_of_host
+from restyle.api.fronts.tos.target import bucket_of_host, resolve
 from restyle.config import TosSettings
 from tests.fronts.conftest import LiveServer
 
@@ -274,3 +274,27 @@ def test_list_page_collapses_common_prefixes_across_pages() -> None:
     second = list_page(metas, prefix="", delimiter="/", max_keys=2, after="b")
     assert second.prefixes == ["c/"] and [m.key for m in second.contents] == ["d"]
     assert second.next_token is None
+
+
+def scope_of(
+    path: str, host: str, authorization: str = "", raw_path: bytes | None = None
+) -> dict[str, object]:
+    headers = [(b"host", host.encode())] + (
+        [(b"authorization", authorization.encode())] if authorization else []
+    )
+    return {"type": "http", "path": path, "raw_path": raw_path or path.encode(), "headers": headers}
+
+
+def test_resolve_finds_tos_requests_and_their_buckets() -> None:
+    settings = TosSettings(custom_domains={"img.example.test": "pics"})
+    h11_style = "http://mine.tos-cn-beijing.volces.com/a%3Fb/c.png"  # h11 keeps the absolute form whole
+    target = resolve(
+        scope_of("http://mine.tos-cn-beijing.volces.com/a?b/c.png", "", raw_path=h11_style.encode()), settings
+    )
+    assert target is not None and (target.bucket, target.key) == ("mine", "a?b/c.png")
+    proxied = resolve(scope_of("/k.png", "mine.tos-cn-beijing.volces.com"), settings)  # httptools: path only
+    assert proxied is not None and (proxied.bucket, proxied.key) == ("mine", "k.png")
+    signed = resolve(scope_of("/k.png", "img.example.test:9000", "TOS4-HMAC-SHA256 Credential=..."), settings)
+    assert signed is not None and signed.bucket == "pics"
+    assert resolve(scope_of("/v1/tasks", "img.example.test", "Bearer key"), settings) is None  # native API
+    assert resolve(scope_of("/readyz", "127.0.0.1:8000"), settings) is None

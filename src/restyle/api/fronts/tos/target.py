@@ -30,9 +30,14 @@ class TosTarget:
     host: str
 
 
+def host_name(host: str) -> str:
+    """A Host header value without its port, lower case."""
+    return (host.rsplit(":", 1)[0] if not host.startswith("[") else host).lower()
+
+
 def bucket_of_host(host: str, settings: TosSettings) -> tuple[bool, str | None]:
     """``(is_tos_host, bucket)`` for a Host header value (its port ignored)."""
-    name = host.rsplit(":", 1)[0].lower() if not host.startswith("[") else host
+    name = host_name(host)
     if name in settings.custom_domains:
         return True, settings.custom_domains[name]
     if name.startswith("tos-") or name in settings.endpoint_hosts:
@@ -55,7 +60,7 @@ def resolve(scope: Scope, settings: TosSettings) -> TosTarget | None:
 
     Steps: 1. an absolute-form target (h11 keeps it whole in ``path``) gives the host and the path;
     2. otherwise the Host header does; 3. it is a TOS request when the host is a TOS host or the
-    request is signed with TOS4-HMAC-SHA256.
+    request is signed with TOS4-HMAC-SHA256 (a custom domain counts only for signed requests).
     """
     path: str = scope["path"]
     host = _header(scope, b"host").decode("latin-1")
@@ -69,6 +74,8 @@ def resolve(scope: Scope, settings: TosSettings) -> TosTarget | None:
     # 2. and 3.
     is_tos, bucket = bucket_of_host(host, settings)
     signed_tos = _header(scope, b"authorization").startswith(_ALGORITHM)
+    if host_name(host) in settings.custom_domains and not (signed_tos or absolute):
+        return None  # a custom domain may also serve the native API (Bearer requests) and the studio
     if not (is_tos or absolute or signed_tos):
         return None
     return TosTarget(bucket=bucket, key=path.lstrip("/"), host=host)
