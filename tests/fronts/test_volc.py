@@ -322,3 +322,17 @@ def test_a_sync_call_past_its_deadline_answers_the_task_id_and_the_task_stays(
     assert body["code"] == body["status"] == 50500 and "max_wait_seconds" in body["message"]
     task_id = body["data"]["task_id"]
     assert services.store.get(task_id, account.id).status == "PENDING"  # still queued, not canceled
+
+
+def test_the_accounts_submit_rate_is_50429(live_server: LiveServer, photos: Photos) -> None:
+    account = live_server.accounts.create(f"volc-slow-{uuid.uuid4().hex[:8]}", qps=0.01, concurrency=1)
+    service = visual(live_server, live_server.keys.issue(account))
+    form = {"req_key": ANIME, "image_urls": [photos.url("face")]}
+    assert service.cv_sync2async_submit_task(form)["code"] == 10000
+
+    def burst() -> None:
+        for _ in range(5):
+            service.cv_sync2async_submit_task(form)
+
+    limited = refused(burst)
+    assert limited["code"] == 50429 and limited["data"] is None
