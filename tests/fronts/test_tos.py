@@ -136,6 +136,14 @@ def test_process_and_save_as(alice: tos.TosClientV2, bucket: str, astronaut_png:
     alice.put_object(bucket, "face.png", content=astronaut_png)
     small = alice.get_object(bucket, "face.png", process="image/resize,w_100")
     assert Image.open(io.BytesIO(small.read())).size == (100, 100)
+    # a new upload under the same key must not be answered from the old bytes' processed copy
+    wide = Image.new("RGB", (400, 200), "red")
+    buffer = io.BytesIO()
+    wide.save(buffer, format="PNG")
+    alice.put_object(bucket, "face.png", content=buffer.getvalue())
+    again = alice.get_object(bucket, "face.png", process="image/resize,w_100")
+    assert Image.open(io.BytesIO(again.read())).size == (100, 50)
+    alice.put_object(bucket, "face.png", content=astronaut_png)
     other = bucket_name()
     alice.create_bucket(other)
     try:
@@ -298,3 +306,19 @@ def test_resolve_finds_tos_requests_and_their_buckets() -> None:
     assert signed is not None and signed.bucket == "pics"
     assert resolve(scope_of("/v1/tasks", "img.example.test", "Bearer key"), settings) is None  # native API
     assert resolve(scope_of("/readyz", "127.0.0.1:8000"), settings) is None
+
+
+def test_a_deleted_accounts_bucket_name_comes_back_empty(
+    live_server: LiveServer, bob: tos.TosClientV2
+) -> None:
+    account = live_server.accounts.create(f"tos-{uuid.uuid4().hex[:8]}")
+    credentials = live_server.keys.issue(account)
+    gone = client_for(live_server, credentials.access_key_id, credentials.secret_access_key)
+    name = bucket_name()
+    gone.create_bucket(name)
+    gone.put_object(name, "secret.txt", content=b"old owner's data")
+    live_server.accounts.delete(account.id)  # its bucket row goes by cascade, its files stay behind
+    bob.create_bucket(name)
+    assert bob.list_objects_type2(name).contents == []
+    assert server_error(lambda: bob.get_object(name, "secret.txt")).code == "NoSuchKey"
+    bob.delete_bucket(name)

@@ -33,6 +33,9 @@ async def create_bucket(call: TosCall) -> Response:
     if existing is not None and existing.account_id == call.account.id:
         raise Conflict(f"You already own the bucket '{name}'.", code="bucket.owned")
     await asyncio.to_thread(call.buckets.create, name, call.account.id, region)
+    # Files left by a bucket whose row went with its account (cascade) must not reach the new owner;
+    # dropped only after the row is ours, so a racing creator never loses its objects.
+    await asyncio.to_thread(call.objects.drop, name)
     return Response(status_code=200, headers={**call.headers(), "Location": f"/{name}"})
 
 

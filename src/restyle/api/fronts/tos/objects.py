@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from restyle.api.fronts.tos.crc64 import crc64
 from restyle.errors import InvalidParameter, NotFound
-from restyle.imaging.derived import delete_with_derived
+from restyle.imaging.derived import delete_with_derived, derived_prefix
 from restyle.storage import Storage
 
 MAX_KEY_BYTES = 1024
@@ -78,8 +78,9 @@ class ObjectStore:
         meta = ObjectMeta(
             key, len(data), hashlib.md5(data).hexdigest(), crc64(data), content_type, now, user_meta
         )
-        delete_with_derived(self.storage, data_key)
+        # the bytes replace the old ones atomically; then the old bytes' processed copies go
         self.storage.put(data_key, data, content_type)
+        self.storage.delete_prefix(derived_prefix(data_key))
         self.storage.put(self._hashed(bucket, "m", key), json.dumps(asdict(meta)).encode())
         return meta
 
