@@ -102,6 +102,10 @@ def test_put_get_head_delete(alice: tos.TosClientV2, bucket: str, astronaut_png:
     head = alice.head_object(bucket, "photos/face one.png")
     assert head.content_length == len(astronaut_png) and head.etag == put.etag
     assert head.meta["who"] == "astronaut" and head.hash_crc64_ecma == put.hash_crc64_ecma
+    part = alice.get_object(bucket, "photos/face one.png", range_start=10, range_end=19)
+    assert part.read() == astronaut_png[10:20] and part.content_range == f"bytes 10-19/{len(astronaut_png)}"
+    beyond = server_error(lambda: alice.get_object(bucket, "photos/face one.png", range_start=10**9))
+    assert (beyond.status_code, beyond.code) == (416, "InvalidRange")
     alice.delete_object(bucket, "photos/face one.png")
     missing = server_error(lambda: alice.get_object(bucket, "photos/face one.png"))
     assert (missing.status_code, missing.code) == (404, "NoSuchKey")

@@ -66,6 +66,7 @@ TABLE: dict[str, VendorError] = {
     "object.exists": VendorError("FileAlreadyExists", 409),
     "request.too_large": VendorError("EntityTooLarge", 400),
     "request.method": VendorError("MethodNotAllowed", 405),
+    "request.range": VendorError("InvalidRange", 416),
     # image processing (x-tos-process) and everything else about parameters
     "param.invalid": INVALID_ARGUMENT,
     "param.out_of_range": INVALID_ARGUMENT,

@@ -14,6 +14,7 @@ from restyle.api.fronts.tos.context import TosCall
 from restyle.api.fronts.tos.crc64 import crc64
 from restyle.api.fronts.tos.errors import json_bytes
 from restyle.api.fronts.tos.objects import ObjectMeta
+from restyle.api.fronts.tos.ranges import byte_range
 from restyle.errors import InvalidParameter, RestyleError
 from restyle.imaging.actions import ActionChain, parse_actions
 from restyle.imaging.derived import process_stored
@@ -121,7 +122,14 @@ async def get_object(call: TosCall) -> Response:
     process = query.get("x-tos-process")
     if process is None:
         meta, data = await asyncio.to_thread(call.objects.get, row.name, call.target.key)
-        return Response(data, headers=meta_headers(call, meta))
+        headers = meta_headers(call, meta)
+        headers["Accept-Ranges"] = "bytes"
+        span = byte_range(call.request.headers.get("range"), meta.size)
+        if span is None:
+            return Response(data, headers=headers)
+        first, last = span
+        headers["Content-Range"] = f"bytes {first}-{last}/{meta.size}"
+        return Response(data[first : last + 1], status_code=206, headers=headers)
     # 1. the chain, and the object's record (NoSuchKey before any processing)
     chain = chain_of(call, process)
     await asyncio.to_thread(call.objects.head, row.name, call.target.key)
