@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import tos
 from PIL import Image
@@ -189,6 +190,8 @@ def test_errors(live_server: LiveServer, alice: tos.TosClientV2, bob: tos.TosCli
     wrong = client_for(live_server, credentials.access_key_id, credentials.secret_access_key + "x")
     mismatch = server_error(lambda: wrong.list_buckets())
     assert (mismatch.status_code, mismatch.code) == (403, "SignatureDoesNotMatch")
+    unknown = server_error(lambda: client_for(live_server, "AKLTnosuchkey", "secret").list_buckets())
+    assert (unknown.status_code, unknown.code) == (403, "InvalidAccessKeyId")
     aigc = server_error(
         lambda: alice._req(
             bucket=bucket,
@@ -326,3 +329,14 @@ def test_a_deleted_accounts_bucket_name_comes_back_empty(
     assert bob.list_objects_type2(name).contents == []
     assert server_error(lambda: bob.get_object(name, "secret.txt")).code == "NoSuchKey"
     bob.delete_bucket(name)
+
+
+def test_unsigned_request_gets_a_tos_error_body(live_server: LiveServer) -> None:
+    answer = httpx.get(f"{live_server.base_url}/k.txt", headers={"Host": "some.tos-cn-beijing.volces.com"})
+    body = answer.json()
+    assert answer.status_code == 403 and body["Code"] == "AccessDenied"
+    assert set(body) == {"Code", "Message", "RequestId", "HostId", "Resource", "EC"}
+    assert body["RequestId"] == answer.headers["x-tos-request-id"] and body["Resource"] == "/k.txt"
+    head = httpx.head(f"{live_server.base_url}/k.txt", headers={"Host": "some.tos-cn-beijing.volces.com"})
+    assert head.status_code == 403 and head.content == b"" and head.headers["x-tos-request-id"]
+    assert httpx.get(f"{live_server.base_url}/readyz").status_code == 200  # the native API is untouched
