@@ -4,6 +4,7 @@ buckets, objects, x-tos-process with save-as, listing, and the TOS error codes."
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import socket
@@ -107,6 +108,16 @@ def test_put_get_head_delete(alice: tos.TosClientV2, bucket: str, astronaut_png:
     assert part.read() == astronaut_png[10:20] and part.content_range == f"bytes 10-19/{len(astronaut_png)}"
     beyond = server_error(lambda: alice.get_object(bucket, "photos/face one.png", range_start=10**9))
     assert (beyond.status_code, beyond.code) == (416, "InvalidRange")
+    kept = server_error(
+        lambda: alice.put_object(bucket, "photos/face one.png", content=b"x", forbid_overwrite=True)
+    )
+    assert (kept.status_code, kept.code) == (409, "FileAlreadyExists")
+    md5 = base64.b64encode(hashlib.md5(b"other").digest()).decode()
+    digest = server_error(
+        lambda: alice.put_object(bucket, "photos/face one.png", content=b"x", content_md5=md5)
+    )
+    assert (digest.status_code, digest.code) == (400, "BadDigest")
+    assert alice.get_object(bucket, "photos/face one.png").read() == astronaut_png  # neither was stored
     alice.delete_object(bucket, "photos/face one.png")
     missing = server_error(lambda: alice.get_object(bucket, "photos/face one.png"))
     assert (missing.status_code, missing.code) == (404, "NoSuchKey")

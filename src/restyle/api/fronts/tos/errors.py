@@ -64,6 +64,7 @@ TABLE: dict[str, VendorError] = {
     "object.not_found": VendorError("NoSuchKey", 404),
     "object.key_invalid": VendorError("InvalidObjectName", 400),
     "object.exists": VendorError("FileAlreadyExists", 409),
+    "object.bad_digest": VendorError("BadDigest", 400),
     "request.too_large": VendorError("EntityTooLarge", 400),
     "request.method": VendorError("MethodNotAllowed", 405),
     "request.range": VendorError("InvalidRange", 416),

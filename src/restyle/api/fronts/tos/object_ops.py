@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 from email.utils import format_datetime
 
 from fastapi import Response
@@ -60,6 +61,24 @@ async def read_body(call: TosCall, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def already_exists(key: str) -> RestyleError:
+    return RestyleError(
+        f"The object '{key[:200]}' already exists and the request sets x-tos-forbid-overwrite.",
+        code="object.exists",
+        status=409,
+    )
+
+
+def check_md5(declared: str | None, data: bytes) -> None:
+    """A ``Content-MD5`` header (base64 MD5) must match the body (``BadDigest``)."""
+    if declared is not None and declared != base64.b64encode(hashlib.md5(data).digest()).decode():
+        raise InvalidParameter(
+            "Header 'Content-MD5' is not the base64 MD5 of the body; the upload was not stored.",
+            code="object.bad_digest",
+            param="Content-MD5",
+        )
+
+
 async def put_object(call: TosCall) -> Response:
     if "x-tos-copy-source" in call.request.headers:
         raise RestyleError(
@@ -68,7 +87,11 @@ async def put_object(call: TosCall) -> Response:
             status=501,
         )
     row = await call.owned(call.bucket)
+    forbid_overwrite = call.request.headers.get("x-tos-forbid-overwrite", "").lower() == "true"
+    if forbid_overwrite and await asyncio.to_thread(call.objects.exists, row.name, call.target.key):
+        raise already_exists(call.target.key)
     data = await read_body(call, call.services.settings.tos.max_object_bytes)
+    check_md5(call.request.headers.get("content-md5"), data)
     content_type = call.request.headers.get("content-type") or "application/octet-stream"
     user_meta = {
         name[len(META_PREFIX) :]: value

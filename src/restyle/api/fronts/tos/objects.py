@@ -94,6 +94,9 @@ class ObjectStore:
             ) from None
         return ObjectMeta(**json.loads(blob))
 
+    def exists(self, bucket: str, key: str) -> bool:
+        return self.storage.exists(self._hashed(bucket, "m", check_key(key)))
+
     def get(self, bucket: str, key: str) -> tuple[ObjectMeta, bytes]:
         meta = self.head(bucket, key)
         try:
