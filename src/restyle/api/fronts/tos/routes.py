@@ -77,7 +77,6 @@ async def tos_entry(key: str, request: Request, services: ServicesDep) -> Respon
     target: TosTarget | None = request.scope.get(SCOPE_KEY)
     if target is None:
         raise NotFound("This path is served only to TOS requests.", code="not_found")
-    request.scope["tos_resource"] = "/" + target.key
     account = await verify_signed_request(request, scheme="tos", service="tos", keys=services.keys)
     handler = operation(request, target)
     return await handler(TosCall(request, services, account, target))

@@ -98,6 +98,7 @@ class TosTargetMiddleware:
                 scope = dict(scope)
                 scope["path"] = f"{PREFIX}/{target.key}"
                 scope[SCOPE_KEY] = target
+                scope["tos_resource"] = "/" + target.key  # the Resource of a TOS error body
             elif scope["path"].startswith(PREFIX + "/"):
                 scope = dict(scope)
                 scope["path"] = "/_not_tos" + scope["path"]  # only the middleware may route here
