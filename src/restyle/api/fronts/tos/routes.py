@@ -30,6 +30,9 @@ BUCKET_OPS: dict[str, Operation] = {
     "DELETE": bucket_ops.delete_bucket,
     "GET": bucket_ops.list_objects,
 }
+# Bucket-level ``GET /?x-tos-process=NAME`` handlers (the seed's aigc/image_to_image plugs in here);
+# an aigc/ name with no handler answers NotImplemented.
+BUCKET_PROCESSES: dict[str, Operation] = {}
 OBJECT_OPS: dict[str, Operation] = {
     "PUT": object_ops.put_object,
     "GET": object_ops.get_object,
@@ -53,6 +56,8 @@ def operation(request: Request, target: TosTarget) -> Operation:
         ops, what = SERVICE_OPS, "the service"
     elif not target.key:
         process = request.query_params.get("x-tos-process", "")
+        if process in BUCKET_PROCESSES and method == "GET":
+            return BUCKET_PROCESSES[process]
         if process.startswith(AIGC_PREFIX):
             raise RestyleError(
                 f"x-tos-process={process[:40]} is not available yet on this server; process stored "
