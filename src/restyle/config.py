@@ -219,12 +219,7 @@ class TosSettings(Section):
     custom_domains: dict[str, str] = Field(default_factory=dict)  # host (no port) -> bucket name
     max_object_bytes: Annotated[int, Field(gt=0)] = 64 * 1024 * 1024  # PutObject body limit
 
-    @field_validator("endpoint_hosts", mode="before")
-    @classmethod
-    def _split_hosts(cls, value: Any) -> Any:
-        if isinstance(value, str):  # the environment: comma-separated
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+    _split_hosts = field_validator("endpoint_hosts", mode="before")(split_list)
 
 
 class Settings(BaseSettings):
