@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 
 import restyle.auth.models
+import restyle.storage.buckets
 import restyle.tasks.models  # noqa: F401 - registers the tables on the metadata
 from restyle.tasks.db import Base
 
