@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from restyle.api.deps import BaseUrlDep, ServicesDep
+from restyle.api.fronts.models import MODELS, translate
+from restyle.api.fronts.openapi import endpoint_for
 from restyle.api.fronts.volc.errors import SUCCESS, VolcRoute, envelope, failure_response
-from restyle.api.fronts.volc.models import MODELS, translate
 from restyle.api.fronts.volc.relabel import labelled_keys
 from restyle.api.fronts.volc.results import (
     EXPIRED,
@@ -31,7 +32,7 @@ from restyle.api.fronts.volc.results import (
     status_data,
 )
 from restyle.api.services import Services
-from restyle.api.signed import signed_account
+from restyle.api.signed import verify_signed_request
 from restyle.auth.models import AccountRow
 from restyle.errors import InvalidParameter, NotFound, RestyleError, UnknownModel
 from restyle.requests import parse_bool, parse_logo_info
@@ -39,7 +40,6 @@ from restyle.tasks.models import TaskRow
 
 router = APIRouter(tags=["volcengine"], route_class=VolcRoute)
 
-SignedAccount = Annotated[AccountRow, Depends(signed_account("volc", "cv"))]
 V2022 = "2022-08-31"
 V2024 = "2024-06-06"
 
@@ -193,13 +193,17 @@ async def dispatch(
     request: Request,
     services: ServicesDep,
     base_url: BaseUrlDep,
-    account: SignedAccount,
     action: Annotated[str | None, Query(alias="Action")] = None,
     version: Annotated[str | None, Query(alias="Version")] = None,
-) -> JSONResponse:
+) -> Response:
     """Run ``Action`` (CVProcess, Img2ImgAnimeAcceleratedMaintainID, CVSync2AsyncSubmitTask,
     CVSync2AsyncGetResult, CVSubmitTask, CVGetResult at 2022-08-31; CVCancelTask at 2024-06-06)
-    with the JSON body the Volcengine SDK sends; signed with HMAC-SHA256 (service ``cv``)."""
+    with the JSON body the Volcengine SDK sends; signed with HMAC-SHA256 (service ``cv``). An Action
+    another front registered (veImageX's GetCVImageGenerateResult) is handed to that front."""
+    other_front = endpoint_for(action)
+    if other_front is not None:
+        return await other_front(request)
+    account = await verify_signed_request(request, scheme="volc", service="cv", keys=services.keys)
     handler = pick(action, version)
     try:
         body = json.loads(await request.body() or b"{}")

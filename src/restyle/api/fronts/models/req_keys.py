@@ -1,4 +1,5 @@
-"""The models (``req_key``) this front serves and how each one's body becomes a :class:`Submission`.
+"""The Volcengine models (``req_key``) the visual, veImageX and TOS aigc fronts serve, and how each one's
+body becomes a :class:`Submission`.
 
 - ``img2img_anime_accelerated_maintain_id`` (seed [000]): every field of the seed.
 - ``i2i_xl_sft`` (seeds [001], [003]): an image and a ``prompt``.
@@ -16,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from restyle.api.fronts.volc.inputs import images_of, reference, require_bool, texts
+from restyle.api.fronts.models.inputs import images_of, reference, require_bool, texts
 from restyle.config import Settings
 from restyle.domain import ImageSource
 from restyle.errors import InvalidParameter, RestyleError, UnknownModel
