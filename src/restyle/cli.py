@@ -10,7 +10,10 @@ app = typer.Typer(help="restyle: stylized portraits that keep the person recogni
 
 # module inside restyle.commands -> each defines register(app); missing modules are skipped so that a
 # command under construction never breaks the others
-_COMMAND_MODULES = ("run", "styles", "doctor", "serve", "keys", "worker", "process", "templates", "inspect")
+_COMMAND_MODULES = (
+    *("run", "styles", "doctor", "serve", "keys", "worker", "process", "templates", "inspect"),
+    "imagex",
+)
 
 for _name in _COMMAND_MODULES:
     try:

@@ -12,7 +12,7 @@ from restyle import __version__
 from restyle.api.background import Background
 from restyle.api.deps import known_query_only
 from restyle.api.errors import install_error_handlers
-from restyle.api.fronts import dashscope, tos, volc
+from restyle.api.fronts import dashscope, imagex, tos, volc
 from restyle.api.metrics import TaskMetrics
 from restyle.api.middleware import RequestIdMiddleware
 from restyle.api.routes import accounts, events, files, health, process, styles, tasks
@@ -70,5 +70,6 @@ def create_app(
     # their vendor does (DashScope ignores them).
     app.include_router(dashscope.router)
     app.include_router(volc.router)
+    app.include_router(imagex.router)  # its OpenAPI action registers with volc's POST / dispatcher
     app.include_router(tos.router)
     return app

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 import restyle.auth.models
 import restyle.storage.buckets
+import restyle.storage.imagex_services
 import restyle.tasks.models  # noqa: F401 - registers the tables on the metadata
 from restyle.tasks.db import Base
 

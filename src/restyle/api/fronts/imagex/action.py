@@ -1,0 +1,150 @@
+"""``POST /?Action=GetCVImageGenerateResult&Version=2023-05-01&ServiceId=...`` (seed [001]), signed
+with HMAC-SHA256 for service ``ImageX``; handed over by the ``POST /`` dispatcher.
+
+Steps: verify the caller; find the caller's service; check the template, output name and overwrite
+before any generation; build the model body (``ModelAction`` / ``ModelVersion`` / ``ReqJson``, with
+``ImageUrl`` replacing the body's images); run it as a task within the deadline; store the image under
+the service; answer the storage URI, a signed link that serves it through the template, and the model
+response. Like the vendor, the stored object is the generated image and the template is applied when
+the link is read (``ImageUrls`` carry it, ``StoreUris`` do not).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+
+from restyle.api.deps import base_url
+from restyle.api.fronts.imagex.errors import VERSION, error_response, metadata
+from restyle.api.fronts.imagex.outputs import (
+    already_exists,
+    name_of_uri,
+    output_name,
+    storage_key,
+    store_uri,
+)
+from restyle.api.fronts.models import model_body, translate
+from restyle.api.fronts.models.generate import generate, model_response
+from restyle.api.services import Services
+from restyle.api.signed import verify_signed_request
+from restyle.errors import InternalError, InvalidParameter, NotFound, RestyleError
+from restyle.requests import parse_bool
+from restyle.storage.imagex_services import ImagexServiceRow, ImagexServiceStore
+
+log = logging.getLogger(__name__)
+
+
+async def get_cv_image_generate_result(request: Request) -> Response:
+    """The endpoint: every failure answers in the OpenAPI error format."""
+    try:
+        return await _run(request)
+    except RestyleError as error:
+        return error_response(request, error)
+    except Exception:
+        log.exception("unexpected error in GetCVImageGenerateResult")
+        return error_response(request, InternalError("An unexpected error occurred; the server logged it."))
+
+
+async def _run(request: Request) -> Response:
+    services: Services = request.app.state.services
+    # 1. the caller and the calling convention
+    account = await verify_signed_request(request, scheme="volc", service="ImageX", keys=services.keys)
+    version = request.query_params.get("Version")
+    if version != VERSION:
+        raise RestyleError(
+            f"Query parameter 'Version' is {version!r}; GetCVImageGenerateResult is served at {VERSION}.",
+            code="action.unknown",
+            status=404,
+            param="Version",
+        )
+    body = _json_object(await request.body())
+    # 2. the caller's service
+    service_id = request.query_params.get("ServiceId", "")
+    service = await asyncio.to_thread(ImagexServiceStore(services.db).get, service_id, account.id)
+    _check_domain(service, body.get("Domain"))
+    # 3. what would refuse the result, refused before generating it
+    template = body.get("Template")
+    if template not in (None, ""):
+        if not isinstance(template, str):
+            raise InvalidParameter("Parameter 'Template' must be a template name.", param="Template")
+        services.templates.get(template)
+    name = output_name(body.get("Outputs"))
+    overwrite = parse_bool("Overwrite", body.get("Overwrite", False))
+    key = storage_key(service.service_id, name)
+    await _check_overwrite(services, service, name, key, overwrite)
+    # 4. the model request
+    model = model_body(body.get("ModelAction"), body.get("ModelVersion"), body.get("ReqJson"))
+    if body.get("ImageUrl") not in (None, ""):
+        model.pop("binary_data_base64", None)
+        model.pop("image_urls", None)
+        model.update(await _image_input(services, service, body["ImageUrl"]))
+    translated = translate(model, services.settings)
+    # 5. generate, then store under the service
+    generated = await generate(services, account, translated)
+    await _check_overwrite(services, service, name, key, overwrite)  # made meanwhile by another call
+    await asyncio.to_thread(services.storage.put, key, generated.image)
+    link = services.signer.url(await base_url(request, services), key)
+    if template:
+        link += f"&x-template={quote(template, safe='')}"
+    result = {
+        "RespJson": model_response(generated, translated.req_key),
+        "ImageUrls": [link],
+        "StoreUris": [store_uri(service.service_id, name)],
+    }
+    return JSONResponse({"ResponseMetadata": metadata(request), "Result": result})
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise InvalidParameter("The request body is not valid JSON.", code="request.invalid_json") from None
+    if not isinstance(body, dict):
+        raise InvalidParameter("The request body must be a JSON object.", code="request.invalid_json")
+    return body
+
+
+def _check_domain(service: ImagexServiceRow, domain: Any) -> None:
+    """A ``Domain`` must be the service's own when the service has one bound."""
+    if domain in (None, "") or not service.domain:
+        return
+    if domain != service.domain:
+        raise InvalidParameter(
+            f"Parameter 'Domain' is {str(domain)[:100]!r}; service '{service.service_id}' is bound to "
+            f"'{service.domain}'.",
+            param="Domain",
+        )
+
+
+async def _check_overwrite(
+    services: Services, service: ImagexServiceRow, name: str, key: str, overwrite: bool
+) -> None:
+    if not overwrite and await asyncio.to_thread(services.storage.exists, key):
+        raise already_exists(service.service_id, name)
+
+
+async def _image_input(services: Services, service: ImagexServiceRow, image_url: Any) -> dict[str, Any]:
+    """``ImageUrl`` as a model input: an http(s) URL is fetched by the worker; anything else is an
+    image stored in this service (its store URI or name)."""
+    if not isinstance(image_url, str):
+        raise InvalidParameter("Parameter 'ImageUrl' must be a URL or a store URI.", param="ImageUrl")
+    if image_url.startswith(("http://", "https://")):
+        return {"image_urls": [image_url]}
+    key = storage_key(service.service_id, name_of_uri(service.service_id, image_url))
+    try:
+        data = await asyncio.to_thread(services.storage.get, key)
+    except NotFound:
+        raise NotFound(
+            f"Parameter 'ImageUrl' is '{image_url[:200]}'; no such image is stored in service "
+            f"'{service.service_id}'.",
+            code="imagex.image_not_found",
+            param="ImageUrl",
+        ) from None
+    return {"binary_data_base64": [base64.b64encode(data).decode("ascii")]}

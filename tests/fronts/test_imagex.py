@@ -1,0 +1,221 @@
+"""The veImageX front (GetCVImageGenerateResult) driven by the real ``volcengine`` SDK (ImageX v2)
+against a live ``restyle serve``: a service made by ``restyle imagex add-service``, generation with a
+template, Outputs and Overwrite, ImageUrl as a URL and as a store URI, and the vendor's errors."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import io
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PIL import Image
+from volcengine.imagex.v2.imagex_service import ImagexService
+
+from restyle.auth.keys import Credentials
+from tests.fronts.conftest import LiveServer, Photos
+
+RESTYLE = str(Path(sys.executable).parent / "restyle")
+TEMPLATE = "tplv-restyle-thumb"  # image/resize,m_lfit,w_512,h_512/format,webp
+
+
+def imagex(server: LiveServer, creds: Credentials) -> ImagexService:
+    """The SDK pointed at restyle (its service info is module-global, so set host and keys each time)."""
+    service = ImagexService()
+    service.set_scheme("http")
+    service.set_host(server.base_url.removeprefix("http://"))
+    service.set_ak(creds.access_key_id)
+    service.set_sk(creds.secret_access_key)
+    return service
+
+
+def add_service(server: LiveServer, account: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        RESTYLE,
+        "imagex",
+        "add-service",
+        "--account",
+        account,
+        "--data-dir",
+        str(server.settings.data_dir),
+    ]
+    return subprocess.run([*command, *extra], capture_output=True, text=True, timeout=60, check=False)
+
+
+def refused(call: Callable[[], Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``ResponseMetadata`` and its ``Error`` of a refusal (the SDK raises with the raw body bytes)."""
+    with pytest.raises(Exception) as info:
+        call()
+    raw = ast.literal_eval(str(info.value))
+    assert isinstance(raw, bytes), str(info.value)
+    meta: dict[str, Any] = json.loads(raw)["ResponseMetadata"]
+    return meta, meta["Error"]
+
+
+class Tenant:
+    """An account with its access keys and one service made by the CLI."""
+
+    def __init__(self, server: LiveServer, domain: str = "") -> None:
+        self.name = f"imagex-{uuid.uuid4().hex[:8]}"
+        account = server.accounts.create(self.name, qps=100, concurrency=1)
+        self.creds = server.keys.issue(account)
+        done = add_service(server, self.name, *(["--domain", domain] if domain else []))
+        assert done.returncode == 0, done.stderr
+        self.service_id = done.stdout.strip()
+        self.server = server
+
+    def call(self, body: dict[str, Any], service_id: str | None = None) -> dict[str, Any]:
+        query = {"ServiceId": service_id or self.service_id}
+        sdk = imagex(self.server, self.creds)  # the keys are module-global in the SDK: set them per call
+        answer: dict[str, Any] = sdk.get_cv_image_generate_result(query, body)
+        return answer
+
+
+@pytest.fixture(scope="module")
+def tenant(live_server: LiveServer) -> Tenant:
+    return Tenant(live_server, domain="img.example.com")
+
+
+def face_base64(photos: Photos) -> str:
+    return base64.b64encode(httpx.get(photos.url("face"), timeout=10).content).decode()
+
+
+def opened(url: str) -> Image.Image:
+    response = httpx.get(url, timeout=20)
+    assert response.status_code == 200, response.text
+    image = Image.open(io.BytesIO(response.content))
+    image.load()
+    return image
+
+
+def test_generate_store_template_and_overwrite(tenant: Tenant, photos: Photos) -> None:
+    sid = tenant.service_id
+    body: dict[str, Any] = {
+        "Domain": "img.example.com",
+        "Template": TEMPLATE,
+        "Outputs": ["portraits/demo1"],
+        "ReqJson": {
+            "req_key": "i2i_xl_sft",
+            "binary_data_base64": [face_base64(photos)],
+            "prompt": "portrait",
+        },
+        "ModelAction": "CVProcess",
+        "ModelVersion": "2022-08-31",
+    }
+    # 1. generated, stored under the service, the link serving it through the template
+    answer = tenant.call(body)
+    meta = answer["ResponseMetadata"]
+    assert {k: meta[k] for k in ("Action", "Version", "Service", "Region")} == {
+        "Action": "GetCVImageGenerateResult",
+        "Version": "2023-05-01",
+        "Service": "ImageX",
+        "Region": "cn-north-1",
+    }
+    assert meta["RequestId"] and "Error" not in meta
+    result = answer["Result"]
+    assert result["StoreUris"] == [f"tos-cn-i-{sid}/portraits/demo1"]
+    assert result["RespJson"]["code"] == 10000 and result["RespJson"]["message"] == "Success"
+    assert result["RespJson"]["data"]["algorithm_base_resp"]["status_code"] == 0
+    first = opened(result["ImageUrls"][0])
+    assert first.format == "WEBP" and max(first.size) <= 512  # the template's resize and format
+    # 2. the same name again without Overwrite: refused, before any generation
+    meta, error = refused(lambda: tenant.call(body))
+    assert (error["Code"], meta["Action"]) == ("FileAlreadyExists", "GetCVImageGenerateResult")
+    assert "Overwrite" in error["Message"]
+    # 3. with Overwrite, from the stored image (ImageUrl as a store URI) through the model's own action
+    again = {
+        "Outputs": ["portraits/demo1"],
+        "Overwrite": True,
+        "ImageUrl": result["StoreUris"][0],
+        "ModelAction": "Img2ImgXLSft",
+        "ModelVersion": "2022-08-31",
+        "ReqJson": {"prompt": "oil painting", "seed": 3},
+    }
+    stored_link = result["ImageUrls"][0].partition("&x-template=")[0]
+    before = httpx.get(stored_link, timeout=20).content
+    replaced = tenant.call(again)["Result"]
+    assert replaced["StoreUris"] == result["StoreUris"]
+    after = httpx.get(replaced["ImageUrls"][0], timeout=20).content  # no template: the stored bytes
+    assert Image.open(io.BytesIO(after)).format != "WEBP" and after != before
+
+
+def test_image_url_by_http_replaces_the_req_json_images(tenant: Tenant, photos: Photos) -> None:
+    body = {
+        "Outputs": [f"u/{uuid.uuid4().hex[:6]}"],
+        "ImageUrl": photos.url("face"),
+        "ReqJson": {
+            "req_key": "i2i_xl_sft",
+            "prompt": "portrait",
+            "image_urls": ["http://127.0.0.1:1/gone.png"],
+        },
+        "ModelAction": "CVProcess",
+        "ModelVersion": "2022-08-31",
+    }
+    result = tenant.call(body)["Result"]
+    assert opened(result["ImageUrls"][0]).size == (320, 320)
+
+
+def test_unknown_and_foreign_service_ids_are_not_found(
+    live_server: LiveServer, tenant: Tenant, photos: Photos
+) -> None:
+    other = Tenant(live_server)
+    body = {"ReqJson": {"req_key": "i2i_xl_sft", "prompt": "p", "image_urls": [photos.url("face")]}}
+    _, foreign = refused(lambda: tenant.call(body, service_id=other.service_id))
+    _, unknown = refused(lambda: tenant.call(body, service_id="nosuchservice"))
+    assert foreign["Code"] == unknown["Code"] == "ServiceNotFound"
+    assert foreign["CodeN"] == unknown["CodeN"] and "ServiceId" in foreign["Message"]
+    assert other.call(body)["Result"]["StoreUris"][0].startswith(f"tos-cn-i-{other.service_id}/")
+
+
+def test_refusals_name_the_parameter(tenant: Tenant, photos: Photos) -> None:
+    base = {"ReqJson": {"req_key": "i2i_xl_sft", "prompt": "p", "image_urls": [photos.url("face")]}}
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"Template": "tplv-none"}, "TemplateNotFound"),
+        ({"Outputs": ["/lead"]}, "InvalidParameter"),
+        ({"Outputs": ["a b"]}, "InvalidParameter"),
+        ({"Outputs": ["x" * 181]}, "InvalidParameter"),
+        ({"Domain": "other.example.com"}, "InvalidParameter"),
+        ({"ModelAction": "Text2Image"}, "InvalidModel"),
+        ({"ModelAction": "Img2ImgXLSft", "ReqJson": {"req_key": "i2i_portrait_photo"}}, "InvalidModel"),
+        ({"ImageUrl": "missing-object"}, "ImageNotFound"),
+    ]
+    for change, code in cases:
+        _, error = refused(lambda change=change: tenant.call({**base, **change}))  # type: ignore[misc]
+        assert error["Code"] == code, (change, error)
+
+
+def test_an_unsigned_call_or_a_bad_secret_is_refused(live_server: LiveServer, tenant: Tenant) -> None:
+    unsigned = httpx.post(
+        f"{live_server.base_url}/?Action=GetCVImageGenerateResult&Version=2023-05-01&ServiceId=x",
+        json={},
+        timeout=10,
+    )
+    meta = unsigned.json()["ResponseMetadata"]
+    assert unsigned.status_code == 401 and meta["Service"] == "ImageX" and meta["Error"]["Code"]
+    wrong = imagex(live_server, replace(tenant.creds, secret_access_key="nope"))
+    _, error = refused(lambda: wrong.get_cv_image_generate_result({"ServiceId": tenant.service_id}, {}))
+    assert error["Code"] == "SignatureDoesNotMatch"
+
+
+def test_admin_api_and_cli_errors(live_server: LiveServer) -> None:
+    admin = live_server.accounts.create(f"admin-{uuid.uuid4().hex[:8]}", is_admin=True)
+    admin_key = live_server.keys.issue(admin).api_key
+    owner = live_server.accounts.create(f"owner-{uuid.uuid4().hex[:8]}")
+    url = f"{live_server.base_url}/v1/imagex/services"
+    made = httpx.post(url, json={"account": owner.name}, headers={"Authorization": f"Bearer {admin_key}"})
+    assert made.status_code == 201 and made.json()["account_id"] == owner.id
+    assert len(made.json()["service_id"]) == 10
+    user_key = live_server.keys.issue(owner).api_key
+    denied = httpx.post(url, json={"account_id": owner.id}, headers={"Authorization": f"Bearer {user_key}"})
+    assert denied.status_code == 403
+    missing = add_service(live_server, "no-such-account")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
