@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request, Response
 
 from restyle.api.deps import ServicesDep
-from restyle.api.fronts.tos import bucket_ops, object_ops
+from restyle.api.fronts.tos import aigc, bucket_ops, object_ops
 from restyle.api.fronts.tos.context import TosCall
 from restyle.api.fronts.tos.errors import TosRoute
 from restyle.api.fronts.tos.target import PREFIX, SCOPE_KEY, TosTarget
@@ -30,9 +30,9 @@ BUCKET_OPS: dict[str, Operation] = {
     "DELETE": bucket_ops.delete_bucket,
     "GET": bucket_ops.list_objects,
 }
-# Bucket-level ``GET /?x-tos-process=NAME`` handlers (the seed's aigc/image_to_image plugs in here);
+# Bucket-level ``GET /?x-tos-process=NAME`` handlers (seed [003]'s aigc/image_to_image in aigc.py);
 # an aigc/ name with no handler answers NotImplemented.
-BUCKET_PROCESSES: dict[str, Operation] = {}
+BUCKET_PROCESSES: dict[str, Operation] = {"aigc/image_to_image": aigc.image_to_image}
 OBJECT_OPS: dict[str, Operation] = {
     "PUT": object_ops.put_object,
     "GET": object_ops.get_object,
@@ -50,7 +50,7 @@ def _not_allowed(method: str, what: str) -> RestyleError:
 
 
 def operation(request: Request, target: TosTarget) -> Operation:
-    """The handler of this request (bucket-level aigc processing is refused as not implemented)."""
+    """The handler of this request (an aigc/ process with no handler is refused as not implemented)."""
     method = request.method
     if target.bucket is None and not target.key:
         ops, what = SERVICE_OPS, "the service"

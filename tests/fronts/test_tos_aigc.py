@@ -1,0 +1,156 @@
+"""The TOS bucket-level ``aigc/image_to_image`` (seed [003]) through the real ``tos`` SDK's ``_req``
+(protocols section 3) in proxy mode against a live ``restyle serve``: input and output processing,
+the result saved into a bucket, ForbiddenOverwrite, and the TOS errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import tos
+from PIL import Image
+from tos.exceptions import TosServerError
+
+from tests.fronts.conftest import LiveServer, Photos
+from tests.fronts.test_tos import bucket_name, client_for
+
+SOURCE = "in/face.png"
+
+
+def new_client(server: LiveServer) -> tos.TosClientV2:
+    """A client of a new account whose submit rate does not slow the test down."""
+    account = server.accounts.create(f"aigc-{uuid.uuid4().hex[:8]}", qps=100)
+    credentials = server.keys.issue(account)
+    return client_for(server, credentials.access_key_id, credentials.secret_access_key)
+
+
+@pytest.fixture(scope="module")
+def alice(live_server: LiveServer) -> tos.TosClientV2:
+    return new_client(live_server)
+
+
+@pytest.fixture(scope="module")
+def buckets(alice: tos.TosClientV2, astronaut_png: bytes) -> Iterator[tuple[str, str]]:
+    """A source bucket holding the photo and an output bucket, both Alice's."""
+    names = (bucket_name(), bucket_name())
+    for name in names:
+        alice.create_bucket(name)
+    alice.put_object(names[0], SOURCE, content=astronaut_png)
+    yield names
+    for name in names:
+        for listed in alice.list_objects_type2(name).contents:
+            alice.delete_object(name, listed.key)
+        alice.delete_bucket(name)
+
+
+def aigc(client: tos.TosClientV2, bucket: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The seed's request as the protocols page sends it; the JSON answer."""
+    response = client._req(
+        bucket=bucket,
+        method="GET",
+        params={"x-tos-process": "aigc/image_to_image"},
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        func="image_to_image",
+    )
+    assert response.status == 200 and response.request_id
+    answer: dict[str, Any] = json.loads(response.read())
+    return answer
+
+
+def request(out_bucket: str, key: str, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "TaskType": "image_to_image",
+        "InputDataSource": {"Prompt": "a portrait in ink", "ImageUri": SOURCE},
+        "InputProcessing": {"ProcessStyle": "", "ProcessActions": "image/resize,w_288"},
+        "OutputProcessing": {"Bucket": out_bucket, "Object": key, "ForbiddenOverwrite": False},
+        "ModelConfig": {
+            "ModelAction": "CVProcess",
+            "ModelVersion": "2022-08-31",
+            "ReqJson": {"req_key": "i2i_xl_sft"},
+        },
+    }
+    for section, fields in changes.items():
+        body[section] = {**body.get(section, {}), **fields}
+    return body
+
+
+def stored(client: tos.TosClientV2, bucket: str, key: str) -> Image.Image:
+    image = Image.open(io.BytesIO(client.get_object(bucket, key).read()))
+    image.load()
+    return image
+
+
+def refused(call: object) -> TosServerError:
+    assert callable(call)
+    with pytest.raises(TosServerError) as caught:
+        call()
+    return caught.value
+
+
+def test_generate_with_input_and_output_processing(alice: tos.TosClientV2, buckets: tuple[str, str]) -> None:
+    source, out = buckets
+    # 1. input resized to 288 px wide before the model (the model keeps the input's size)
+    answer = aigc(alice, source, request(out, "gen/plain.png"))
+    resp = answer["resp_json"]
+    assert set(answer) == {"resp_json"}
+    assert resp["code"] == resp["status"] == 10000 and resp["message"] == "Success"
+    assert resp["data"]["algorithm_base_resp"] == {"status_code": 0, "status_message": "Success"}
+    assert stored(alice, out, "gen/plain.png").size == (288, 288)
+    # 2. output processing: a fixed resize and a format, applied before saving
+    post = {"ProcessActions": "image/resize,m_fixed,w_200,h_100/format,jpg", "Object": "gen/post.jpg"}
+    aigc(alice, source, request(out, "", OutputProcessing=post))
+    image = stored(alice, out, "gen/post.jpg")
+    assert (image.size, image.format) == ((200, 100), "JPEG")
+    # 3. a named template (ProcessStyle) as input processing
+    pre = {"ProcessStyle": "thumbnail", "ProcessActions": ""}  # image/resize,m_fill,w_256,h_256/format,webp
+    aigc(alice, source, request(out, "gen/styled.png", InputProcessing=pre))
+    assert stored(alice, out, "gen/styled.png").size == (256, 256)
+
+
+def test_forbidden_overwrite(alice: tos.TosClientV2, buckets: tuple[str, str]) -> None:
+    source, out = buckets
+    key = f"gen/{uuid.uuid4().hex[:6]}.png"
+    aigc(alice, source, request(out, key))
+    before = alice.head_object(out, key).etag
+    error = refused(
+        lambda: aigc(alice, source, request(out, key, OutputProcessing={"ForbiddenOverwrite": True}))
+    )
+    assert (error.status_code, error.code) == (409, "FileAlreadyExists")
+    assert alice.head_object(out, key).etag == before
+    aigc(alice, source, request(out, key, OutputProcessing={"ForbiddenOverwrite": "false"}))
+
+
+def test_http_image_uri_is_fetched(alice: tos.TosClientV2, buckets: tuple[str, str], photos: Photos) -> None:
+    source, out = buckets
+    body = request(out, "gen/from-url.png", InputProcessing={"ProcessActions": ""})
+    body["InputDataSource"]["ImageUri"] = photos.url("face")
+    aigc(alice, source, body)
+    assert stored(alice, out, "gen/from-url.png").size == (320, 320)
+
+
+def test_errors(live_server: LiveServer, alice: tos.TosClientV2, buckets: tuple[str, str]) -> None:
+    source, out = buckets
+    bob = new_client(live_server)
+    bobs = bucket_name()
+    bob.create_bucket(bobs)
+    try:
+        cases: list[tuple[dict[str, Any], tuple[int, str]]] = [
+            (request(bobs, "x.png"), (403, "AccessDenied")),  # the output bucket is another's
+            (request(out, "x.png", InputDataSource={"ImageUri": "no/such.png"}), (404, "NoSuchKey")),
+            (request(out, "x.png", InputProcessing={"ProcessStyle": "nope"}), (400, "InvalidArgument")),
+            (request(out, "x.png", ModelConfig={"ModelAction": "Nope"}), (400, "InvalidArgument")),
+            (request(out, "x.png", InputDataSource={"Prompt": ""}), (400, "InvalidArgument")),
+            (request(out, "", OutputProcessing={"Object": ""}), (400, "InvalidArgument")),
+        ]
+        for body, expected in cases:
+            error = refused(lambda body=body: aigc(alice, source, body))  # type: ignore[misc]
+            assert (error.status_code, error.code) == expected, (body, error.message)
+        error = refused(lambda: aigc(bob, source, request(bobs, "x.png")))  # another's source bucket
+        assert (error.status_code, error.code) == (403, "AccessDenied")
+    finally:
+        bob.delete_bucket(bobs)
