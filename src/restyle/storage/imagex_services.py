@@ -29,6 +29,11 @@ class ImagexServiceRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+def object_key(service_id: str, name: str) -> str:
+    """The storage key of image ``name`` of service ``service_id`` (the layout lives here, not in a front)."""
+    return f"imagex/{service_id}/{name}"
+
+
 def not_found(service_id: str) -> NotFound:
     shown = service_id if len(service_id) <= 40 else service_id[:37] + "..."
     return NotFound(

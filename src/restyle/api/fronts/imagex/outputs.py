@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from restyle.errors import Conflict, InvalidParameter
+from restyle.storage.imagex_services import object_key
 
 MAX_NAME_BYTES = 180
 _NAME_CHARS = re.compile(r"^[A-Za-z0-9._\-/]+$")
@@ -44,7 +45,7 @@ def output_name(outputs: Any) -> str:
 
 def storage_key(service_id: str, name: str) -> str:
     """The storage key of object ``name`` of the service."""
-    return f"imagex/{service_id}/{name}"
+    return object_key(service_id, name)
 
 
 def store_uri(service_id: str, name: str) -> str:
