@@ -207,7 +207,7 @@ def test_errors(live_server: LiveServer, alice: tos.TosClientV2, bob: tos.TosCli
         lambda: alice._req(
             bucket=bucket,
             method="GET",
-            params={"x-tos-process": "aigc/image_to_image"},
+            params={"x-tos-process": "aigc/text_to_image"},
             data=b"{}",
             headers={"Content-Type": "application/json"},
             func="image_to_image",

@@ -68,6 +68,8 @@ TABLE: dict[str, VendorError] = {
     "request.too_large": VendorError("EntityTooLarge", 400),
     "request.method": VendorError("MethodNotAllowed", 405),
     "request.range": VendorError("InvalidRange", 416),
+    "limit.rate": VendorError("ExceedAccountQPSLimit", 429),  # 429: the SDK retries with backoff
+    "limit.queue_full": VendorError("ServiceUnavailable", 503),
     # image processing (x-tos-process) and everything else about parameters
     "param.invalid": INVALID_ARGUMENT,
     "param.out_of_range": INVALID_ARGUMENT,
