@@ -14,6 +14,8 @@ from typing import Any
 
 from common import REPORTS, machine, single_thread, square, table
 
+from restyle.pipeline import STEPS
+
 
 def _run(preset: str, side: int, repeats: int, queue: Any) -> None:
     single_thread()
@@ -77,7 +79,7 @@ def main() -> None:
         rows.append(row)
         if 1024 in results:
             split = results[1024]["split"]
-            split_rows.append([preset] + [split.get(k, 0.0) for k in STEP_ORDER])
+            split_rows.append([preset] + [split.get(k, 0.0) for k in list(STEPS)])
         print(row, flush=True)
     headers = ["preset"] + [f"{s}² ms" for s in sizes] + [
         "ms per MP (1024², median)", "best", "CPU ms per MP", "peak RSS MB"
@@ -91,14 +93,13 @@ def main() -> None:
         "with their load than the median wall time.",
         table(headers, rows),
         "## Split per step at 1024² (median ms)",
-        table(["preset"] + STEP_ORDER, split_rows),
+        table(["preset"] + list(STEPS), split_rows),
     ])
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / "engine_speed.md").write_text(text + "\n", encoding="utf-8")
     print(text)
 
 
-STEP_ORDER = ["decode", "detect", "prepare", "embed_input", "engine", "retouch", "guard", "encode"]
 
 if __name__ == "__main__":
     main()
