@@ -87,26 +87,20 @@ def test_processing_needs_a_valid_signature(idle: App, stored: str) -> None:
     assert idle.client.get(url).status_code == 403
 
 
-def test_a_watermark_reads_only_the_same_accounts_files(idle: App, stored: str) -> None:
-    mark = "tasks/acc_test/marks/logo.png"
-    foreign = "tasks/acc_other/task_9/output/1-0.png"
+def test_a_link_cannot_watermark_with_other_files(idle: App, stored: str) -> None:
+    """A link opens one file: an image watermark would read another (another task's uploaded photo)."""
+    other = "tasks/acc_test/task_2/input/image"
     small = io.BytesIO()
     Image.new("RGB", (20, 20), (0, 255, 0)).save(small, "PNG")
-    idle.services.storage.put(mark, small.getvalue())
-    idle.services.storage.put(foreign, small.getvalue())
-
-    def watermark(key: str) -> str:
-        encoded = base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
-        return f"image/watermark,image_{encoded},g_se,x_0,y_0,t_100/format,png"
-
-    own = idle.client.get(_link(idle, stored, **{"x-process": watermark(mark)}))
-    assert own.status_code == 200, own.text
-    corner = np.asarray(Image.open(io.BytesIO(own.content)).convert("RGB"))[-5, -5]
-    assert corner[1] > 200 and corner[0] < 60
-    for name in (foreign, "../../acc_other/task_9/output/1-0.png"):
-        stolen = idle.client.get(_link(idle, stored, **{"x-process": watermark(name)}))
-        assert stolen.status_code == 400, name
-        assert "could not be read" in stolen.json()["error"]["message"]
+    idle.services.storage.put(other, small.getvalue())
+    for name in (other, "task_2/input/image", "../task_2/input/image"):
+        encoded = base64.urlsafe_b64encode(name.encode()).decode().rstrip("=")
+        query = {"x-process": f"image/watermark,image_{encoded},g_se,t_100/format,png"}
+        response = idle.client.get(_link(idle, stored, **query))
+        assert response.status_code == 400, name
+        assert response.json()["error"]["code"].startswith("action."), response.text
+    text = base64.urlsafe_b64encode(b"restyle").decode().rstrip("=")
+    assert idle.client.get(_link(idle, stored, **{"x-process": f"image/watermark,text_{text}"})).status_code == 200
 
 
 def test_deleting_a_task_removes_its_processed_copies(live: App, astronaut_png: bytes) -> None:

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from restyle.api.deps import ServicesDep
-from restyle.api.processing import chain_from_query, scoped_reader
+from restyle.api.processing import chain_from_query
 from restyle.api.schemas import ErrorBody
 from restyle.imaging.derived import process_stored
 from restyle.storage import validate_key
@@ -62,7 +62,7 @@ async def get_file(
         chain,
         deadline_seconds=limits.process_deadline_seconds,
         max_output_pixels=limits.max_pixels,
-        resolve_object=scoped_reader(services.storage, key),
+        resolve_object=None,  # a link opens one file: image watermarks (other files) are refused
     )
     headers["X-Restyle-Cache"] = "hit" if derived.cached else "miss"
     return Response(derived.data, media_type=derived.media_type, headers=headers)
