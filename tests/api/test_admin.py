@@ -101,3 +101,18 @@ def test_admin_bodies_refuse_unknown_fields_and_name_the_problem(live: App) -> N
         live.client.patch(path, headers={**admin.headers, "Content-Type": "application/json"}, content=b"{x"),
         400, "request.invalid_json", "not valid JSON", None,
     )
+
+
+def test_deleting_an_account_removes_its_buckets_and_image_services_files(live: App) -> None:
+    from restyle.storage.buckets import BucketStore, bucket_prefix
+    from restyle.storage.imagex_services import ImagexServiceStore, object_key
+
+    admin, victim = live.caller(is_admin=True), live.caller()
+    db, storage = live.services.db, live.services.storage
+    bucket = BucketStore(db).create(f"b-{victim.account.id[-8:]}", victim.account.id, "cn-beijing")
+    service = ImagexServiceStore(db).create(victim.account.id)
+    keys = [f"{bucket_prefix(bucket.name)}/o/aa/object", object_key(service.service_id, "out/portrait.png")]
+    for key in keys:
+        storage.put(key, b"data")
+    assert live.client.delete(f"/v1/accounts/{victim.account.id}", headers=admin.headers).status_code == 204
+    assert not any(storage.exists(key) for key in keys)

@@ -98,3 +98,11 @@ def test_labels_can_be_switched_off_and_bad_label_requests_are_refused(live: App
         response = live.client.post("/v1/tasks", headers=caller.headers, **multipart(astronaut_png, **fields))
         assert response.status_code == 400, (fields, response.text)
         assert response.json()["error"]["param"] == param
+
+
+def test_per_account_safety_takes_no_code_or_file_paths(live: App) -> None:
+    admin = live.caller(is_admin=True)
+    for value in ({"image_checker": "os:getcwd"}, {"general_blocklists": ["/etc/passwd"]}):
+        response = live.client.post("/v1/accounts", headers=admin.headers, json={"name": "s-x", "safety": value})
+        assert response.status_code == 400, value
+        assert response.json()["error"]["param"] == "safety"

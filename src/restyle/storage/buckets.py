@@ -16,6 +16,11 @@ from restyle.errors import Conflict, NotFound
 from restyle.tasks.db import Base, Database, UTCDateTime, utcnow
 
 
+def bucket_prefix(name: str) -> str:
+    """Where a TOS bucket's objects live in storage."""
+    return f"tos/{name}"
+
+
 class BucketRow(Base):
     """A TOS bucket: its name, the owning account, its region and when it was made."""
 

@@ -29,6 +29,11 @@ class ImagexServiceRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+def service_prefix(service_id: str) -> str:
+    """Where an ImageX service's images live in storage."""
+    return f"imagex/{service_id}"
+
+
 def object_key(service_id: str, name: str) -> str:
     """The storage key of image ``name`` of service ``service_id`` (the layout lives here, not in a front)."""
     return f"imagex/{service_id}/{name}"

@@ -14,6 +14,7 @@ from restyle.auth.accounts import account_to_dict
 from restyle.auth.keys import key_to_dict
 from restyle.errors import ConfigurationError, Conflict, InvalidParameter
 from restyle.safety import policy_for
+from restyle.storage.purge import purge_owned_files
 
 router = APIRouter(tags=["accounts"])
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409)}
@@ -86,10 +87,20 @@ def update_account(
     return account_to_dict(account)
 
 
+# What an admin may set per account over HTTP: switches and thresholds, never code or file paths.
+ACCOUNT_SAFETY_KEYS = frozenset({"enabled", "input_image", "output_image", "text", "image_classes", "leetspeak"})
+
+
 def _safety_option(services: Services, value: bool | dict[str, Any] | None) -> dict[str, Any] | None:
     """``{"safety": value}`` once the safety settings accept it, else a 400 naming ``safety``."""
     if value is None:
         return None
+    if isinstance(value, dict) and (refused := sorted(set(value) - ACCOUNT_SAFETY_KEYS)):
+        raise InvalidParameter(
+            f"Parameter 'safety' may set only {', '.join(sorted(ACCOUNT_SAFETY_KEYS))} per account, not "
+            f"{', '.join(refused)} (checkers and blocklist files are the operator's settings).",
+            param="safety",
+        )
     options = {"safety": value}
     try:
         policy_for(services.settings, options)
@@ -118,5 +129,6 @@ def delete_account(account_id: str, services: ServicesDep, admin: AdminDep) -> R
     services.accounts.get(account_id)  # 404 before anything is removed
     services.accounts.update(account_id, disabled=True)  # no new task can arrive while it is emptied
     services.tasks.purge_account(account_id)
+    purge_owned_files(services.db, services.storage, account_id)
     services.accounts.delete(account_id)
     return Response(status_code=204)

@@ -17,6 +17,7 @@ from restyle.api.fronts.tos.crc64 import crc64
 from restyle.errors import InvalidParameter, NotFound
 from restyle.imaging.derived import delete_with_derived, derived_prefix
 from restyle.storage import Storage
+from restyle.storage.buckets import bucket_prefix
 
 MAX_KEY_BYTES = 1024
 
@@ -59,7 +60,7 @@ class ObjectStore:
 
     @staticmethod
     def bucket_prefix(bucket: str) -> str:
-        return f"tos/{bucket}"
+        return bucket_prefix(bucket)
 
     def _hashed(self, bucket: str, kind: str, key: str) -> str:
         digest = hashlib.sha256(key.encode()).hexdigest()
