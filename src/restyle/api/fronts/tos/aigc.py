@@ -162,6 +162,7 @@ async def image_to_image(call: TosCall) -> Response:
     # 4. the output, processed and saved
     data, media_type = await asyncio.to_thread(_process, call, generated.image, output_chains, target.name)
     await _check_free(call, target.name, key, forbidden)  # written meanwhile by another call
+    target = await call.owned(target.name)  # still the caller's after the generation's seconds
     await asyncio.to_thread(call.objects.put, target.name, key, data, media_type, {})
     # 5. the model's response
     answer = {"resp_json": model_response(generated, translated.req_key)}

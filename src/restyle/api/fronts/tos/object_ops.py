@@ -98,6 +98,7 @@ async def put_object(call: TosCall) -> Response:
         for name, value in call.request.headers.items()
         if name.startswith(META_PREFIX)
     }
+    row = await call.owned(call.bucket)  # again: the bucket may have changed hands while the body arrived
     meta = await asyncio.to_thread(call.objects.put, row.name, call.target.key, data, content_type, user_meta)
     headers = {**call.headers(), "ETag": f'"{meta.etag}"', "x-tos-hash-crc64ecma": str(meta.crc64)}
     return Response(status_code=200, headers=headers)
