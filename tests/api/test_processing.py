@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from restyle.imaging.actions import parse_actions
-from restyle.imaging.derived import derived_key, derived_prefix
+from restyle.imaging.derived import MAX_COPIES, derived_key, derived_prefix
 from restyle.labels.containers import extract_xmp
 from restyle.labels.implicit import parse_xmp
 from tests.api.conftest import App, multipart
@@ -170,3 +170,12 @@ def test_post_process_needs_a_key_and_a_real_image(idle: App) -> None:
     caller = idle.caller()
     response = idle.client.post("/v1/process", headers=caller.headers, files=files, data={"actions": "image/rotate,90"})
     assert response.status_code == 400 and response.json()["error"]["code"] == "image.invalid"
+
+
+def test_a_link_keeps_a_bounded_number_of_processed_copies(idle: App, stored: str) -> None:
+    for width in range(10, 10 + MAX_COPIES + 4):
+        response = idle.client.get(_link(idle, stored, **{"x-process": f"image/resize,w_{width}"}))
+        assert response.status_code == 200
+    assert len(idle.services.storage.list_prefix(derived_prefix(stored))) == MAX_COPIES
+    again = idle.client.get(_link(idle, stored, **{"x-process": f"image/resize,w_{10 + MAX_COPIES + 1}"}))
+    assert again.headers["x-restyle-cache"] == "miss"  # processed, not kept

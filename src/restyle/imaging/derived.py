@@ -13,13 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from restyle.errors import NotFound
+from restyle.errors import NotFound, UnsupportedFeature
 from restyle.imaging.actions import ActionChain, Metadata, ProcessedImage, process_image
 from restyle.labels.containers import extract_xmp
 from restyle.storage import Storage
 
 DERIVED_SUFFIX = ".x"
 _DIGEST_CHARS = 40
+MAX_COPIES = 16  # cached processed copies per file; further variants are processed but not kept
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,22 @@ def process_stored(
         resolve_object=resolve_object,
         metadata=Metadata(xmp=extract_xmp(source)),  # restyle's AI-content label stays on the copy
     )
-    # 4. cache; a source deleted meanwhile must not leave an orphan copy behind
+    # 4. cache (a bounded number of copies per file, so a link cannot fill the disk with variants);
+    # a source deleted meanwhile must not leave an orphan copy behind
+    if _copies(storage, key) >= MAX_COPIES:
+        return DerivedImage(processed.data, processed.media_type, cached=False)
     storage.put(cache_key, _pack(processed))
     if not storage.exists(key):
         storage.delete_prefix(derived_prefix(key))
     return DerivedImage(processed.data, processed.media_type, cached=False)
+
+
+def _copies(storage: Storage, key: str) -> int:
+    """How many processed copies of ``key`` are cached (a storage that cannot list counts as full)."""
+    try:
+        return len(storage.list_prefix(derived_prefix(key)))
+    except UnsupportedFeature:
+        return MAX_COPIES
 
 
 def delete_with_derived(storage: Storage, key: str) -> None:
