@@ -28,13 +28,17 @@ def labelled_keys(services: Services, row: TaskRow, logo_info: dict[str, Any] | 
     own = (row.params or {}).get("logo_info") or {}
     if logo_info is None or not VisibleLabel.from_logo_info(logo_info).add_logo or own.get("add_logo"):
         return list(row.result_keys)
-    digest = hashlib.sha256(json.dumps(logo_info, sort_keys=True).encode()).hexdigest()[:12]
+    label = VisibleLabel.from_logo_info(logo_info)  # normalised: one copy per label, not per spelling
+    canonical = [label.position, label.language, round(label.opacity, 2)]
+    digest = hashlib.sha256(json.dumps(canonical).encode()).hexdigest()[:12]
     keys = []
     for key in row.result_keys:
         stem, _, extension = key.rpartition(".")
         derived = f"{stem}.logo-{digest}.{extension}"
         if not services.storage.exists(derived):
             services.storage.put(derived, _draw(services, row, key, logo_info))
+            if not services.storage.exists(key):  # the task was deleted meanwhile: leave no orphan
+                services.storage.delete(derived)
         keys.append(derived)
     return keys
 
