@@ -69,13 +69,11 @@ def process_stored(
     ``resolve_object`` reads the images an image watermark names; the caller scopes it (e.g. to
     the account's own keys), since a chain may name any key.
     """
-    # 1. cache
+    # 1. cache (not for chains that read other objects: a changed watermark image would go unseen)
     cache_key = derived_key(key, chain)
-    try:
-        media_type, data = _unpack(storage.get(cache_key))
-        return DerivedImage(data, media_type, cached=True)
-    except NotFound:
-        pass
+    cacheable = not _reads_objects(chain)
+    if cacheable and (cached := _cached(storage, cache_key)) is not None:
+        return cached
     # 2. source
     source = storage.get(key)
     # 3. process
@@ -89,12 +87,29 @@ def process_stored(
     )
     # 4. cache (a bounded number of copies per file, so a link cannot fill the disk with variants);
     # a source deleted meanwhile must not leave an orphan copy behind
-    if _copies(storage, key) >= MAX_COPIES:
+    if not cacheable or _copies(storage, key) >= MAX_COPIES:
         return DerivedImage(processed.data, processed.media_type, cached=False)
     storage.put(cache_key, _pack(processed))
     if not storage.exists(key):
         storage.delete_prefix(derived_prefix(key))
     return DerivedImage(processed.data, processed.media_type, cached=False)
+
+
+def _cached(storage: Storage, cache_key: str) -> DerivedImage | None:
+    try:
+        media_type, data = _unpack(storage.get(cache_key))
+    except NotFound:
+        return None
+    return DerivedImage(data, media_type, cached=True)
+
+
+def _reads_objects(chain: ActionChain) -> bool:
+    """Whether a step reads another stored object (an image watermark)."""
+    for step in str(chain).split("/")[1:]:
+        name, _, params = step.partition(",")
+        if name == "watermark" and any(param.startswith("image_") for param in params.split(",")):
+            return True
+    return False
 
 
 def _copies(storage: Storage, key: str) -> int:
