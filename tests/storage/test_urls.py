@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -42,3 +43,14 @@ def test_tampered_links_are_refused(tamper: str) -> None:
     with pytest.raises(PermissionDenied) as refused:
         signer.verify(key, expires, signature, now=0)
     assert refused.value.code == "url.invalid_signature"
+
+
+def test_a_task_link_never_outlives_its_task() -> None:
+    signer = UrlSigner(b"k" * 32, ttl_seconds=24 * 3600)
+    soon = datetime.now(UTC) + timedelta(minutes=10)
+    url = signer.task_url("http://h", "tasks/a/t/output/1-0.png", soon)
+    expires = int(parse_qs(urlsplit(url).query)["expires"][0])
+    assert abs(expires - soon.timestamp()) < 5
+    later = datetime.now(UTC) + timedelta(days=3)
+    expires = int(parse_qs(urlsplit(signer.task_url("http://h", "k", later)).query)["expires"][0])
+    assert abs(expires - (datetime.now(UTC).timestamp() + 24 * 3600)) < 5

@@ -102,7 +102,7 @@ def present_task(
         summary = row.result or {}
         images = [
             ResultImage(
-                url=signer.url(base_url, key),
+                url=signer.task_url(base_url, key, row.expires_at),
                 key=key,
                 format=summary.get("format"),
                 width=summary.get("width"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from restyle.errors import PermissionDenied
@@ -29,6 +30,11 @@ class UrlSigner:
         expires = int(moment + (self.ttl_seconds if ttl_seconds is None else ttl_seconds))
         signature = self.signature(key, expires)
         return f"{base_url.rstrip('/')}/v1/files/{quote(key)}?expires={expires}&signature={signature}"
+
+    def task_url(self, base_url: str, key: str, task_expires_at: datetime) -> str:
+        """A link to a task's file that never outlives the task (both kept 24 h by default)."""
+        left = int((task_expires_at - datetime.now(UTC)).total_seconds())
+        return self.url(base_url, key, ttl_seconds=max(1, min(self.ttl_seconds, left)))
 
     def verify(self, key: str, expires: int, signature: str, *, now: float | None = None) -> None:
         """Raise PermissionDenied unless ``signature`` is right for ``key`` and not expired."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -167,10 +166,7 @@ def visible_task(services: Services, task_id: str, account_id: str) -> TaskRow |
 def present(services: Services, row: TaskRow, base_url: str, request_id_value: str) -> dict[str, Any]:
     urls: list[str] = []
     if row.status == "SUCCEEDED":
-        # a link never outlives the task it belongs to (both kept 24 h by default)
-        left = int((row.expires_at - utcnow()) / timedelta(seconds=1))
-        ttl = max(1, min(services.signer.ttl_seconds, left))
-        urls = [services.signer.url(base_url, key, ttl_seconds=ttl) for key in row.result_keys]
+        urls = [services.signer.task_url(base_url, key, row.expires_at) for key in row.result_keys]
     failure = None
     if row.status == "FAILED":
         failure = (failure_code(row.error_code), row.error_message or "The task failed.")

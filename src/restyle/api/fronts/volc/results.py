@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
 from typing import Any
 
 from restyle.api.services import Services
@@ -45,9 +44,7 @@ def images(
     ``keys`` (the task's results by default)."""
     keys = list(row.result_keys) if keys is None else keys
     if return_url:
-        left = int((row.expires_at - utcnow()) / timedelta(seconds=1))
-        ttl = max(1, min(services.signer.ttl_seconds, left))
-        urls = [services.signer.url(base_url, key, ttl_seconds=ttl) for key in keys]
+        urls = [services.signer.task_url(base_url, key, row.expires_at) for key in keys]
         return {"binary_data_base64": [], "image_urls": urls}
     encoded = [base64.b64encode(services.storage.get(key)).decode("ascii") for key in keys]
     return {"binary_data_base64": encoded, "image_urls": None}
