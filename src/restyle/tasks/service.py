@@ -10,7 +10,7 @@ import asyncio
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from restyle.auth.limits import SubmitRateLimiter
 from restyle.auth.models import AccountRow
 from restyle.config import Settings
 from restyle.domain import ImageSource, StylePreset, TaskStatus
-from restyle.errors import Conflict, InvalidParameter, QueueFull
+from restyle.errors import Conflict, InvalidParameter, NotFound, QueueFull
 from restyle.imaging.codecs import decode_image
 from restyle.imaging.fetch import guard_from_settings
 from restyle.imaging.limits import input_rules
@@ -173,6 +173,15 @@ class TaskService:
             if row.task_status.is_final or remaining <= 0:
                 return row
             await self.feed.wait(task_id, min(remaining, POLL_SECONDS))
+
+    def find(self, task_id: str, account_id: str, fronts: Collection[str]) -> TaskRow | None:
+        """The account's task submitted through one of ``fronts``, or None when it is missing, another
+        account's or another front's (what vendor fronts answer as not found / UNKNOWN)."""
+        try:
+            row = self.store.get(task_id, account_id)
+        except NotFound:
+            return None
+        return row if row.front in fronts else None
 
     def cancel(self, task_id: str, account_id: str) -> TaskRow:
         row = self.store.request_cancel(task_id, account_id)

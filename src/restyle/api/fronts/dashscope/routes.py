@@ -154,13 +154,8 @@ async def cancel_task(
 
 def visible_task(services: Services, task_id: str, account_id: str) -> TaskRow | None:
     """The account's DashScope task while it is kept, else None (what the vendor calls UNKNOWN)."""
-    try:
-        row = services.store.get(task_id, account_id)
-    except NotFound:
-        return None
-    if row.front != FRONT or row.expires_at <= utcnow():
-        return None
-    return row
+    row = services.tasks.find(task_id, account_id, (FRONT,))
+    return None if row is None or row.expires_at <= utcnow() else row
 
 
 def present(services: Services, row: TaskRow, base_url: str, request_id_value: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import base64
 from typing import Any
 
 from restyle.api.services import Services
-from restyle.errors import NotFound
 from restyle.tasks.db import utcnow
 from restyle.tasks.models import TaskRow
 
@@ -26,11 +25,7 @@ ALGORITHM_OK = {"status_code": 0, "status_message": "Success"}
 
 def find_task(services: Services, task_id: str, account_id: str) -> TaskRow | None:
     """The account's task of this front, or None when missing, another account's or another front's."""
-    try:
-        row = services.store.get(task_id, account_id)
-    except NotFound:
-        return None
-    return row if row.front in FRONTS else None
+    return services.tasks.find(task_id, account_id, FRONTS)
 
 
 def is_expired(row: TaskRow) -> bool:
