@@ -6,21 +6,14 @@ A failed task uses the same table for its ``output.code``; its HTTP status stays
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
 
-from fastapi import Request, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import Request
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException
 
 from restyle.api.errors import request_id
-from restyle.errors import InternalError, InvalidParameter, RateLimited, RestyleError
-
-log = logging.getLogger(__name__)
+from restyle.api.fronts.routing import vendor_route
+from restyle.errors import RateLimited, RestyleError
 
 
 @dataclass(frozen=True)
@@ -119,39 +112,7 @@ def error_response(request: Request, error: RestyleError) -> JSONResponse:
     return JSONResponse(error_body(error, request_id(request)), status_code=mapped.status, headers=headers)
 
 
-def _from_validation(exc: RequestValidationError) -> RestyleError:
-    first = exc.errors()[0] if exc.errors() else {}
-    where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
-    message = str(first.get("msg", "is not valid")).rstrip(".")
-    return InvalidParameter(f"Parameter '{where}': {message}.", param=where)
-
-
-class DashScopeRoute(APIRoute):
-    """A route whose failures (dependencies included) answer in DashScope's error body, so this
-    front's errors never reach the native API's handler."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RestyleError as error:
-                return error_response(request, error)
-            except RequestValidationError as exc:
-                return error_response(request, _from_validation(exc))
-            except HTTPException as exc:
-                http_error = RestyleError(
-                    str(exc.detail), code=f"http.{exc.status_code}", status=exc.status_code
-                )
-                return error_response(request, http_error)
-            except Exception:
-                log.exception("unexpected error in %s %s", request.method, request.url.path)
-                return error_response(
-                    request, InternalError("An unexpected error occurred; the server logged it.")
-                )
-
-        return handle
+DashScopeRoute = vendor_route(error_response)  # failures answered in the vendor's error body
 
 
 def failure_code(code: str | None) -> str:

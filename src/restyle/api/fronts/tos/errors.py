@@ -7,20 +7,14 @@ A HEAD request gets the same status and headers with an empty body, as TOS does.
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException
 
 from restyle.api.errors import request_id
-from restyle.errors import InternalError, InvalidParameter, RestyleError
-
-log = logging.getLogger(__name__)
+from restyle.api.fronts.routing import vendor_route
+from restyle.errors import RestyleError
 
 
 @dataclass(frozen=True)
@@ -126,32 +120,4 @@ def json_bytes(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class TosRoute(APIRoute):
-    """A route whose failures (dependencies included) answer in TOS's error format."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def handle(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RestyleError as error:
-                return error_response(request, error)
-            except RequestValidationError as exc:
-                first = exc.errors()[0] if exc.errors() else {}
-                where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
-                return error_response(
-                    request, InvalidParameter(f"Parameter '{where}' is not valid.", param=where)
-                )
-            except HTTPException as exc:
-                http_error = RestyleError(
-                    str(exc.detail), code=f"http.{exc.status_code}", status=exc.status_code
-                )
-                return error_response(request, http_error)
-            except Exception:
-                log.exception("unexpected error in %s %s", request.method, request.url.path)
-                return error_response(
-                    request, InternalError("An unexpected error occurred; the server logged it.")
-                )
-
-        return handle
+TosRoute = vendor_route(error_response)  # failures answered in the vendor's error body

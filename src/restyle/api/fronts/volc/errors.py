@@ -9,22 +9,16 @@ the same vendor uses for access, limits and internal errors (protocols/README.md
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Request, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import Request
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException
 
 from restyle.api.errors import request_id
-from restyle.errors import InternalError, RateLimited, RestyleError
-
-log = logging.getLogger(__name__)
+from restyle.api.fronts.routing import vendor_route
+from restyle.errors import RateLimited, RestyleError
 
 SUCCESS = 10000
 STARTED_KEY = "volc_started"  # request.state: monotonic time the request arrived (for time_elapsed)
@@ -149,34 +143,8 @@ def error_response(request: Request, error: RestyleError) -> JSONResponse:
     return JSONResponse(body, status_code=mapped.status, headers=headers)
 
 
-class VolcRoute(APIRoute):
-    """A route whose failures (the signature dependency included) answer in Volcengine's body, so
-    this front's errors never reach the native API's handler."""
+def _stamp_start(request: Request) -> None:
+    setattr(request.state, STARTED_KEY, time.monotonic())
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
 
-        async def handle(request: Request) -> Response:
-            setattr(request.state, STARTED_KEY, time.monotonic())
-            try:
-                return await handler(request)
-            except RestyleError as error:
-                return error_response(request, error)
-            except RequestValidationError as exc:
-                first = exc.errors()[0] if exc.errors() else {}
-                where = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
-                message = str(first.get("msg", "is not valid")).rstrip(".")
-                invalid = RestyleError(f"Parameter '{where}': {message}.", code="param.invalid", status=400)
-                return error_response(request, invalid)
-            except HTTPException as exc:
-                http_error = RestyleError(
-                    str(exc.detail), code=f"http.{exc.status_code}", status=exc.status_code
-                )
-                return error_response(request, http_error)
-            except Exception:
-                log.exception("unexpected error in %s %s", request.method, request.url.path)
-                return error_response(
-                    request, InternalError("An unexpected error occurred; the server logged it.")
-                )
-
-        return handle
+VolcRoute = vendor_route(error_response, _stamp_start)  # the signature dependency's failures included
