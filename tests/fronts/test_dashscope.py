@@ -350,3 +350,17 @@ def test_style_indexes_translate_to_the_numbered_presets(tmp_path: Path) -> None
     submission = to_submission(RepaintRequest(model=MODEL, input=custom), "key-1", resolve)
     assert submission.fields == {} and submission.idempotency_key == "key-1"
     assert submission.style_image is not None and submission.style_image.url == custom.style_ref_url
+
+
+def test_an_unsafe_photo_fails_the_task_with_data_inspection_failed(live_server: LiveServer) -> None:
+    from tests.fronts.conftest import png_bytes
+    from tests.imaging.http_server import image_server
+    from tests.safety.drawings import exposed_torso
+
+    caller = live_server.caller()
+    with image_server(png_bytes(exposed_torso())) as server:
+        submitted = submit(caller, server.url("/face.png"))
+        assert submitted.status_code == HTTPStatus.OK, submitted
+        done = BaseAsyncApi.wait(submitted, api_key=caller.api_key, wait_timeout=WAIT)
+    output = done.output
+    assert output["task_status"] == "FAILED" and output["code"] == "DataInspectionFailed", output

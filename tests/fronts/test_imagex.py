@@ -219,3 +219,17 @@ def test_admin_api_and_cli_errors(live_server: LiveServer) -> None:
     assert denied.status_code == 403
     missing = add_service(live_server, "no-such-account")
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_content_checks_answer_risk_codes(tenant: Tenant, photos: Photos) -> None:
+    from tests.fronts.conftest import png_bytes
+    from tests.safety.drawings import exposed_torso
+
+    base = {"Outputs": [f"risk/{uuid.uuid4().hex[:8]}"], "ModelAction": "CVProcess", "ModelVersion": "2022-08-31"}
+    prompt = {**base, "ReqJson": {"req_key": "i2i_xl_sft", "prompt": "p.o.r.n", "image_urls": [photos.url("face")]}}
+    _, blocked = refused(lambda: tenant.call(prompt))
+    assert blocked["Code"] == "RiskNotPass" and blocked["CodeN"] == 50412, blocked
+    unsafe = base64.b64encode(png_bytes(exposed_torso())).decode()
+    image = {**base, "ReqJson": {"req_key": "i2i_xl_sft", "prompt": "portrait", "binary_data_base64": [unsafe]}}
+    _, refused_image = refused(lambda: tenant.call(image))
+    assert refused_image["Code"] == "RiskNotPass" and refused_image["CodeN"] == 50411, refused_image

@@ -336,3 +336,13 @@ def test_the_accounts_submit_rate_is_50429(live_server: LiveServer, photos: Phot
 
     limited = refused(burst)
     assert limited["code"] == 50429 and limited["data"] is None
+
+
+def test_risk_code_for_an_unsafe_input_image(live_server: LiveServer) -> None:
+    from tests.fronts.conftest import png_bytes
+    from tests.safety.drawings import exposed_torso
+
+    service = visual(live_server, credentials(live_server))
+    unsafe = base64.b64encode(png_bytes(exposed_torso())).decode()
+    body = refused(lambda: service.cv_process({"req_key": ANIME, "binary_data_base64": [unsafe]}))
+    assert body["code"] == 50411 and body["status"] == 50411, body
