@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import hashlib
 from email.utils import format_datetime
 
@@ -19,6 +18,7 @@ from restyle.api.fronts.tos.ranges import byte_range
 from restyle.errors import InvalidParameter, RestyleError
 from restyle.imaging.actions import ActionChain, parse_actions
 from restyle.imaging.derived import process_stored
+from restyle.imaging.sources import decode_base64
 
 META_PREFIX = "x-tos-meta-"
 
@@ -133,10 +133,10 @@ def chain_of(call: TosCall, process: str) -> ActionChain:
 def decode_name(value: str, param: str) -> str:
     """A URL-safe base64 name (``x-tos-save-bucket`` / ``x-tos-save-object``), padding optional."""
     try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return decode_base64(value, param).decode()  # the one base64 reader: URL-safe, padding optional
+    except UnicodeDecodeError:
         raise InvalidParameter(
-            f"Parameter '{param}' must be the name in URL-safe base64.", param=param
+            f"Parameter '{param}' must be the name in URL-safe base64 (UTF-8).", param=param
         ) from None
 
 
