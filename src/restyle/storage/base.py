@@ -45,6 +45,17 @@ class Storage(abc.ABC):
     def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
         """Store ``data`` under ``key`` atomically (readers see the old bytes or the new, never half)."""
 
+    def put_if_absent(self, key: str, data: bytes, content_type: str | None = None) -> bool:
+        """Store ``data`` under ``key`` only if ``key`` holds nothing yet, in one atomic step.
+
+        Returns False (and writes nothing) when ``key`` already holds bytes, so that two writers racing
+        for one name cannot both win. A backend without an atomic create raises UnsupportedFeature.
+        """
+        raise UnsupportedFeature(
+            f"The '{self.name}' storage cannot create a key only if it is absent.",
+            code="storage.conditional_put_unsupported",
+        )
+
     @abc.abstractmethod
     def get(self, key: str) -> bytes:
         """The bytes under ``key``; NotFound when there are none."""
