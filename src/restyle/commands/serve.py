@@ -31,6 +31,9 @@ def serve_command(
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
     config: ConfigOption = None,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = True,
+    no_workers: Annotated[
+        bool, typer.Option("--no-workers", help="API only: tasks wait for workers started elsewhere.")
+    ] = False,
 ) -> None:
     """Serve the API on HOST:PORT with a pool of worker processes."""
     import uvicorn
@@ -57,10 +60,10 @@ def serve_command(
         )
     typer.echo(
         f"restyle serving on http://{settings.server.host}:{settings.server.port} (docs at /docs), "
-        f"{settings.worker_count} worker(s), data in {settings.data_dir}"
+        f"{0 if no_workers else settings.worker_count} worker(s), data in {settings.data_dir}"
     )
     uvicorn.run(
-        create_app(services=services),
+        create_app(services=services, start_workers=not no_workers),
         host=settings.server.host,
         port=settings.server.port,
         log_level=settings.server.log_level,
