@@ -7,7 +7,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_SYSTEM := $(VENV)/.installed-system
 # Debian packages: a CJK font for the visible "AI生成" label
-SYSTEM_PACKAGES := fonts-wqy-microhei
+SYSTEM_PACKAGES := fonts-wqy-microhei wrk
 export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: run test lint bench demo clean
