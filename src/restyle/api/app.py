@@ -73,3 +73,10 @@ def create_app(
     app.include_router(imagex.router)  # its OpenAPI action registers with volc's POST / dispatcher
     app.include_router(tos.router)
     return app
+
+
+def api_only_app() -> FastAPI:
+    """The app factory of an API-only process, for ``uvicorn --factory --workers N
+    restyle.api.app:api_only_app``: settings from the environment (``RESTYLE_*``), no worker pool
+    (workers run elsewhere), each uvicorn process building its own services."""
+    return create_app(Settings.load(), start_workers=False)
