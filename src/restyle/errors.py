@@ -170,6 +170,24 @@ class QueueFull(RestyleError):
     status = 503
 
 
+class StoreUnavailable(RestyleError):
+    """The task database cannot be reached (or stays busy): retry after ``retry_after`` seconds."""
+
+    code = "service.unavailable"
+    status = 503
+
+    def __init__(self, message: str, *, retry_after: float = 5.0, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class StorageUnavailable(RestyleError):
+    """The object storage did not answer or kept failing after the configured retries."""
+
+    code = "storage.unavailable"
+    status = 503
+
+
 class DeadlineExceeded(RestyleError):
     """A task did not finish within its deadline."""
 
