@@ -11,7 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from restyle.errors import InternalError, InvalidParameter, NotFound, RateLimited, RestyleError
+from restyle.errors import (
+    InternalError,
+    InvalidParameter,
+    NotFound,
+    RateLimited,
+    RestyleError,
+    StoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +29,7 @@ def request_id(request: Request) -> str:
 
 def error_response(request: Request, error: RestyleError) -> JSONResponse:
     headers: dict[str, str] = {}
-    if isinstance(error, RateLimited):
+    if isinstance(error, RateLimited | StoreUnavailable):
         headers["Retry-After"] = str(max(1, round(error.retry_after)))
     body: dict[str, Any] = {"error": error.to_dict(), "request_id": request_id(request)}
     return JSONResponse(body, status_code=error.status, headers=headers)
