@@ -1,4 +1,5 @@
-"""Local-disk storage: atomic writes (temp file + rename), keys confined to the root."""
+"""Local-disk storage: atomic writes (temp file + rename, or + link to create only if absent), keys
+confined to the root."""
 
 from __future__ import annotations
 
@@ -38,6 +39,22 @@ class LocalStorage(Storage):
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+    def put_if_absent(self, key: str, data: bytes, content_type: str | None = None) -> bool:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            # link() creates the name only if nothing holds it (atomic, EEXIST otherwise), and the
+            # complete file appears at once; rename() would replace a file another writer made.
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+        return True
 
     def get(self, key: str) -> bytes:
         path = self._path(key)
