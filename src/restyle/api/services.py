@@ -68,7 +68,7 @@ def build_services(settings: Settings) -> Services:
         db=db,
         server_key=server_key,
         storage=storage,
-        signer=UrlSigner(server_key.derive("urls"), settings.storage.url_ttl_seconds),
+        signer=UrlSigner(server_key.derive("urls"), settings.storage.url_ttl_seconds, storage.direct_url),
         accounts=AccountStore(db, settings.limits),
         keys=KeyStore(db, server_key),
         store=store,

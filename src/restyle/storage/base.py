@@ -82,8 +82,14 @@ class Storage(abc.ABC):
     def healthcheck(self) -> bool:
         return True
 
+    def direct_url(self, key: str, ttl_seconds: int) -> str | None:
+        """A link clients can open without the API (e.g. S3 presigned), or None to serve via the API."""
+        return None
 
-STORAGES: Registry[Storage] = Registry("storage", {"local": "restyle.storage.local:LocalStorage"})
+
+STORAGES: Registry[Storage] = Registry(
+    "storage", {"local": "restyle.storage.local:LocalStorage", "s3": "restyle.storage.s3:S3Storage"}
+)
 
 
 def create_storage(settings: Settings) -> Storage:
