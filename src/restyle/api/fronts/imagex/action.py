@@ -88,8 +88,7 @@ async def _run(request: Request) -> Response:
     translated = translate(model, services.settings)
     # 5. generate, then store under the service
     generated = await generate(services, account, translated)
-    await _check_overwrite(services, service, name, key, overwrite)  # made meanwhile by another call
-    await asyncio.to_thread(services.storage.put, key, generated.image)
+    await _store(services, service, name, key, generated.image, overwrite)
     link = services.signer.url(await base_url(request, services), key)
     if template:
         link += f"&x-template={quote(template, safe='')}"
@@ -126,7 +125,19 @@ def _check_domain(service: ImagexServiceRow, domain: Any) -> None:
 async def _check_overwrite(
     services: Services, service: ImagexServiceRow, name: str, key: str, overwrite: bool
 ) -> None:
+    """Refuse early (before any generation) a name that is taken; :func:`_store` is the atomic check."""
     if not overwrite and await asyncio.to_thread(services.storage.exists, key):
+        raise already_exists(service.service_id, name)
+
+
+async def _store(
+    services: Services, service: ImagexServiceRow, name: str, key: str, image: bytes, overwrite: bool
+) -> None:
+    """Store the result; without ``Overwrite`` only if the name is still free (one atomic step, so of
+    two calls racing for a name exactly one stores and the other gets FileAlreadyExists)."""
+    if overwrite:
+        await asyncio.to_thread(services.storage.put, key, image)
+    elif not await asyncio.to_thread(services.storage.put_if_absent, key, image):
         raise already_exists(service.service_id, name)
 
 

@@ -24,7 +24,7 @@ from restyle.api.fronts.models.generate import generate, model_response
 from restyle.api.fronts.models.req_keys import ANIME, XL_SFT
 from restyle.api.fronts.tos.context import TosCall
 from restyle.api.fronts.tos.errors import json_bytes
-from restyle.api.fronts.tos.object_ops import already_exists
+from restyle.api.fronts.tos.objects import object_exists
 from restyle.errors import InvalidParameter
 from restyle.imaging.actions import ActionChain, parse_actions, process_image
 from restyle.imaging.sniff import sniff_image
@@ -117,8 +117,10 @@ async def _image_input(call: TosCall, source: dict[str, Any], bucket: str, chain
 
 
 async def _check_free(call: TosCall, bucket: str, key: str, forbidden: bool) -> None:
+    """Refuse early (before any generation) a name ForbiddenOverwrite protects; the save is the
+    atomic check."""
     if forbidden and await asyncio.to_thread(call.objects.exists, bucket, key):
-        raise already_exists(key)
+        raise object_exists(key)
 
 
 def _req_json(config: dict[str, Any]) -> Any:
@@ -161,9 +163,8 @@ async def image_to_image(call: TosCall) -> Response:
     generated = await generate(call.services, call.account, translated)
     # 4. the output, processed and saved
     data, media_type = await asyncio.to_thread(_process, call, generated.image, output_chains, target.name)
-    await _check_free(call, target.name, key, forbidden)  # written meanwhile by another call
     target = await call.owned(target.name)  # still the caller's after the generation's seconds
-    await asyncio.to_thread(call.objects.put, target.name, key, data, media_type, {})
+    await asyncio.to_thread(call.objects.put, target.name, key, data, media_type, {}, if_absent=forbidden)
     # 5. the model's response
     answer = {"resp_json": model_response(generated, translated.req_key)}
     return Response(json_bytes(answer), media_type="application/json", headers=call.headers())

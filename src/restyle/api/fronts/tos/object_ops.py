@@ -13,7 +13,7 @@ from fastapi import Response
 from restyle.api.fronts.tos.context import TosCall
 from restyle.api.fronts.tos.crc64 import crc64
 from restyle.api.fronts.tos.errors import json_bytes
-from restyle.api.fronts.tos.objects import ObjectMeta
+from restyle.api.fronts.tos.objects import ObjectMeta, object_exists
 from restyle.api.fronts.tos.ranges import byte_range
 from restyle.errors import InvalidParameter, RestyleError
 from restyle.imaging.actions import ActionChain, parse_actions
@@ -61,14 +61,6 @@ async def read_body(call: TosCall, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def already_exists(key: str) -> RestyleError:
-    return RestyleError(
-        f"The object '{key[:200]}' already exists and the request sets x-tos-forbid-overwrite.",
-        code="object.exists",
-        status=409,
-    )
-
-
 def check_md5(declared: str | None, data: bytes) -> None:
     """A ``Content-MD5`` header (base64 MD5) must match the body (``BadDigest``)."""
     if declared is not None and declared != base64.b64encode(hashlib.md5(data).digest()).decode():
@@ -88,8 +80,9 @@ async def put_object(call: TosCall) -> Response:
         )
     row = await call.owned(call.bucket)
     forbid_overwrite = call.request.headers.get("x-tos-forbid-overwrite", "").lower() == "true"
+    # refused before the body is read; the write below is the atomic check
     if forbid_overwrite and await asyncio.to_thread(call.objects.exists, row.name, call.target.key):
-        raise already_exists(call.target.key)
+        raise object_exists(call.target.key)
     data = await read_body(call, call.services.settings.tos.max_object_bytes)
     check_md5(call.request.headers.get("content-md5"), data)
     content_type = call.request.headers.get("content-type") or "application/octet-stream"
@@ -99,7 +92,9 @@ async def put_object(call: TosCall) -> Response:
         if name.startswith(META_PREFIX)
     }
     row = await call.owned(call.bucket)  # again: the bucket may have changed hands while the body arrived
-    meta = await asyncio.to_thread(call.objects.put, row.name, call.target.key, data, content_type, user_meta)
+    meta = await asyncio.to_thread(
+        call.objects.put, row.name, call.target.key, data, content_type, user_meta, if_absent=forbid_overwrite
+    )
     headers = {**call.headers(), "ETag": f'"{meta.etag}"', "x-tos-hash-crc64ecma": str(meta.crc64)}
     return Response(status_code=200, headers=headers)
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from restyle.api.fronts.tos.crc64 import crc64
-from restyle.errors import InvalidParameter, NotFound
+from restyle.errors import Conflict, InvalidParameter, NotFound
 from restyle.imaging.derived import delete_with_derived, derived_prefix
 from restyle.storage import Storage
 from restyle.storage.buckets import bucket_prefix
@@ -52,6 +52,15 @@ def check_key(key: str) -> str:
     return key
 
 
+def object_exists(key: str) -> Conflict:
+    """The refusal of a write that must not replace the object ``key`` (``x-tos-forbid-overwrite``,
+    ``ForbiddenOverwrite``)."""
+    return Conflict(
+        f"The object '{key[:200]}' already exists and the request forbids overwriting it.",
+        code="object.exists",
+    )
+
+
 class ObjectStore:
     """Objects of TOS buckets, kept in ``storage`` under ``tos/<bucket>/``."""
 
@@ -71,18 +80,43 @@ class ObjectStore:
         return self._hashed(bucket, "o", check_key(key))
 
     def put(
-        self, bucket: str, key: str, data: bytes, content_type: str, user_meta: dict[str, str]
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str,
+        user_meta: dict[str, str],
+        *,
+        if_absent: bool = False,
     ) -> ObjectMeta:
-        """Store ``data`` (replacing any older object and its processed copies) and its record."""
+        """Store ``data`` (replacing any older object and its processed copies) and its record.
+
+        With ``if_absent`` the object is created only if the key holds none, in one atomic step
+        (Conflict ``object.exists`` otherwise), so of two writers racing for a key exactly one wins.
+        """
         data_key = self.data_key(bucket, key)
+        meta_key = self._hashed(bucket, "m", key)
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         meta = ObjectMeta(
             key, len(data), hashlib.md5(data).hexdigest(), crc64(data), content_type, now, user_meta
         )
+        record = json.dumps(asdict(meta)).encode()
+        if if_absent:
+            # 1. the record claims the key atomically (it is complete: size, hashes, type); 2. the
+            # bytes follow. Until they land a GET answers NoSuchKey, never another writer's bytes.
+            if not self.storage.put_if_absent(meta_key, record):
+                raise object_exists(key)
+            try:
+                self.storage.put(data_key, data, content_type)
+                self.storage.delete_prefix(derived_prefix(data_key))
+            except BaseException:
+                self.storage.delete(meta_key)  # the claim goes with a failed write
+                raise
+            return meta
         # the bytes replace the old ones atomically; then the old bytes' processed copies go
         self.storage.put(data_key, data, content_type)
         self.storage.delete_prefix(derived_prefix(data_key))
-        self.storage.put(self._hashed(bucket, "m", key), json.dumps(asdict(meta)).encode())
+        self.storage.put(meta_key, record)
         return meta
 
     def head(self, bucket: str, key: str) -> ObjectMeta:
