@@ -111,6 +111,11 @@ class TaskSettings(Section):
     heartbeat_seconds: float = 5.0
     max_attempts: int = 3
     deadline_seconds: float = 300.0  # a task running longer than this fails with task.deadline
+    # PostgreSQL connection pool of each process (SQLite ignores both): connections kept open, and
+    # how many more a burst may open; a request waits pool_timeout_seconds for one, then gets 503
+    pool_size: Annotated[int, Field(ge=1)] = 5
+    max_overflow: Annotated[int, Field(ge=0)] = 10
+    pool_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
 
 
 class StorageSettings(Section):

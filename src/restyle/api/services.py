@@ -42,7 +42,7 @@ class Services:
 
 def open_database(settings: Settings) -> tuple[Database, ServerKey]:
     """The migrated database and the server key (both created on first use)."""
-    db = Database(settings.database_url)
+    db = Database.from_settings(settings)
     db.migrate()
     return db, ServerKey.load_or_create(settings.data_dir, settings.auth.server_key)
 

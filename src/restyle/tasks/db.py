@@ -2,7 +2,9 @@
 
 SQLite runs in WAL mode; write transactions start with ``BEGIN IMMEDIATE`` so that claims and
 other read-then-write transactions are atomic and wait on ``busy_timeout`` instead of failing.
-PostgreSQL needs nothing special here (claims take an advisory lock, see :mod:`restyle.tasks.lease`).
+PostgreSQL (psycopg 3) runs READ COMMITTED with a pool sized by settings; claims lock rows with
+``FOR UPDATE SKIP LOCKED`` (see :mod:`restyle.tasks.lease`). A database that cannot be reached,
+or stays busy, surfaces as :class:`~restyle.errors.StoreUnavailable` (503 with Retry-After).
 """
 
 from __future__ import annotations
@@ -11,14 +13,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
+from restyle.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from restyle.config import Settings
+
 _WRITE = "restyle_write"
+_MIGRATE_LOCK = 0x7265_7374_796C_6501  # any constant: one process migrates at a time on PostgreSQL
+UNAVAILABLE = (OperationalError, DisconnectionError, PoolTimeout)
+RETRY_AFTER_SECONDS = 5.0
 
 
 class Base(DeclarativeBase):
@@ -70,32 +82,77 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+def _server_engine(url: str, pool_size: int, max_overflow: int, pool_timeout: float) -> Engine:
+    return create_engine(
+        url,
+        pool_pre_ping=True,  # a connection the server dropped (restart) is replaced, not handed out
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        connect_args={"connect_timeout": max(1, round(pool_timeout))},
+    )
+
+
+def unavailable() -> StoreUnavailable:
+    """The answer for a database that cannot be reached or stays busy (lost connection, pool empty)."""
+    return StoreUnavailable(
+        f"The task database is unavailable right now; retry in {RETRY_AFTER_SECONDS:g} seconds.",
+        retry_after=RETRY_AFTER_SECONDS,
+    )
+
+
 class Database:
     """One engine per process, with read and write sessions."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 5, max_overflow: int = 10, pool_timeout: float = 10.0
+    ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.engine = _sqlite_engine(url) if self.is_sqlite else create_engine(url, pool_pre_ping=True)
+        self.engine = (
+            _sqlite_engine(url)
+            if self.is_sqlite
+            else _server_engine(url, pool_size, max_overflow, pool_timeout)
+        )
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        """The task store named by ``tasks.database_url`` with the pool the settings size."""
+        tasks = settings.tasks
+        return cls(
+            settings.database_url,
+            pool_size=tasks.pool_size,
+            max_overflow=tasks.max_overflow,
+            pool_timeout=tasks.pool_timeout_seconds,
+        )
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session in a read transaction; objects stay usable after it ends."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except UNAVAILABLE as exc:
+            raise unavailable() from exc
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session in a write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on exit."""
-        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
-            yield session
+        try:
+            with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except UNAVAILABLE as exc:
+            raise unavailable() from exc
 
     def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (safe to run from several processes)."""
+        """Bring the schema to the newest Alembic revision (safe to run from several processes:
+        SQLite's write lock, or an advisory lock on PostgreSQL, lets one migrate at a time)."""
         from restyle.migrations import upgrade
 
         with self._write_engine.begin() as connection:
+            if not self.is_sqlite:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK})
             upgrade(connection)
 
     def ping(self) -> bool:

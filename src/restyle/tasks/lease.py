@@ -1,8 +1,22 @@
 """Claims and leases: how workers take tasks, keep them, finish them, and how lost ones return.
 
 A claim picks the oldest PENDING task whose account runs fewer tasks than its concurrency
-limit, in one write transaction (``BEGIN IMMEDIATE`` on SQLite, an advisory lock on
-PostgreSQL), so two workers never take the same task nor push an account over its limit.
+limit, so two workers never take the same task nor push an account over its limit:
+
+- SQLite: one write transaction (``BEGIN IMMEDIATE``) serializes every claim.
+- PostgreSQL: claims of different accounts run side by side. SKIP LOCKED alone cannot keep a
+  count-based limit (two claims that skip each other's rows both see the account under its limit),
+  so each attempt runs three steps: 1. a plain read finds the oldest eligible task (its account
+  under its limit); 2. that account's advisory lock is taken, which serializes claims of one
+  account only (no global lock); 3. under it, ``SELECT ... FOR UPDATE SKIP LOCKED`` takes the
+  account's oldest PENDING row and the RUNNING count is read again (a new READ COMMITTED snapshot,
+  so it sees every claim the previous lock holder committed). The task is taken only if that row
+  is still the one step 1 chose and the account still has room; otherwise the attempt ends
+  (releasing its locks) and the next one reads afresh. So a task is taken only while it is the
+  oldest eligible one, as on SQLite, and one account never runs over its limit. A transaction holds
+  at most one account lock and never waits on a row lock (SKIP LOCKED: a row another transaction
+  changes, e.g. a cancel, makes the attempt retry), so claims cannot deadlock.
+
 Every later write names the lease token; a worker whose lease was taken over (expired and
 recovered) can no longer change the row, so a task never shows two results.
 """
@@ -17,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from restyle.auth.models import AccountRow
@@ -26,7 +40,8 @@ from restyle.tasks.db import Database, utcnow
 from restyle.tasks.models import TaskRow
 from restyle.tasks.store import PENDING, RUNNING, final_values
 
-_CLAIM_LOCK = 0x7265_7374_796C_6502  # any constant: serializes claims on PostgreSQL
+_ACCOUNT_LOCKS = 0x7273_7479  # advisory-lock namespace of per-account claim locks on PostgreSQL
+_CLAIM_ATTEMPTS = 50  # attempts while concurrent claims keep taking the chosen task first
 
 
 class LeaseState(enum.Enum):
@@ -45,43 +60,90 @@ class Claim:
     token: str
 
 
-def _lock_claims(session: Session, db: Database) -> None:
-    if not db.is_sqlite:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIM_LOCK})
+def _running(account_id: Any) -> Any:
+    other = aliased(TaskRow)
+    return (
+        select(func.count())
+        .where(other.account_id == account_id, other.status == RUNNING)
+        .scalar_subquery()
+    )
+
+
+def _claimable() -> Select[TaskRow]:
+    """The oldest PENDING task of an enabled account under its concurrency limit."""
+    return (
+        select(TaskRow)
+        .join(AccountRow, AccountRow.id == TaskRow.account_id)
+        .where(
+            TaskRow.status == PENDING,
+            _running(TaskRow.account_id).correlate(TaskRow) < AccountRow.concurrency,
+            AccountRow.disabled.is_(False),
+        )
+        .order_by(TaskRow.submitted_at, TaskRow.id)
+        .limit(1)
+    )
+
+
+def _take(row: TaskRow, worker_id: str, lease_seconds: float) -> str:
+    token = str(uuid.uuid4())
+    now = utcnow()  # after the locks: start times follow the order in which claims really happen
+    row.status = RUNNING
+    row.attempts += 1
+    row.lease_token = token
+    row.lease_expires_at = now + timedelta(seconds=lease_seconds)
+    row.worker_id = worker_id[:100]
+    row.scheduled_at = row.scheduled_at or now
+    row.started_at = now
+    row.step, row.progress = None, 0.0
+    return token
+
+
+def _account_has_room(session: Session, account_id: str) -> bool:
+    """Under the account's lock (PostgreSQL): its RUNNING count, re-read now, is under its limit."""
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:space, hashtext(:account))"),
+        {"space": _ACCOUNT_LOCKS, "account": account_id},
+    )
+    query = select(AccountRow.concurrency, AccountRow.disabled, _running(account_id)).where(
+        AccountRow.id == account_id
+    )
+    limits = session.execute(query).first()
+    return limits is not None and not limits[1] and int(limits[2]) < int(limits[0])
 
 
 def claim(db: Database, worker_id: str, lease_seconds: float) -> Claim | None:
     """Take the oldest PENDING task of an enabled account under its concurrency limit, or None."""
-    other = aliased(TaskRow)
-    running = (
-        select(func.count())
-        .where(other.account_id == TaskRow.account_id, other.status == RUNNING)
-        .correlate(TaskRow)
-        .scalar_subquery()
-    )
-    query = (
-        select(TaskRow)
-        .join(AccountRow, AccountRow.id == TaskRow.account_id)
-        .where(TaskRow.status == PENDING, running < AccountRow.concurrency, AccountRow.disabled.is_(False))
-        .order_by(TaskRow.submitted_at, TaskRow.id)
-        .limit(1)
-    )
-    token = str(uuid.uuid4())
-    with db.write() as session:
-        _lock_claims(session, db)
-        now = utcnow()  # after the lock: start times follow the order in which claims really happen
-        row = session.scalars(query).first()
-        if row is None:
-            return None
-        row.status = RUNNING
-        row.attempts += 1
-        row.lease_token = token
-        row.lease_expires_at = now + timedelta(seconds=lease_seconds)
-        row.worker_id = worker_id[:100]
-        row.scheduled_at = row.scheduled_at or now
-        row.started_at = now
-        row.step, row.progress = None, 0.0
-    return Claim(row, token)
+    if db.is_sqlite:
+        with db.write() as session:  # BEGIN IMMEDIATE: the query's counts cannot change under it
+            row = session.scalars(_claimable()).first()
+            if row is None:
+                return None
+            token = _take(row, worker_id, lease_seconds)
+        return Claim(row, token)
+    for _ in range(_CLAIM_ATTEMPTS):
+        with db.write() as session:
+            # 1. the oldest eligible task, as this snapshot sees it
+            candidate = session.execute(
+                _claimable().with_only_columns(TaskRow.id, TaskRow.account_id)
+            ).first()
+            if candidate is None:
+                return None
+            # 2. + 3. under the account's lock: its oldest PENDING row, and room under its limit
+            if not _account_has_room(session, candidate.account_id):
+                continue
+            oldest = (
+                select(TaskRow)
+                .where(TaskRow.account_id == candidate.account_id, TaskRow.status == PENDING)
+                .order_by(TaskRow.submitted_at, TaskRow.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            row = session.scalars(oldest).first()
+            if row is None or row.id != candidate.id:
+                continue  # another claim took it, or a change holds it: read afresh
+            token = _take(row, worker_id, lease_seconds)
+        return Claim(row, token)
+    return None  # claims kept racing for the same tasks: the caller polls again soon
 
 
 def _update_held(db: Database, task_id: str, token: str, values: dict[str, Any]) -> bool:
@@ -204,9 +266,11 @@ def recover_expired(db: Database, now: datetime | None = None) -> dict[str, list
     with db.read() as session:  # the common case, nothing expired, takes no write lock
         if session.scalars(query.with_only_columns(TaskRow.id)).first() is None:
             return moved
+    # FOR UPDATE (SKIP LOCKED) on PostgreSQL: a worker's finish that commits first makes the row
+    # fail the re-checked WHERE (no longer RUNNING); one that comes later finds its token cleared
+    locked = query.with_for_update(skip_locked=True)
     with db.write() as session:
-        _lock_claims(session, db)
-        for row in session.scalars(query):
+        for row in session.scalars(locked):
             if row.cancel_requested or row.attempts >= row.max_attempts:
                 status = TaskStatus.CANCELED if row.cancel_requested else TaskStatus.FAILED
                 for name, value in final_values(status, now, row.callback_url is not None).items():

@@ -62,7 +62,7 @@ def worker_main(settings_json: str, channels: WorkerChannels, parent_pid: int, i
     from restyle.tasks.db import Database
     from restyle.tasks.runner import Runner
 
-    db = Database(settings.database_url)
+    db = Database.from_settings(settings)
     pipeline = Pipeline(settings)
     pipeline.setup()
 
