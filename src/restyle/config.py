@@ -134,6 +134,10 @@ class WorkerSettings(Section):
     count: int = 0  # worker processes; 0 = one per CPU core
     threads_per_worker: int = 1  # OpenCV / OpenMP threads inside each worker process
     poll_seconds: float = 1.0  # idle workers look for work at least this often
+    # queue=celery (issue 11): the broker (redis://host:6379/N), and the prefix of the queue names
+    # (<prefix>.classic, <prefix>.diffusion, ...: one queue per engine kind)
+    broker_url: str | None = None
+    queue_prefix: str = "restyle"
 
 
 class LimitSettings(Section):
