@@ -1,7 +1,7 @@
 """Fixtures of the storage contract: a moto S3 server on loopback and one storage per backend.
 
-Imported by ``contract_test.py`` and ``test_s3_*.py`` (a module-level import keeps them out of a shared
-conftest). The S3 server is moto's standalone server in its own process (see restyle.devcluster.s3server).
+tests/storage/conftest.py exposes them to every storage test. The S3 server is moto's standalone
+server in its own process (see restyle.devcluster.s3server), started once per session.
 """
 
 from __future__ import annotations

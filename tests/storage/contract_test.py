@@ -1,6 +1,7 @@
 """The storage contract: the same behaviour on local disk and on S3 (moto on loopback).
 
 Same keys, same key rules, same errors; a storage plug-in that passes these can replace another.
+The ``storage`` fixture (tests/storage/contract_fixtures.py) runs each test on every backend.
 """
 
 from __future__ import annotations
@@ -11,9 +12,19 @@ import pytest
 
 from restyle.errors import InvalidParameter, NotFound
 from restyle.storage.base import Storage
-from tests.storage.contract_fixtures import s3_endpoint, storage  # noqa: F401  (fixtures)
 
-UNSAFE_KEYS = ["", "../etc/passwd", "/etc/passwd", "a/../../b", "a//b", "a/./b", "a\\b", "a b", "é", "x" * 1025]
+UNSAFE_KEYS = [
+    "",
+    "../etc/passwd",
+    "/etc/passwd",
+    "a/../../b",
+    "a//b",
+    "a/./b",
+    "a\\b",
+    "a b",
+    "é",
+    "x" * 1025,
+]
 
 
 def test_put_get_overwrite_exists_delete(storage: Storage) -> None:

@@ -7,6 +7,7 @@ the process's start time from /proc, so a pid reused by an unrelated process is 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -32,14 +33,20 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-def wait_port(port: int, timeout: float, process: subprocess.Popen[bytes] | None = None, what: str = "") -> None:
+def wait_port(
+    port: int, timeout: float, process: subprocess.Popen[bytes] | None = None, what: str = ""
+) -> None:
     """Wait until ``port`` accepts connections; raise if ``process`` exits or the time runs out."""
     deadline = time.monotonic() + timeout
     while not port_open(port):
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{what or 'the process'} exited with code {process.returncode} before listening")
+            raise RuntimeError(
+                f"{what or 'the process'} exited with code {process.returncode} before listening"
+            )
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{what or 'the process'} did not listen on 127.0.0.1:{port} within {timeout:g} s")
+            raise TimeoutError(
+                f"{what or 'the process'} did not listen on 127.0.0.1:{port} within {timeout:g} s"
+            )
         time.sleep(0.1)
 
 
@@ -109,14 +116,10 @@ def _signal_group(pid: int, signum: int) -> None:
     except ProcessLookupError:
         pass
     except PermissionError:  # not a group leader any more: the process alone
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
 
 
 def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, os.WNOHANG)  # our own child (tests): collect it so it is not a zombie
-    except ChildProcessError:
-        pass
+    with contextlib.suppress(ChildProcessError):  # our own child (tests): collect it, no zombie
+        os.waitpid(pid, os.WNOHANG)
