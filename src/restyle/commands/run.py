@@ -1,4 +1,4 @@
-"""``restyle run``: stylize photos on this machine, without a server."""
+"""``restyle run``: stylize photos on this machine, or on a restyle server with ``--server``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from restyle.domain import GenerateResult, ImageSource
+from restyle.domain import ImageSource
 from restyle.errors import RestyleError
 
 SAMPLE_PREFIX = "sample:"
@@ -121,27 +121,32 @@ def run_command(
     ] = True,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per output on stdout.")] = False,
+    server: Annotated[
+        str | None, typer.Option(help="Run on this restyle server (http://host:port) instead of here.")
+    ] = None,
+    key: Annotated[
+        str | None, typer.Option(envvar="RESTYLE_API_KEY", help="API key for --server.", show_default=False)
+    ] = None,
+    parallel: Annotated[
+        int | None,
+        typer.Option(min=1, help="With --server: tasks at once (default: the account's concurrency limit)."),
+    ] = None,
 ) -> None:
     """Stylize INPUT photos into OUT (one file per input and style)."""
-    from restyle.config import Settings
-    from restyle.pipeline import Pipeline
-    from restyle.requests import parse_generate_request
-    from restyle.safety import policy_for
-
     try:
         style_source = _read_style_image(style_image)
         _output_folder(out)
+        if server is not None and not safety:
+            raise RestyleError(
+                "Option --no-safety works only for local runs; on a server, content checks are the account's "
+                "setting (see 'restyle keys' and the admin API).",
+                code="option.invalid",
+                status=400,
+            )
     except RestyleError as exc:
         _report_error("-", exc, as_json)
         raise typer.Exit(code=2) from None
-    settings = Settings.load()
-    pipeline = Pipeline(settings)
-    pipeline.setup()
-    policy = pipeline.default_safety if safety else policy_for(settings, {"safety": False})
-    if min_identity is None:
-        min_identity = settings.faces.identity_threshold
     every = style is not None and style.strip().lower() == "all"
-    styles: list[str | None] = [p.name for p in pipeline.presets()] if every else [style]
     fields: dict[str, Any] = {
         "prompt": prompt, "seed": seed, "width": width, "height": height, "hd": hd, "beautify": beautify,
         "smooth": smooth, "strength": strength, "mode": mode, "min_identity": min_identity,
@@ -151,6 +156,47 @@ def run_command(
         "logo_info": {"add_logo": logo, "position": logo_position, "language": logo_language,
                       "opacity": logo_opacity},
     }  # fmt: skip
+    if server is not None:
+        import asyncio
+
+        from restyle.commands.run_remote import run_remote
+
+        try:
+            failures, total = asyncio.run(
+                run_remote(server, key, parallel, inputs, style, every, style_source, fields, out, as_json)
+            )
+        except RestyleError as exc:  # the server, the key or the styles could not be had: nothing ran
+            _report_error("-", exc, as_json)
+            raise typer.Exit(code=2) from None
+    else:
+        failures, total = _run_local(inputs, style, every, style_source, fields, safety, out, as_json)
+    if failures:
+        raise typer.Exit(code=1 if failures < total else 2)
+
+
+def _run_local(
+    inputs: list[str],
+    style: str | None,
+    every: bool,
+    style_source: ImageSource | None,
+    fields: dict[str, Any],
+    safety: bool,
+    out: Path,
+    as_json: bool,
+) -> tuple[int, int]:
+    """Render every input and style here; (failed outputs, all outputs)."""
+    from restyle.config import Settings
+    from restyle.pipeline import Pipeline
+    from restyle.requests import parse_generate_request
+    from restyle.safety import policy_for
+
+    settings = Settings.load()
+    pipeline = Pipeline(settings)
+    pipeline.setup()
+    policy = pipeline.default_safety if safety else policy_for(settings, {"safety": False})
+    if fields["min_identity"] is None:
+        fields["min_identity"] = settings.faces.identity_threshold
+    styles: list[str | None] = [p.name for p in pipeline.presets()] if every else [style]
     jobs = [(path, s) for path in inputs for s in styles]
     failures = 0
     written: set[Path] = set()
@@ -167,13 +213,12 @@ def run_command(
                 result = pipeline.render(request, safety=policy)
                 target = _unique_target(out, stem, result.style or "styled", result.format.value, written)
                 _write_atomically(target, result.encoded)
-                _report(path, target, result, as_json)
+                _report(path, target, result.summary(), as_json)
             except RestyleError as exc:
                 failures += 1
                 _report_error(path, exc, as_json)
             advance()
-    if failures:
-        raise typer.Exit(code=1 if failures < len(jobs) else 2)
+    return failures, len(jobs)
 
 
 class _progress:
@@ -198,8 +243,8 @@ class _progress:
             self._bar.stop()
 
 
-def _report(path: str, target: Path, result: GenerateResult, as_json: bool) -> None:
-    summary = result.summary()
+def _report(path: str, target: Path, summary: dict[str, Any], as_json: bool) -> None:
+    """One line (or JSON object) for an output written from a result's summary."""
     if as_json:
         print(json.dumps({"input": path, "path": str(target), **summary}, ensure_ascii=False), flush=True)
         return
@@ -207,8 +252,8 @@ def _report(path: str, target: Path, result: GenerateResult, as_json: bool) -> N
     guard = " (guard applied)" if summary["guard_applied"] else ""
     identity = "no face" if distance is None else f"identity distance {distance:.3f}{guard}"
     total = summary["timings_ms"].get("total", 0.0)
-    print(f"{target}  style={result.style} seed={result.seed} {identity}  {total:.0f} ms", flush=True)
-    for warning in result.warnings:
+    print(f"{target}  style={summary['style']} seed={summary['seed']} {identity}  {total:.0f} ms", flush=True)
+    for warning in summary["warnings"]:
         print(f"  warning: {warning}", flush=True)
 
 
