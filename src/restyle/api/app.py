@@ -17,6 +17,7 @@ from restyle.api.metrics import TaskMetrics
 from restyle.api.middleware import RequestIdMiddleware
 from restyle.api.routes import accounts, events, files, health, process, styles, tasks
 from restyle.api.services import Services, build_services
+from restyle.api.web import router as studio_router
 from restyle.config import Settings
 
 DESCRIPTION = """Turn a portrait photo into a stylized portrait that keeps the person recognisable.
@@ -66,6 +67,7 @@ def create_app(
         app.include_router(module.router, dependencies=strict)
     for module in (files, health):
         app.include_router(module.router)
+    app.include_router(studio_router)  # the web studio page at / and /studio
     # Vendor fronts answer in their vendor's error format and take unknown query parameters as
     # their vendor does (DashScope ignores them).
     app.include_router(dashscope.router)
