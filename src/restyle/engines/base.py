@@ -18,7 +18,8 @@ class EngineJob:
     """What an engine receives: the validated request plus decoded, size-adjusted inputs.
 
     ``image`` is RGB uint8 at the final output size; ``faces`` are in its coordinates with
-    the main face first; ``seed`` is resolved (never -1).
+    the main face first; ``seed`` is resolved (never -1). ``cache`` belongs to the engine: work it
+    may reuse between ``generate`` and the guard's ``render_face_detail`` calls for this job.
     """
 
     request: GenerateRequest
@@ -27,6 +28,7 @@ class EngineJob:
     seed: int
     preset: StylePreset | None = None
     style_image: np.ndarray | None = None
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass

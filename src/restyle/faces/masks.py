@@ -7,6 +7,8 @@ To stay cheap, each face is drawn once on its own crop at a reduced "working" sc
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import cv2
@@ -101,8 +103,37 @@ def _scaled(points: np.ndarray, factor: float) -> np.ndarray:
     return scaled
 
 
+_CACHED = 16  # geometry-only crop masks kept (the guard and the engine ask for the same ones)
+_cache: OrderedDict[tuple[object, ...], CropMasks] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
 def crop_masks(shape: tuple[int, int], face: Face, image: np.ndarray | None = None) -> CropMasks:
     """Draw the masks of one face on its crop; ``skin`` is filled only when ``image`` is given.
+
+    Without ``image`` the masks depend on the geometry only: the last few are kept and shared,
+    their arrays read-only.
+    """
+    if image is not None:
+        return _draw_crop_masks(shape, face, image)
+    key = (int(shape[0]), int(shape[1]), face.box, np.asarray(face.landmarks, np.float32).tobytes())
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+            return cached
+    masks = _draw_crop_masks(shape, face, None)
+    for part in (masks.face, masks.eyes, masks.brows, masks.lips, masks.head):
+        part.values.setflags(write=False)
+    with _cache_lock:
+        _cache[key] = masks
+        while len(_cache) > _CACHED:
+            _cache.popitem(last=False)
+    return masks
+
+
+def _draw_crop_masks(shape: tuple[int, int], face: Face, image: np.ndarray | None) -> CropMasks:
+    """:func:`crop_masks` drawn afresh.
 
     Steps: 1. crop region and working scale; 2. draw polygons at that scale; 3. feather with a
     Gaussian blur in proportion to the face width; 4. skin = face minus features, times skin colour;

@@ -57,15 +57,8 @@ def _tones(palette_lab: ops.Float, skin: np.ndarray) -> tuple[ops.Float, ops.Flo
     return base.reshape(-1, 3), shade.reshape(-1, 3)
 
 
-def render_anime(ctx: RenderContext) -> np.ndarray:
-    """Steps (1-3 at a small working size): 1. smooth; 2. regions, shadow tone and the figure;
-    3. flat fills: figure in two tones, backdrop in the lit tone only; 4. full size: upscale the fills, outlines along the
-    figure's region boundaries; 5. hair highlight band; 6. face: two-tone skin, face lines, cel
-    features."""
-    detail = float(np.clip(ctx.detail, 0.0, 1.0))
-    image = ops.auto_level(ops.to_float(ctx.image))
-    regions = ops.face_regions(ctx.image, ctx.faces)
-
+def _cel(ctx: RenderContext, image: ops.Float, regions: ops.Regions) -> ops.Float:
+    """Steps 1-5 of :func:`render_anime` (nothing here reads ``detail``: the guard's redraws reuse it)."""
     # 1-2. Regions of the smoothed picture, its hard shadow tone, the figure.
     small, factor = ops.downscale(image, cel.CEL_SHORT_SIDE)
     ws = min(small.shape[:2]) / 512.0
@@ -89,8 +82,20 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
     edges = cel.boundaries((big // 2).astype(np.uint8), cel.lab_distances(cut.palette, 30.0), 28.0, max(2, round(1.2 * s)))
     celface.paint(out, edges & on_figure, LINE)
 
-    # 5-6. Hair as a flat mass with a highlight band, then the face.
+    # 5. Hair as a flat mass with a highlight band.
     hair_highlight(out, ctx.faces, regions, 1.25)
+    return out
+
+
+def render_anime(ctx: RenderContext) -> np.ndarray:
+    """Steps (1-3 at a small working size): 1. smooth; 2. regions, shadow tone and the figure;
+    3. flat fills: figure in two tones, backdrop in the lit tone only; 4. full size: upscale the fills, outlines along the
+    figure's region boundaries; 5. hair highlight band; 6. face: two-tone skin, face lines, cel
+    features."""
+    detail = float(np.clip(ctx.detail, 0.0, 1.0))
+    image = ctx.memo("anime.image", lambda: ops.auto_level(ops.to_float(ctx.image)))
+    regions = ctx.memo("anime.regions", lambda: ops.face_regions(ctx.image, ctx.faces))
+    out = ctx.memo("anime.cel", lambda: _cel(ctx, image, regions))
     celface.draw_face(out, image, ctx.faces, regions, detail, light=SKIN_LIGHT, shadow=SKIN_SHADOW, line=LINE,
                       iris=IRIS, eye_scale=1.2, weight=0.8)
     return ops.apply_strength(ctx.image, out, ctx.strength)

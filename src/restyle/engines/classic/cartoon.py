@@ -154,15 +154,8 @@ def _vivid(palette_lab: ops.Float) -> tuple[ops.Float, ops.Float]:
     return base.reshape(-1, 3), shade.reshape(-1, 3)
 
 
-def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
-    """Steps: 1. regions of the smoothed picture (Lab palette) and a hard shadow tone, at working
-    size; 2. saturated flat fills, two tones per region, upscaled; 3. thick dark outlines along
-    every region boundary; 4. the face: flat warm skin tones from its shading, its main lines,
-    cartoon eyes, brows, nose and mouth from the landmarks. ``RenderContext.detail`` adds skin
-    tones and keeps the eyes closer to their size."""
-    detail = float(np.clip(ctx.detail, 0.0, 1.0))
-    image = ops.auto_level(ops.to_float(ctx.image))
-    regions = ops.face_regions(ctx.image, ctx.faces)
+def _cartoon_cel(ctx: RenderContext, image: ops.Float) -> ops.Float:
+    """Steps 1-3 of :func:`render_colorful_cartoon` (nothing here reads ``detail``)."""
     s = ctx.scale
 
     # 1-2. Regions, shadow tone and saturated flat fills.
@@ -179,6 +172,19 @@ def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
     # 3. Thick outlines round every region.
     edges = cel.boundaries((big // 2).astype(np.uint8), cel.lab_distances(cut.palette, 30.0), 16.0, max(4, round(2.6 * s)))
     celface.paint(out, edges, OUTLINE)
+    return out
+
+
+def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
+    """Steps: 1. regions of the smoothed picture (Lab palette) and a hard shadow tone, at working
+    size; 2. saturated flat fills, two tones per region, upscaled; 3. thick dark outlines along
+    every region boundary; 4. the face: flat warm skin tones from its shading, its main lines,
+    cartoon eyes, brows, nose and mouth from the landmarks. ``RenderContext.detail`` adds skin
+    tones and keeps the eyes closer to their size."""
+    detail = float(np.clip(ctx.detail, 0.0, 1.0))
+    image = ctx.memo("cartoon.image", lambda: ops.auto_level(ops.to_float(ctx.image)))
+    regions = ctx.memo("cartoon.regions", lambda: ops.face_regions(ctx.image, ctx.faces))
+    out = ctx.memo("cartoon.cel", lambda: _cartoon_cel(ctx, image))
 
     # 4. The face.
     celface.draw_face(out, image, ctx.faces, regions, detail, light=SKIN_POP, shadow=SKIN_POP_SHADOW, line=OUTLINE,

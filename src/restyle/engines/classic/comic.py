@@ -28,19 +28,9 @@ def _aged_palette(palette: ops.Float, pull: float) -> ops.Float:
     return ops.f32(faded + (target - faded) * pull)
 
 
-def comic_cel(ctx: RenderContext) -> tuple[ops.Float, np.ndarray]:
-    """The comic before its halftone and paper: (flat aged-print cel with ink outlines and the
-    face, True where the shadow tone falls outside the face, for the dots).
-
-    Steps: 1. regions of the smoothed picture (Lab palette) and a hard shadow tone, at working
-    size; 2. flat aged print colours, upscaled; 3. bold ink outlines along the region boundaries;
-    4. the face: flat print skin tones from its shading, its main lines, eyes, brows, nose and
-    mouth in ink. ``RenderContext.detail`` adds skin tones on the face and lightens the features.
-    """
-    detail = float(np.clip(ctx.detail, 0.0, 1.0))
-    image = ops.auto_level(ops.to_float(ctx.image))
+def _flat_print(ctx: RenderContext, image: ops.Float, regions: ops.Regions) -> tuple[ops.Float, np.ndarray]:
+    """Steps 1-3 of :func:`comic_cel` (nothing here reads ``detail``)."""
     s = ctx.scale
-    regions = ops.face_regions(ctx.image, ctx.faces)
 
     # 1-2. Flat aged colours in regions.
     small, factor = ops.downscale(image, cel.CEL_SHORT_SIDE)
@@ -60,6 +50,22 @@ def comic_cel(ctx: RenderContext) -> tuple[ops.Float, np.ndarray]:
     # 3. Bold outlines round the regions.
     edges = cel.boundaries(labels, cel.lab_distances(cut.palette, 30.0), 16.0, max(4, round(2.4 * s)))
     celface.paint(out, edges, INK)
+    return out, shadow
+
+
+def comic_cel(ctx: RenderContext) -> tuple[ops.Float, np.ndarray]:
+    """The comic before its halftone and paper: (flat aged-print cel with ink outlines and the
+    face, True where the shadow tone falls outside the face, for the dots).
+
+    Steps: 1. regions of the smoothed picture (Lab palette) and a hard shadow tone, at working
+    size; 2. flat aged print colours, upscaled; 3. bold ink outlines along the region boundaries;
+    4. the face: flat print skin tones from its shading, its main lines, eyes, brows, nose and
+    mouth in ink. ``RenderContext.detail`` adds skin tones on the face and lightens the features.
+    """
+    detail = float(np.clip(ctx.detail, 0.0, 1.0))
+    image = ctx.memo("comic.image", lambda: ops.auto_level(ops.to_float(ctx.image)))
+    regions = ctx.memo("comic.regions", lambda: ops.face_regions(ctx.image, ctx.faces))
+    out, shadow = ctx.memo("comic.flat", lambda: _flat_print(ctx, image, regions))
 
     # 4. The face in print skin tones and ink.
     celface.draw_face(out, image, ctx.faces, regions, detail, light=PRINT_SKIN, shadow=PRINT_SKIN_SHADOW, line=INK,
@@ -72,9 +78,10 @@ def render_retro_comic(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. the cel (:func:`comic_cel`); 2. Ben-Day dots in its shadow tone; 3. cream paper
     and a fine grain."""
     out, shadow = comic_cel(ctx)
-    dots = ops.halftone(ops.f32(shadow) * np.float32(0.45), cell=max(4.0, 6.0 * ctx.scale), angle=45.0) > 0.5
+    dots = ctx.memo("comic.dots", lambda: ops.halftone(ops.f32(shadow) * np.float32(0.45),
+                                                      cell=max(4.0, 6.0 * ctx.scale), angle=45.0) > 0.5)
     celface.paint(out, dots, INK)
-    paper = ops.paper_texture(out.shape, ctx.rng, grain=0.02, mottle=0.02)
+    paper = ctx.memo("comic.paper", lambda: ops.paper_texture(out.shape, ctx.rng, grain=0.02, mottle=0.02))
     out = ops.affine(ops.times(out, paper), tuple(c / 0.96 for c in PAPER))
     return ops.apply_strength(ctx.image, out, ctx.strength)
 

@@ -137,7 +137,7 @@ class ClassicEngine(Engine):
         if creative:
             options["creative"] = 1.0
         ctx = RenderContext(image=source_image, faces=job.faces, rng=np.random.default_rng(job.seed),
-                            strength=strength, options=options, detail=detail)
+                            strength=strength, options=options, detail=detail, cache=job.cache)
         image = load_renderer(style)(ctx)
         if mode == ReferenceMode.REFERENCE_CHAR and mask is not None:
             rng = np.random.default_rng([job.seed, 1])

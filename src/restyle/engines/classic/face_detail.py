@@ -41,6 +41,26 @@ def _palette(lab: np.ndarray, weights: np.ndarray, rng: np.random.Generator) -> 
     return np.asarray(centres, dtype=np.float32)
 
 
+def _nearest(lightness: np.ndarray, hue: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Index of the palette colour nearest to each pixel's (lightness, a, b), lightness weighted.
+
+    The squared distance W(L-l)^2 + |ab-p|^2 is, up to the pixel's own constant, linear in
+    (L, a, b): one affine transform per palette colour and a running minimum, instead of a
+    pixels x colours x 3 difference array.
+    """
+    weights = np.array([_L_WEIGHT, 1.0, 1.0], np.float32)
+    pixels = np.ascontiguousarray(np.dstack([lightness, hue]), dtype=np.float32)
+    best = np.full(lightness.shape, np.inf, np.float32)
+    index = np.zeros(lightness.shape, np.intp)
+    for k, colour in enumerate(np.asarray(palette, np.float32)):
+        row = np.append(-2.0 * weights * colour, (weights * colour**2).sum()).astype(np.float32)
+        cost = cv2.transform(pixels, row.reshape(1, 4)).reshape(lightness.shape)
+        closer = cost < best
+        index[closer] = k
+        np.minimum(best, cost, out=best)
+    return index.reshape(-1)
+
+
 def _xdog(lightness: np.ndarray, sigma: float) -> np.ndarray:
     """Dark lines (0..1, 1 = full ink) of a 0..100 lightness image."""
     g1 = cv2.GaussianBlur(lightness, (0, 0), sigma)
@@ -94,10 +114,7 @@ def redraw_face(stylized: np.ndarray, photo: np.ndarray, face: Face, detail: flo
     target_l = styl_l + np.float32(detail) * (_matched(shade, styl_l, mask, 0.6) - styl_l)
     hue = cv2.GaussianBlur(styl_lab[..., 1:], (0, 0), max(1.0, 0.02 * width))
     # 4. requantise: each pixel takes the palette colour nearest to (target L, stylized a, b)
-    target = np.dstack([target_l, hue]).reshape(-1, 1, 3)
-    diff = target - palette.reshape(1, -1, 3)
-    cost = _L_WEIGHT * diff[..., 0] ** 2 + diff[..., 1] ** 2 + diff[..., 2] ** 2
-    drawn_lab = palette[np.argmin(cost, axis=1)].reshape(styl_lab.shape)
+    drawn_lab = palette[_nearest(target_l, hue, palette)].reshape(styl_lab.shape)
     drawn_lab = cv2.GaussianBlur(drawn_lab, (0, 0), 0.7)
     # 5. the photo's lines in the darkest palette colour
     ink = _xdog(orig_l, max(0.8, _LINE_SIGMA * width)) * np.float32(min(1.0, 0.4 + 0.6 * detail))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import cv2
 import numpy as np
@@ -42,15 +43,17 @@ def hatching(shape: tuple[int, int], angle: float, spacing: float, rng: np.rando
     return ops.f32(stroke * pressure)
 
 
-def render_sketch(ctx: RenderContext) -> np.ndarray:
-    """Steps: 1. dodge-blend sketch (tone edges); 2. XDoG contours; 3. soft graphite tone and
-    hatching layers in the shadows; 4. face: smooth tone, crisp features; 5. graphite on paper."""
-    s = ctx.scale
-    keep = ctx.face_keep(FACE_FLOOR)
-    h, w = ctx.height, ctx.width
-    regions = ops.face_regions(ctx.image, ctx.faces)
-    gray = ops.to_float(np.asarray(cv2.cvtColor(ctx.image, cv2.COLOR_RGB2GRAY), np.uint8))
+def _darkness(gray: ops.Float, regions: ops.Regions, size: tuple[int, int],
+              sigma: float) -> tuple[ops.Float, ops.Float | None]:
+    """(darkness of the grey at hatching ``size``, the face mask there or None)."""
+    half = ops.f32(cv2.resize(gray, size, interpolation=cv2.INTER_AREA))
+    darkness = ops.f32(np.clip((0.8 - ops.blur(half, 0.8 * sigma)) / 0.7, 0.0, 1.0))
+    face_half = ops.f32(cv2.resize(regions.face, size, interpolation=cv2.INTER_AREA)) if regions.any else None
+    return darkness, face_half
 
+
+def _pencil_lines(gray: ops.Float, s: float) -> ops.Float:
+    """Steps 1-2 of :func:`render_sketch`: 1 where the paper stays untouched (no ``detail`` here)."""
     # 1. Colour-dodge of the grey by its blur: flat areas go white, every edge leaves a pencil line.
     quarter, factor = ops.downscale(gray, 256)
     base = ops.f32(ops.resize_to(ops.blur(quarter, 5.0 * s * factor), gray.shape))
@@ -61,14 +64,25 @@ def render_sketch(ctx: RenderContext) -> np.ndarray:
     # 2. Contours: XDoG gives the confident outline strokes.
     lines = ops.xdog_lines(gray, sigma=0.9 * s, tau=0.98, phi=50.0)
     light = ops.f32(cv2.multiply(dodge, lines))  # 1 = untouched paper
+    return light
+
+
+def render_sketch(ctx: RenderContext) -> np.ndarray:
+    """Steps: 1. dodge-blend sketch (tone edges); 2. XDoG contours; 3. soft graphite tone and
+    hatching layers in the shadows; 4. face: smooth tone, crisp features; 5. graphite on paper."""
+    s = ctx.scale
+    keep = ctx.face_keep(FACE_FLOOR)
+    h, w = ctx.height, ctx.width
+    regions = ctx.memo("sketch.regions", lambda: ops.face_regions(ctx.image, ctx.faces))
+    gray = ctx.memo("sketch.gray", lambda: ops.to_float(np.asarray(cv2.cvtColor(ctx.image, cv2.COLOR_RGB2GRAY),
+                                                                   np.uint8)))
+    light = ctx.memo("sketch.lines", lambda: _pencil_lines(gray, s))
 
     # 3. Graphite tone and hatching, only where dark; on large images at half size (strokes stay
     # ~2 px wide at 1024 px), on small ones at full size so strokes and grain stay fine.
     detail = 2 if s >= 1.5 else 1
     hw, hh = max(8, w // detail), max(8, h // detail)
-    half = ops.f32(cv2.resize(gray, (hw, hh), interpolation=cv2.INTER_AREA))
-    darkness = np.clip((0.8 - ops.blur(half, 0.8 * s / detail)) / 0.7, 0.0, 1.0)
-    face_half = cv2.resize(regions.face, (hw, hh), interpolation=cv2.INTER_AREA) if regions.any else None
+    darkness, face_half = ctx.memo("sketch.darkness", lambda: _darkness(gray, regions, (hw, hh), s / detail))
     spacing = max(2.5, 3.2 * s / detail)
     hatch = np.zeros((hh, hw), np.float32)
     for angle, start in HATCH_LAYERS:
@@ -76,7 +90,8 @@ def render_sketch(ctx: RenderContext) -> np.ndarray:
         if face_half is not None:
             amount *= 1.0 - 0.8 * keep * face_half  # faces are shaded smoothly, not hatched
         if float(amount.max()) > 0.0:
-            hatch = np.maximum(hatch, hatching((hh, hw), angle, spacing, ctx.rng) * amount)
+            lines = ctx.memo(f"sketch.hatch{angle}", partial(hatching, (hh, hw), angle, spacing, ctx.rng))
+            hatch = np.maximum(hatch, lines * amount)
     tone = darkness * (0.22 + 0.3 * keep * face_half) if face_half is not None else darkness * np.float32(0.22)
     shade = ops.f32(1.0 - (1.0 - tone) * (1.0 - 0.7 * hatch))
     light = ops.f32(cv2.multiply(light, ops.f32(ops.resize_to(1.0 - shade, gray.shape))))
@@ -92,7 +107,8 @@ def render_sketch(ctx: RenderContext) -> np.ndarray:
         light[box] = ops.mix(out_box, np.minimum(out_box, feature), regions.features[box] * 0.9)
 
     # 5. Graphite on paper; the paper's grain shows through the strokes.
-    paper = ops.f32(ops.resize_to(ops.paper_texture((hh, hw), ctx.rng, grain=0.05, mottle=0.025), gray.shape))
+    paper = ctx.memo("sketch.paper", lambda: ops.f32(ops.resize_to(
+        ops.paper_texture((hh, hw), ctx.rng, grain=0.05, mottle=0.025), gray.shape)))
     light = np.clip(light + (paper - 1.0) * (1.0 - light), 0.0, 1.0)
     paper_light = cv2.multiply(light, paper)
     coverage = ops.f32(1.0 - light)
