@@ -58,6 +58,12 @@ def serve_command(
             f"  try: curl -H 'Authorization: Bearer {credentials.api_key}' "
             f"-F image=@photo.jpg -F style=anime {settings.public_url}/v1/tasks"
         )
+    key_hint = (
+        "the API key above"
+        if credentials is not None
+        else "an API key (the demo key was shown at the first start; 'restyle keys create' makes another)"
+    )
+    typer.echo(f"Open the web studio: {settings.public_url}/  and sign in with {key_hint}")
     typer.echo(
         f"restyle serving on http://{settings.server.host}:{settings.server.port} (docs at /docs), "
         f"{0 if no_workers else settings.worker_count} worker(s), data in {settings.data_dir}"
