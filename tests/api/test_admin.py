@@ -111,7 +111,7 @@ def test_deleting_an_account_removes_its_buckets_and_image_services_files(live: 
     db, storage = live.services.db, live.services.storage
     bucket = BucketStore(db).create(f"b-{victim.account.id[-8:]}", victim.account.id, "cn-beijing")
     service = ImagexServiceStore(db).create(victim.account.id)
-    keys = [f"{bucket_prefix(bucket.name)}/o/aa/object", object_key(service.service_id, "out/portrait.png")]
+    keys = [f"{bucket_prefix(bucket)}/o/aa/object", object_key(service.service_id, "out/portrait.png")]
     for key in keys:
         storage.put(key, b"data")
     assert live.client.delete(f"/v1/accounts/{victim.account.id}", headers=admin.headers).status_code == 204

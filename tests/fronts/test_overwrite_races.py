@@ -1,4 +1,4 @@
-""""Do not overwrite" under concurrency: two writers racing for one name, exactly one wins and the
+""" "Do not overwrite" under concurrency: two writers racing for one name, exactly one wins and the
 other gets the vendor's "exists" error (TOS ``FileAlreadyExists`` through the SDK; the TOS object
 store and veImageX's store step with racing threads on the real local storage)."""
 
@@ -19,6 +19,7 @@ from tos.exceptions import TosServerError
 from restyle.api.fronts.imagex.action import _store
 from restyle.api.fronts.tos.objects import ObjectStore
 from restyle.errors import Conflict
+from restyle.storage.buckets import BucketRow
 from restyle.storage.imagex_services import object_key
 from restyle.storage.local import LocalStorage
 from tests.fronts.conftest import LiveServer
@@ -63,7 +64,7 @@ def test_tos_put_object_forbid_overwrite_race(clients: list[tos.TosClientV2]) ->
             bodies = [bytes([65 + n]) * BODY_BYTES for n in range(2)]
             outcomes = race(
                 [
-                    lambda c=client, b=body: c.put_object(bucket, key, content=b, forbid_overwrite=True)
+                    lambda c=client, b=body, k=key: c.put_object(bucket, k, content=b, forbid_overwrite=True)
                     for client, body in zip(clients, bodies, strict=True)
                 ]
             )
@@ -82,32 +83,36 @@ def test_tos_put_object_forbid_overwrite_race(clients: list[tos.TosClientV2]) ->
 
 def test_object_store_if_absent_race(tmp_path: Path) -> None:
     objects = ObjectStore(LocalStorage(tmp_path))
+    bucket = BucketRow(name="bkt", id="b0123")
     for round_no in range(20):
         key = f"racing key {round_no}.png"
         outcomes = race(
             [
-                lambda n=n: objects.put("bkt", key, bytes([n]) * 50_000, "image/png", {}, if_absent=True)
+                lambda n=n, k=key: objects.put(
+                    bucket, k, bytes([n]) * 50_000, "image/png", {}, if_absent=True
+                )
                 for n in range(4)
             ]
         )
         won = [o for o in outcomes if not isinstance(o, BaseException)]
         lost = [o for o in outcomes if isinstance(o, BaseException)]
         assert len(won) == 1 and all(isinstance(e, Conflict) and e.code == "object.exists" for e in lost)
-        meta, data = objects.get("bkt", key)
+        meta, data = objects.get(bucket, key)
         assert meta == won[0] and data == bytes([outcomes.index(won[0])]) * 50_000
 
 
 def test_imagex_store_without_overwrite_race(tmp_path: Path) -> None:
-    services = SimpleNamespace(storage=LocalStorage(tmp_path))
-    service = SimpleNamespace(service_id="svc0000001")
+    services: Any = SimpleNamespace(storage=LocalStorage(tmp_path))  # what _store uses of Services
+    service: Any = SimpleNamespace(service_id="svc0000001")
+
+    def store(name: str, key: str, image: bytes) -> None:
+        asyncio.run(_store(services, service, name, key, image, False))
+
     for round_no in range(20):
         name = f"out/{round_no}"
         key = object_key(service.service_id, name)
         outcomes = race(
-            [
-                lambda n=n: asyncio.run(_store(services, service, name, key, bytes([n]) * 50_000, False))  # type: ignore[arg-type]
-                for n in range(4)
-            ]
+            [lambda n=n, name=name, key=key: store(name, key, bytes([n]) * 50_000) for n in range(4)]
         )
         lost = [o for o in outcomes if isinstance(o, BaseException)]
         assert len(lost) == 3 and all(isinstance(e, Conflict) and e.code == "imagex.exists" for e in lost)

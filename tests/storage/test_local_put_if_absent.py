@@ -30,7 +30,9 @@ def test_threads_racing_for_one_name_have_one_winner(tmp_path: Path) -> None:
         barrier = threading.Barrier(4)
         wins: list[bytes] = []
 
-        def write(payload: bytes, key: str = key, barrier: threading.Barrier = barrier) -> None:
+        def write(
+            payload: bytes, key: str = key, barrier: threading.Barrier = barrier, wins: list[bytes] = wins
+        ) -> None:
             barrier.wait()
             if storage.put_if_absent(key, payload):
                 wins.append(payload)

@@ -1,11 +1,14 @@
 """The ``tos_buckets`` table and its store: a bucket name, unique server-wide, owned by one account.
 
-The TOS front keeps each bucket's objects in the storage plug-in under ``tos/<bucket>/``; this
-table only says who owns which name.
+The TOS front keeps each bucket's objects in the storage plug-in under ``tos/<bucket id>/``. The id is
+new for every bucket made, so a bucket deleted and made again under the same name starts empty even
+while a write to the old bucket is still landing (that write goes to the old id, which nothing reads).
+Buckets made before ids existed have their name as id (migration 0005), where their objects already are.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, delete, select
@@ -15,23 +18,26 @@ from sqlalchemy.orm import Mapped, mapped_column
 from restyle.errors import Conflict, NotFound
 from restyle.tasks.db import Base, Database, UTCDateTime, utcnow
 
-
-def bucket_prefix(name: str) -> str:
-    """Where a TOS bucket's objects live in storage."""
-    return f"tos/{name}"
+BUCKET_ID_BYTES = 16
 
 
 class BucketRow(Base):
-    """A TOS bucket: its name, the owning account, its region and when it was made."""
+    """A TOS bucket: its name, its storage id, the owning account, its region and when it was made."""
 
     __tablename__ = "tos_buckets"
 
     name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True, index=True)
     account_id: Mapped[str] = mapped_column(
         String(40), ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     region: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def bucket_prefix(bucket: BucketRow) -> str:
+    """Where a TOS bucket's objects live in storage (by its id, never its reusable name)."""
+    return f"tos/{bucket.id}"
 
 
 class BucketStore:
@@ -42,7 +48,13 @@ class BucketStore:
 
     def create(self, name: str, account_id: str, region: str) -> BucketRow:
         """A new row; Conflict (``bucket.exists``) when the name is taken by anyone."""
-        row = BucketRow(name=name, account_id=account_id, region=region, created_at=utcnow())
+        row = BucketRow(
+            name=name,
+            id="b" + secrets.token_hex(BUCKET_ID_BYTES),
+            account_id=account_id,
+            region=region,
+            created_at=utcnow(),
+        )
         try:
             with self.db.write() as session:
                 session.add(row)
@@ -66,6 +78,7 @@ class BucketStore:
             query = select(BucketRow).where(BucketRow.account_id == account_id).order_by(BucketRow.name)
             return list(session.scalars(query))
 
-    def delete(self, name: str) -> None:
+    def delete(self, bucket: BucketRow) -> None:
+        """Remove the row of ``bucket`` (only that bucket: not one made again under its name since)."""
         with self.db.write() as session:
-            session.execute(delete(BucketRow).where(BucketRow.name == name))
+            session.execute(delete(BucketRow).where(BucketRow.id == bucket.id))

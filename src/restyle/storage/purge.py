@@ -13,7 +13,7 @@ def purge_owned_files(db: Database, storage: Storage, account_id: str) -> int:
     returns how many files were removed."""
     removed = 0
     for bucket in BucketStore(db).list(account_id):
-        removed += storage.delete_prefix(bucket_prefix(bucket.name))
+        removed += storage.delete_prefix(bucket_prefix(bucket))
     for service in ImagexServiceStore(db).list(account_id):
         removed += storage.delete_prefix(service_prefix(service.service_id))
     return removed

@@ -29,6 +29,7 @@ from restyle.errors import InvalidParameter
 from restyle.imaging.actions import ActionChain, parse_actions, process_image
 from restyle.imaging.sniff import sniff_image
 from restyle.requests import parse_bool
+from restyle.storage.buckets import BucketRow
 
 TASK_TYPE = "image_to_image"
 PROMPT_FIELD = {ANIME: "positive_prompt"}  # the model field InputDataSource.Prompt fills ("prompt" otherwise)
@@ -83,7 +84,7 @@ def _chains(call: TosCall, section: dict[str, Any], parent: str) -> list[ActionC
     return chains
 
 
-def _process(call: TosCall, data: bytes, chains: list[ActionChain], bucket: str) -> tuple[bytes, str]:
+def _process(call: TosCall, data: bytes, chains: list[ActionChain], bucket: BucketRow) -> tuple[bytes, str]:
     """``data`` through ``chains`` (watermark images read from ``bucket``): the bytes and media type."""
     kind = sniff_image(data[:64])
     media_type = f"image/{kind}" if kind else "application/octet-stream"
@@ -101,7 +102,9 @@ def _process(call: TosCall, data: bytes, chains: list[ActionChain], bucket: str)
     return data, media_type
 
 
-async def _image_input(call: TosCall, source: dict[str, Any], bucket: str, chains: list[ActionChain]) -> Any:
+async def _image_input(
+    call: TosCall, source: dict[str, Any], bucket: BucketRow, chains: list[ActionChain]
+) -> Any:
     uri = _text(source, "InputDataSource", "ImageUri", required=True)
     if uri.startswith(("http://", "https://")):
         if chains:
@@ -116,7 +119,7 @@ async def _image_input(call: TosCall, source: dict[str, Any], bucket: str, chain
     return {"binary_data_base64": [base64.b64encode(data).decode("ascii")]}
 
 
-async def _check_free(call: TosCall, bucket: str, key: str, forbidden: bool) -> None:
+async def _check_free(call: TosCall, bucket: BucketRow, key: str, forbidden: bool) -> None:
     """Refuse early (before any generation) a name ForbiddenOverwrite protects; the save is the
     atomic check."""
     if forbidden and await asyncio.to_thread(call.objects.exists, bucket, key):
@@ -147,7 +150,7 @@ async def image_to_image(call: TosCall) -> Response:
     target = await call.owned(_text(output, "OutputProcessing", "Bucket", required=True))
     key = _text(output, "OutputProcessing", "Object", required=True)
     forbidden = parse_bool("OutputProcessing.ForbiddenOverwrite", output.get("ForbiddenOverwrite", False))
-    await _check_free(call, target.name, key, forbidden)
+    await _check_free(call, target, key, forbidden)
     input_chains = _chains(call, _section(body, "InputProcessing", required=False), "InputProcessing")
     output_chains = _chains(call, output, "OutputProcessing")
     # 2.-3. the model body: ReqJson, the prompt and the (processed) input image
@@ -158,13 +161,13 @@ async def image_to_image(call: TosCall) -> Response:
     model[PROMPT_FIELD.get(model["req_key"], "prompt")] = _text(source, "InputDataSource", "Prompt", True)
     model.pop("binary_data_base64", None)
     model.pop("image_urls", None)
-    model.update(await _image_input(call, source, row.name, input_chains))
+    model.update(await _image_input(call, source, row, input_chains))
     translated = translate(model, call.services.settings)
     generated = await generate(call.services, call.account, translated)
     # 4. the output, processed and saved
-    data, media_type = await asyncio.to_thread(_process, call, generated.image, output_chains, target.name)
-    target = await call.owned(target.name)  # still the caller's after the generation's seconds
-    await asyncio.to_thread(call.objects.put, target.name, key, data, media_type, {}, if_absent=forbidden)
+    data, media_type = await asyncio.to_thread(_process, call, generated.image, output_chains, target)
+    target = await call.still_owned(target)  # the same bucket, still the caller's, after the generation
+    await asyncio.to_thread(call.objects.put, target, key, data, media_type, {}, if_absent=forbidden)
     # 5. the model's response
     answer = {"resp_json": model_response(generated, translated.req_key)}
     return Response(json_bytes(answer), media_type="application/json", headers=call.headers())

@@ -32,10 +32,8 @@ async def create_bucket(call: TosCall) -> Response:
         existing = None
     if existing is not None and existing.account_id == call.account.id:
         raise Conflict(f"You already own the bucket '{name}'.", code="bucket.owned")
+    # a new bucket has a new storage id: nothing an earlier bucket of this name left can show in it
     await asyncio.to_thread(call.buckets.create, name, call.account.id, region)
-    # Files left by a bucket whose row went with its account (cascade) must not reach the new owner;
-    # dropped only after the row is ours, so a racing creator never loses its objects.
-    await asyncio.to_thread(call.objects.drop, name)
     return Response(status_code=200, headers={**call.headers(), "Location": f"/{name}"})
 
 
@@ -47,13 +45,13 @@ async def head_bucket(call: TosCall) -> Response:
 
 async def delete_bucket(call: TosCall) -> Response:
     row = await call.owned(call.bucket)
-    if not await asyncio.to_thread(call.objects.is_empty, row.name):
+    if not await asyncio.to_thread(call.objects.is_empty, row):
         raise Conflict(
             f"The bucket '{row.name}' is not empty; delete its objects before the bucket.",
             code="bucket.not_empty",
         )
-    await asyncio.to_thread(call.buckets.delete, row.name)
-    await asyncio.to_thread(call.objects.drop, row.name)
+    await asyncio.to_thread(call.buckets.delete, row)
+    await asyncio.to_thread(call.objects.drop, row)
     return Response(status_code=204, headers=call.headers())
 
 
@@ -85,7 +83,7 @@ async def list_objects(call: TosCall) -> Response:
     token = query.get("continuation-token") or None
     start_after = query.get("start-after", "")
     after = decode_token(token) if token else start_after
-    metas = await asyncio.to_thread(call.objects.list, row.name)
+    metas = await asyncio.to_thread(call.objects.list, row)
     page = list_page(metas, prefix=prefix, delimiter=delimiter, max_keys=max_keys, after=after)
     owner = {"ID": call.account.id, "DisplayName": call.account.name}
     body = page_body(

@@ -13,7 +13,7 @@ from restyle.api.fronts.tos.objects import ObjectStore
 from restyle.api.fronts.tos.target import TosTarget
 from restyle.api.services import Services
 from restyle.auth.models import AccountRow
-from restyle.errors import InvalidParameter, PermissionDenied
+from restyle.errors import InvalidParameter, NotFound, PermissionDenied
 from restyle.storage.buckets import BucketRow, BucketStore
 
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -69,4 +69,15 @@ class TosCall:
         row = await asyncio.to_thread(self.buckets.get, check_bucket_name(name))
         if row.account_id != self.account.id:
             raise PermissionDenied(f"Access to bucket '{name}' is denied; it belongs to another account.")
+        return row
+
+    async def still_owned(self, bucket: BucketRow) -> BucketRow:
+        """``bucket`` checked again right before a write that took a while (an upload, a generation):
+        still there, still the caller's, and the same bucket, not one made again under its name."""
+        row = await self.owned(bucket.name)
+        if row.id != bucket.id:
+            raise NotFound(
+                f"The bucket '{bucket.name}' was deleted while the request ran; nothing was stored.",
+                code="bucket.not_found",
+            )
         return row

@@ -81,7 +81,7 @@ async def put_object(call: TosCall) -> Response:
     row = await call.owned(call.bucket)
     forbid_overwrite = call.request.headers.get("x-tos-forbid-overwrite", "").lower() == "true"
     # refused before the body is read; the write below is the atomic check
-    if forbid_overwrite and await asyncio.to_thread(call.objects.exists, row.name, call.target.key):
+    if forbid_overwrite and await asyncio.to_thread(call.objects.exists, row, call.target.key):
         raise object_exists(call.target.key)
     data = await read_body(call, call.services.settings.tos.max_object_bytes)
     check_md5(call.request.headers.get("content-md5"), data)
@@ -91,9 +91,9 @@ async def put_object(call: TosCall) -> Response:
         for name, value in call.request.headers.items()
         if name.startswith(META_PREFIX)
     }
-    row = await call.owned(call.bucket)  # again: the bucket may have changed hands while the body arrived
+    row = await call.still_owned(row)  # the bucket may have gone or changed hands while the body arrived
     meta = await asyncio.to_thread(
-        call.objects.put, row.name, call.target.key, data, content_type, user_meta, if_absent=forbid_overwrite
+        call.objects.put, row, call.target.key, data, content_type, user_meta, if_absent=forbid_overwrite
     )
     headers = {**call.headers(), "ETag": f'"{meta.etag}"', "x-tos-hash-crc64ecma": str(meta.crc64)}
     return Response(status_code=200, headers=headers)
@@ -101,14 +101,14 @@ async def put_object(call: TosCall) -> Response:
 
 async def head_object(call: TosCall) -> Response:
     row = await call.owned(call.bucket)
-    meta = await asyncio.to_thread(call.objects.head, row.name, call.target.key)
+    meta = await asyncio.to_thread(call.objects.head, row, call.target.key)
     headers = {**meta_headers(call, meta), "Content-Length": str(meta.size)}
     return Response(status_code=200, headers=headers)
 
 
 async def delete_object(call: TosCall) -> Response:
     row = await call.owned(call.bucket)
-    await asyncio.to_thread(call.objects.delete, row.name, call.target.key)
+    await asyncio.to_thread(call.objects.delete, row, call.target.key)
     return Response(status_code=204, headers=call.headers())
 
 
@@ -140,7 +140,7 @@ async def get_object(call: TosCall) -> Response:
     query = call.request.query_params
     process = query.get("x-tos-process")
     if process is None:
-        meta, data = await asyncio.to_thread(call.objects.get, row.name, call.target.key)
+        meta, data = await asyncio.to_thread(call.objects.get, row, call.target.key)
         headers = meta_headers(call, meta)
         headers["Accept-Ranges"] = "bytes"
         span = byte_range(call.request.headers.get("range"), meta.size)
@@ -151,17 +151,17 @@ async def get_object(call: TosCall) -> Response:
         return Response(data[first : last + 1], status_code=206, headers=headers)
     # 1. the chain, and the object's record (NoSuchKey before any processing)
     chain = chain_of(call, process)
-    await asyncio.to_thread(call.objects.head, row.name, call.target.key)
+    await asyncio.to_thread(call.objects.head, row, call.target.key)
     # 2. process (cached beside the object), watermark images read from the same bucket only
     limits = call.services.settings.images
     derived = await asyncio.to_thread(
         process_stored,
         call.services.storage,
-        call.objects.data_key(row.name, call.target.key),
+        call.objects.data_key(row, call.target.key),
         chain,
         deadline_seconds=limits.process_deadline_seconds,
         max_output_pixels=limits.max_pixels,
-        resolve_object=lambda name: call.objects.get(row.name, name)[1],
+        resolve_object=lambda name: call.objects.get(row, name)[1],
     )
     # 3. save-as into a bucket the caller owns, or return the processed bytes
     save_object = query.get("x-tos-save-object")
@@ -172,8 +172,6 @@ async def get_object(call: TosCall) -> Response:
     target = decode_name(bucket_param, "x-tos-save-bucket") if bucket_param else row.name
     key = decode_name(save_object, "x-tos-save-object")
     target_row = await call.owned(target)
-    saved = await asyncio.to_thread(
-        call.objects.put, target_row.name, key, derived.data, derived.media_type, {}
-    )
+    saved = await asyncio.to_thread(call.objects.put, target_row, key, derived.data, derived.media_type, {})
     body = {"bucket": target_row.name, "object": key, "fileSize": saved.size, "status": "OK"}
     return Response(json_bytes(body), media_type="application/json", headers=call.headers())

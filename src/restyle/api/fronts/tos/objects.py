@@ -1,6 +1,6 @@
 """A bucket's objects in the storage plug-in, with the metadata TOS answers with.
 
-Layout under ``tos/<bucket>/``: the bytes at ``o/<h[:2]>/<h>`` and a JSON record at ``m/<h[:2]>/<h>``,
+Layout under ``tos/<bucket id>/`` (storage.buckets): the bytes at ``o/<h[:2]>/<h>`` and a JSON record at ``m/<h[:2]>/<h>``,
 where ``h`` is the SHA-256 of the object key. Hashing lets any TOS key (spaces, non-ASCII, ``a`` next
 to ``a/b``) live in a storage whose keys are plain path segments; the record keeps the real key.
 Processed copies (x-tos-process) are cached beside the bytes and removed with them.
@@ -17,7 +17,7 @@ from restyle.api.fronts.tos.crc64 import crc64
 from restyle.errors import Conflict, InvalidParameter, NotFound
 from restyle.imaging.derived import delete_with_derived, derived_prefix
 from restyle.storage import Storage
-from restyle.storage.buckets import bucket_prefix
+from restyle.storage.buckets import BucketRow, bucket_prefix
 
 MAX_KEY_BYTES = 1024
 
@@ -62,26 +62,22 @@ def object_exists(key: str) -> Conflict:
 
 
 class ObjectStore:
-    """Objects of TOS buckets, kept in ``storage`` under ``tos/<bucket>/``."""
+    """Objects of TOS buckets, kept in ``storage`` under ``tos/<bucket id>/``."""
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
 
-    @staticmethod
-    def bucket_prefix(bucket: str) -> str:
-        return bucket_prefix(bucket)
-
-    def _hashed(self, bucket: str, kind: str, key: str) -> str:
+    def _hashed(self, bucket: BucketRow, kind: str, key: str) -> str:
         digest = hashlib.sha256(key.encode()).hexdigest()
-        return f"{self.bucket_prefix(bucket)}/{kind}/{digest[:2]}/{digest}"
+        return f"{bucket_prefix(bucket)}/{kind}/{digest[:2]}/{digest}"
 
-    def data_key(self, bucket: str, key: str) -> str:
+    def data_key(self, bucket: BucketRow, key: str) -> str:
         """The storage key of the object's bytes (processed copies are cached beside it)."""
         return self._hashed(bucket, "o", check_key(key))
 
     def put(
         self,
-        bucket: str,
+        bucket: BucketRow,
         key: str,
         data: bytes,
         content_type: str,
@@ -119,36 +115,36 @@ class ObjectStore:
         self.storage.put(meta_key, record)
         return meta
 
-    def head(self, bucket: str, key: str) -> ObjectMeta:
+    def head(self, bucket: BucketRow, key: str) -> ObjectMeta:
         """The object's record; NotFound (``object.not_found``) when there is none."""
         try:
             blob = self.storage.get(self._hashed(bucket, "m", check_key(key)))
         except NotFound:
             raise NotFound(
-                f"The object '{key[:200]}' does not exist in bucket '{bucket}'.", code="object.not_found"
+                f"The object '{key[:200]}' does not exist in bucket '{bucket.name}'.", code="object.not_found"
             ) from None
         return ObjectMeta(**json.loads(blob))
 
-    def exists(self, bucket: str, key: str) -> bool:
+    def exists(self, bucket: BucketRow, key: str) -> bool:
         return self.storage.exists(self._hashed(bucket, "m", check_key(key)))
 
-    def get(self, bucket: str, key: str) -> tuple[ObjectMeta, bytes]:
+    def get(self, bucket: BucketRow, key: str) -> tuple[ObjectMeta, bytes]:
         meta = self.head(bucket, key)
         try:
             return meta, self.storage.get(self.data_key(bucket, key))
         except NotFound:  # deleted between the two reads
             raise NotFound(
-                f"The object '{key[:200]}' does not exist in bucket '{bucket}'.", code="object.not_found"
+                f"The object '{key[:200]}' does not exist in bucket '{bucket.name}'.", code="object.not_found"
             ) from None
 
-    def delete(self, bucket: str, key: str) -> None:
+    def delete(self, bucket: BucketRow, key: str) -> None:
         """Remove the object, its record and its processed copies; a missing object is no error."""
         self.storage.delete(self._hashed(bucket, "m", check_key(key)))
         delete_with_derived(self.storage, self.data_key(bucket, key))
 
-    def list(self, bucket: str) -> list[ObjectMeta]:
+    def list(self, bucket: BucketRow) -> list[ObjectMeta]:
         """Every object of the bucket, sorted by key (reads each record: O(objects))."""
-        records = self.storage.list_prefix(f"{self.bucket_prefix(bucket)}/m")
+        records = self.storage.list_prefix(f"{bucket_prefix(bucket)}/m")
         metas = []
         for record in records:
             try:
@@ -157,9 +153,9 @@ class ObjectStore:
                 continue
         return sorted(metas, key=lambda meta: meta.key)
 
-    def is_empty(self, bucket: str) -> bool:
-        return not self.storage.list_prefix(f"{self.bucket_prefix(bucket)}/m")
+    def is_empty(self, bucket: BucketRow) -> bool:
+        return not self.storage.list_prefix(f"{bucket_prefix(bucket)}/m")
 
-    def drop(self, bucket: str) -> None:
+    def drop(self, bucket: BucketRow) -> None:
         """Remove everything stored for ``bucket``."""
-        self.storage.delete_prefix(self.bucket_prefix(bucket))
+        self.storage.delete_prefix(bucket_prefix(bucket))
