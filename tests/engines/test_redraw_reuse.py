@@ -15,7 +15,7 @@ from restyle.faces import detect_faces
 from restyle.faces.types import Face
 
 SIZE = 320
-REUSING = ("anime", "colorful_cartoon", "retro_comic", "sketch")
+REUSING = ("anime", "colorful_cartoon", "retro_comic", "sketch", "fairy_tale_3d", "oil_painting", "watercolor")
 
 
 @pytest.fixture(scope="module")

@@ -65,17 +65,8 @@ def _glints_and_blush(image: ops.Float, faces: list[Face]) -> ops.Float:
     return out
 
 
-def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
-    """Steps (1-4 at working size): 1. albedo: flat materials from a Lab palette of regions with
-    softened edges, warm saturated colour; 2. shading: a pseudo-normal map from the
-    heavily blurred luminance, lit from the upper left (soft diffuse light, warm bounce in the
-    shadows, specular highlights); 3. soft-focus background; 4. warm rim light round the figure,
-    bloom, vignette; 5. full size: the face keeps its structure under smooth skin, rounded face
-    light, crisp, brighter, bigger eyes, glints and blush. ``RenderContext.detail`` keeps more of
-    the face's finer structure and enlarges the eyes less."""
-    image = ops.auto_level(ops.to_float(ctx.image))
-    regions = ops.face_regions(ctx.image, ctx.faces)
-    fw = regions.face_width
+def _fairy_scene(ctx: RenderContext, image: ops.Float, regions: ops.Regions) -> ops.Float:
+    """Steps 1-4 of :func:`render_fairy_tale_3d` at full size (nothing here reads ``detail``)."""
     small, factor = ops.downscale(image)
     ws = min(small.shape[:2]) / 512.0
 
@@ -115,6 +106,21 @@ def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
     out = ops.bloom(out, 0.65, 30.0 * ws, 0.4)
     out = ops.times(out, ops.vignette(out.shape, 0.3))
     out = ops.f32(ops.resize_to(out, image.shape))
+    return out
+
+
+def render_fairy_tale_3d(ctx: RenderContext) -> np.ndarray:
+    """Steps (1-4 at working size): 1. albedo: flat materials from a Lab palette of regions with
+    softened edges, warm saturated colour; 2. shading: a pseudo-normal map from the
+    heavily blurred luminance, lit from the upper left (soft diffuse light, warm bounce in the
+    shadows, specular highlights); 3. soft-focus background; 4. warm rim light round the figure,
+    bloom, vignette; 5. full size: the face keeps its structure under smooth skin, rounded face
+    light, crisp, brighter, bigger eyes, glints and blush. ``RenderContext.detail`` keeps more of
+    the face's finer structure and enlarges the eyes less."""
+    image = ctx.memo("fairy.image", lambda: ops.auto_level(ops.to_float(ctx.image)))
+    regions = ctx.memo("fairy.regions", lambda: ops.face_regions(ctx.image, ctx.faces))
+    fw = regions.face_width
+    out = ctx.memo("fairy.scene", lambda: _fairy_scene(ctx, image, regions))
 
     # 5. The face: smooth skin, rounded light, the original's structure, bright eyes.
     detail = float(np.clip(ctx.detail, 0.0, 1.0))

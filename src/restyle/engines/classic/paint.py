@@ -139,24 +139,36 @@ def _on_face(image: ops.Float, face: ops.Float | None, fn: Callable[[ops.Float],
 # --- oil -----------------------------------------------------------------------------------------
 
 
+def _oil_flow(image: ops.Image) -> tuple[ops.Float, ops.Float, ops.Float, ops.Float, ops.Float]:
+    """(working copy, its grey, stroke direction x and y, coherence) of the oil painting."""
+    small_u8, _ = ops.downscale(image, OIL_WORK_SIDE)
+    small = ops.to_float(small_u8)
+    gray = ops.luminance(small)
+    tx, ty, coherence = stroke_flow(gray, 5.0 * min(small.shape[:2]) / 512.0)
+    return small, gray, tx, ty, coherence
+
+
+def _bristles(shape: tuple[int, ...], rng: np.random.Generator, tx: ops.Float, ty: ops.Float, ws: float) -> ops.Float:
+    """Bristle noise streaked along the strokes (the impasto relief before its lighting)."""
+    bristles = ops.noise(shape, rng, 1.2 * ws) + 0.7 * ops.noise(shape, rng, 5.0 * ws)
+    return flow_smear(ops.f32(bristles), tx, ty, length=18.0 * ws, steps=4)
+
+
 def render_oil_painting(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. working copy and stroke flow; 2. paint patches (smooth Kuwahara, finer on the face);
     3. colour dragged along the strokes, varnish colour; 4. bristle relief lit from the upper left
     (impasto); 5. full size: face structure and features back, lit paint on canvas weave."""
     s = ctx.scale
     keep = ctx.face_keep(OIL_FACE_FLOOR)
-    regions = ops.face_regions(ctx.image, ctx.faces)
+    regions = ctx.memo("oil.regions", lambda: ops.face_regions(ctx.image, ctx.faces))
 
-    # 1. Working copy and the direction of every stroke.
-    small_u8, _ = ops.downscale(ctx.image, OIL_WORK_SIDE)
-    small = ops.to_float(small_u8)
+    # 1. Working copy and the direction of every stroke (kept for the guard's redraws).
+    small, gray, tx, ty, coherence = ctx.memo("oil.flow", lambda: _oil_flow(ctx.image))
     ws = min(small.shape[:2]) / 512.0
-    gray = ops.luminance(small)
-    tx, ty, coherence = stroke_flow(gray, 5.0 * ws)
 
     # 2. Paint patches: broad in the scene, finer on the face so it keeps its planes.
     face_small = ops.f32(ops.resize_to(regions.face, small.shape) * keep) if regions.any and keep > 0.05 else None
-    patches = kuwahara(small, max(2, round(8 * ws)))
+    patches = ctx.memo("oil.patches", lambda: kuwahara(small, max(2, round(8 * ws))))
     patches = _on_face(patches, face_small, lambda crop: kuwahara(crop, max(2, round(3 * ws)), sharpness=6.0))
 
     # 3. Strokes: colour smeared along the flow, longer where the flow is coherent; on the face,
@@ -173,8 +185,7 @@ def render_oil_painting(ctx: RenderContext) -> np.ndarray:
 
     # 4. Impasto: bristle noise streaked along the strokes becomes a lit paint relief; each stroke
     # also carries a little more or less pigment.
-    bristles = ops.noise(gray.shape, ctx.rng, 1.2 * ws) + 0.7 * ops.noise(gray.shape, ctx.rng, 5.0 * ws)
-    relief = flow_smear(ops.f32(bristles), tx, ty, length=18.0 * ws, steps=4)
+    relief = ctx.memo("oil.bristles", lambda: _bristles(gray.shape, ctx.rng, tx, ty, ws))
     paint = ops.f32(paint * (1.0 + 0.09 * np.tanh(relief))[:, :, None])
     relief += 0.6 * ops.luminance(paint) / (float(relief.std()) + 1e-6) * 0.15
     shading = emboss_light(relief, (0.7, 0.7), 0.1)
@@ -184,7 +195,7 @@ def render_oil_painting(ctx: RenderContext) -> np.ndarray:
     # 5. Full size: the face's structure under its own brushwork (its finest texture stays
     # painted), crisp features, lit paint on canvas; the weave is faint on the face.
     out = ops.f32(ops.resize_to(paint, ctx.image.shape))
-    weave = canvas_weave((ctx.height, ctx.width), max(3.0, 4.0 * s), 0.09)
+    weave = ctx.memo("oil.weave", lambda: canvas_weave((ctx.height, ctx.width), max(3.0, 4.0 * s), 0.09))
     if regions.box is not None:
         fw = regions.face_width
         image = ops.to_float(ctx.image)
@@ -220,6 +231,15 @@ def ragged_border(shape: tuple[int, int], rng: np.random.Generator, width: float
     return ops.f32(np.clip((edge + wobble - 0.3) * 2.0, 0.0, 1.0))
 
 
+def _washes(image: ops.Image) -> tuple[ops.Float, ops.Float]:
+    """(working copy, its flat washes) of the watercolour: step 1 without the face's finer planes."""
+    small_u8, _ = ops.downscale(image, WATER_WORK_SIDE)
+    small = ops.to_float(small_u8)
+    ws = min(small.shape[:2]) / 512.0
+    wash = guided_smooth(small, max(2, round(8 * ws)), 0.012)
+    return small, kuwahara(wash, max(2, round(4 * ws)), sharpness=4.0)
+
+
 def render_watercolor(ctx: RenderContext) -> np.ndarray:
     """Steps: 1. flat washes (edge-preserving abstraction, finer on the face); 2. wet bleeding;
     3. pigment: density from colour, granulation, flow mottling, edge darkening, white paper in the
@@ -227,15 +247,12 @@ def render_watercolor(ctx: RenderContext) -> np.ndarray:
     5. paper grain and a faint pencil underdrawing."""
     s = ctx.scale
     keep = ctx.face_keep(FACE_FLOOR)
-    regions = ops.face_regions(ctx.image, ctx.faces)
+    regions = ctx.memo("water.regions", lambda: ops.face_regions(ctx.image, ctx.faces))
 
     # 1. Washes: colour flattened into soft-edged areas; the face keeps finer planes.
-    small_u8, _ = ops.downscale(ctx.image, WATER_WORK_SIDE)
-    small = ops.to_float(small_u8)
+    small, wash = ctx.memo("water.wash", lambda: _washes(ctx.image))
     ws = min(small.shape[:2]) / 512.0
     face_small = ops.f32(ops.resize_to(regions.face, small.shape) * keep) if regions.any and keep > 0.05 else None
-    wash = guided_smooth(small, max(2, round(8 * ws)), 0.012)
-    wash = kuwahara(wash, max(2, round(4 * ws)), sharpness=4.0)
     if face_small is not None:
         box = _face_box(face_small)
         fine = guided_smooth(small[box], max(1, round(3 * ws)), 0.004)
@@ -264,17 +281,18 @@ def render_watercolor(ctx: RenderContext) -> np.ndarray:
 
     # 4. Full size: face structure and features.
     colour = ops.f32(ops.resize_to(colour, ctx.image.shape))
-    gray = np.asarray(cv2.cvtColor(ctx.image, cv2.COLOR_RGB2GRAY), np.uint8)
+    gray = ctx.memo("water.gray", lambda: np.asarray(cv2.cvtColor(ctx.image, cv2.COLOR_RGB2GRAY), np.uint8))
     if regions.box is not None:
         image = ops.to_float(ctx.image)
         colour = ops.keep_face_detail(colour, image, regions, 0.6 * keep, 2.5 * s)
         colour = ops.redraw_features(colour, ops.mix(colour, image, 0.6), regions, 0.6 * keep, luma_only=True)
 
     # 5. Paper grain shows through thin washes; a faint pencil underdrawing, lighter on the face.
-    lines = ops.xdog_lines(ops.to_float(gray), sigma=0.9 * s, tau=0.985, phi=30.0)
+    lines = ctx.memo("water.lines", lambda: ops.xdog_lines(ops.to_float(gray), sigma=0.9 * s, tau=0.985, phi=30.0))
     weight = 0.28 - 0.16 * keep * regions.face if regions.any else np.float32(0.28)
     hh, hw = max(8, ctx.height // 2), max(8, ctx.width // 2)
-    paper = ops.f32(ops.resize_to(ops.paper_texture((hh, hw), ctx.rng, grain=0.05, mottle=0.02), gray.shape))
+    paper = ctx.memo("water.paper", lambda: ops.f32(ops.resize_to(
+        ops.paper_texture((hh, hw), ctx.rng, grain=0.05, mottle=0.02), gray.shape)))
     light = cv2.multiply(paper, ops.f32(1.0 - weight * (1.0 - lines)))
     out = ops.f32(colour * light[:, :, None])
     return ops.apply_strength(ctx.image, out, ctx.strength)
