@@ -43,7 +43,9 @@ class S3Endpoint:
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key,
             region_name=self.region,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2, "mode": "standard"}),
+            config=Config(
+                s3={"addressing_style": "path"}, retries={"total_max_attempts": 2, "mode": "standard"}
+            ),
         )
 
     def create_bucket(self, bucket: str) -> None:

@@ -103,7 +103,7 @@ class S3Storage(Storage):
             ) from None
         opts = self.options
         config = Config(
-            retries={"max_attempts": opts.max_attempts, "mode": "standard"},
+            retries={"total_max_attempts": opts.max_attempts, "mode": "standard"},
             connect_timeout=opts.connect_timeout_seconds,
             read_timeout=opts.read_timeout_seconds,
             max_pool_connections=opts.max_pool_connections,
