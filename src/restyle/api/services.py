@@ -16,6 +16,7 @@ from restyle.storage import Storage, create_storage
 from restyle.storage.urls import UrlSigner
 from restyle.tasks.db import Database
 from restyle.tasks.events import ChangeFeed
+from restyle.tasks.pg_events import create_feed
 from restyle.tasks.queue import TaskQueue, create_queue
 from restyle.tasks.service import TaskService
 from restyle.tasks.store import TaskStore
@@ -50,7 +51,7 @@ def open_database(settings: Settings) -> tuple[Database, ServerKey]:
 def build_services(settings: Settings) -> Services:
     db, server_key = open_database(settings)
     storage = create_storage(settings)
-    feed = ChangeFeed()
+    feed = create_feed(db)  # across API processes on PostgreSQL
     queue = create_queue(settings, feed)
     pipeline = Pipeline(settings)  # catalogue only; workers set up their own
     store = TaskStore(db)

@@ -42,7 +42,10 @@ def serve_command(
     from restyle.api.services import bootstrap_demo, build_services
 
     server: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    settings = load_settings(config, data_dir, server=server, workers={"count": workers} if workers else {})
+    worker_options: dict[str, Any] = {"count": workers} if workers else {}
+    if no_workers and Settings.load(config).workers.queue == "local":
+        worker_options["queue"] = "none"  # no pool here: tasks wait in the store for other processes' pools
+    settings = load_settings(config, data_dir, server=server, workers=worker_options)
     logging.basicConfig(
         level=settings.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -66,7 +69,9 @@ def serve_command(
     typer.echo(f"Open the web studio: {settings.public_url}/  and sign in with {key_hint}")
     typer.echo(
         f"restyle serving on http://{settings.server.host}:{settings.server.port} (docs at /docs), "
-        f"{0 if no_workers else settings.worker_count} worker(s), data in {settings.data_dir}"
+        f"{settings.worker_count if settings.workers.queue == 'local' else 0} worker(s) "
+        f"(queue {settings.workers.queue}), "
+        f"data in {settings.data_dir}"
     )
     uvicorn.run(
         create_app(services=services, start_workers=not no_workers),

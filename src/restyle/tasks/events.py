@@ -1,7 +1,8 @@
 """A change feed inside the API process: workers' reports wake coroutines that wait on a task.
 
 Waiters always re-read the row (the truth) after waking, and also wake on a timeout, so a lost
-or absent notification (e.g. with external Celery workers) only delays an answer. Subscribers
+or absent notification (e.g. Celery workers on a SQLite store) only delays an answer. With a
+PostgreSQL store the reports of every process arrive here too (:mod:`restyle.tasks.pg_events`). Subscribers
 (server-sent events) also receive each report's payload, such as every runner step.
 """
 
@@ -74,6 +75,9 @@ class ChangeFeed:
         with self._lock:
             self._subscribers.setdefault(task_id, set()).add(queue)
         return queue
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Stop listening to other processes (feeds that do, see :mod:`restyle.tasks.pg_events`)."""
 
     def unsubscribe(self, task_id: str, queue: asyncio.Queue[Event | None]) -> None:
         with self._lock:

@@ -111,6 +111,20 @@ def _account_has_room(session: Session, account_id: str) -> bool:
     return limits is not None and not limits[1] and int(limits[2]) < int(limits[0])
 
 
+def has_claimable(db: Database) -> bool:
+    """Whether some PENDING task could be claimed now (an account under its limit)."""
+    return bool(claimable_ids(db, limit=1))
+
+
+def claimable_ids(db: Database, *, submitted_before: datetime | None = None, limit: int = 1) -> list[str]:
+    """The ids of the oldest claimable PENDING tasks (submitted before ``submitted_before``)."""
+    query = _claimable().with_only_columns(TaskRow.id).limit(limit)
+    if submitted_before is not None:
+        query = query.where(TaskRow.submitted_at < submitted_before)
+    with db.read() as session:
+        return list(session.scalars(query))
+
+
 def claim(db: Database, worker_id: str, lease_seconds: float) -> Claim | None:
     """Take the oldest PENDING task of an enabled account under its concurrency limit, or None."""
     if db.is_sqlite:

@@ -3,8 +3,8 @@
 The task row is the truth and a queue message carries only a task id, as a wake-up: a worker
 that wakes claims the oldest eligible task (see :mod:`restyle.tasks.lease`), which may be a
 different one when per-account limits say so. The in-process pool (:mod:`restyle.tasks.local`)
-is the default; a Celery-backed queue replaces it by implementing the same methods, without
-touching the API or the runner.
+is the default; the Celery queue (:mod:`restyle.tasks.celery_queue`, ``queue = celery``) replaces
+it by implementing the same methods, without touching the API or the runner.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ class TaskQueue(abc.ABC):
     """Base of queue plug-ins."""
 
     name: str = "queue"
+    # whether a wake-up can be lost (a broker restart); then the upkeep loop re-announces tasks
+    # that wait too long. The in-process pool's workers also poll, so they need none.
+    reannounce: bool = False
 
     def start(self) -> None:  # noqa: B027 - optional hook
         """Start workers or connect to the broker."""
@@ -42,7 +45,30 @@ class TaskQueue(abc.ABC):
         return {"queue": self.name}
 
 
-QUEUES: Registry[TaskQueue] = Registry("queue", {"local": "restyle.tasks.local:LocalWorkerPool"})
+class NoWorkers(TaskQueue):
+    """An API process without workers of its own (``restyle serve --no-workers`` on the local queue):
+    tasks wait in the store for workers elsewhere (other ``restyle serve`` processes poll it)."""
+
+    name = "none"
+
+    def __init__(self, settings: Settings | None = None, feed: ChangeFeed | None = None) -> None:
+        self.settings, self.feed = settings, feed
+
+    def notify(self, task_id: str) -> None:
+        """Nothing to wake here: workers of other processes find the task when they poll."""
+
+    def describe(self) -> dict[str, Any]:
+        return {"queue": self.name, "workers": 0}
+
+
+QUEUES: Registry[TaskQueue] = Registry(
+    "queue",
+    {
+        "local": "restyle.tasks.local:LocalWorkerPool",
+        "celery": "restyle.tasks.celery_queue:CeleryQueue",
+        "none": "restyle.tasks.queue:NoWorkers",
+    },
+)
 
 
 def create_queue(settings: Settings, feed: ChangeFeed | None = None) -> TaskQueue:

@@ -1,10 +1,11 @@
-"""Upkeep: recover tasks whose worker vanished, and delete expired tasks with their files."""
+"""Upkeep: recover tasks whose worker vanished, re-announce tasks whose wake-up was lost, and
+delete expired tasks with their files."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from restyle.storage import Storage
 from restyle.tasks import lease
@@ -35,6 +36,18 @@ def recover(
         for task_id in moved[PENDING]:
             queue.notify(task_id)
     return moved
+
+
+def announce(store: TaskStore, queue: TaskQueue, older_than_seconds: float, limit: int = 4) -> list[str]:
+    """Wake workers again for claimable tasks that have waited ``older_than_seconds`` (their
+    wake-up may be lost, e.g. in a broker restart); a wake-up too many only finds nothing to do."""
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    task_ids = lease.claimable_ids(store.db, submitted_before=cutoff, limit=limit)
+    for task_id in task_ids:
+        queue.notify(task_id)
+    if task_ids:
+        log.info("re-announced %d waiting task(s)", len(task_ids))
+    return task_ids
 
 
 def sweep(

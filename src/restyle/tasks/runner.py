@@ -19,7 +19,7 @@ from typing import Any
 from restyle.auth.models import AccountRow
 from restyle.config import Settings
 from restyle.domain import GenerateResult, ImageSource, TaskStatus
-from restyle.errors import DeadlineExceeded, RestyleError, TaskCanceled
+from restyle.errors import DeadlineExceeded, RestyleError, StoreUnavailable, TaskCanceled
 from restyle.imaging.fetch import FetchLimits, fetch_image, guard_from_settings
 from restyle.pipeline import Pipeline
 from restyle.requests import request_from_params
@@ -147,6 +147,9 @@ class Runner:
             return TaskStatus.SUCCEEDED, _success(result, key, timings)
         except _Abandon:
             raise
+        except StoreUnavailable as exc:  # no write can land now: the lease runs out and the task is retried
+            log.warning("task %s stopped: the task database is unavailable", task.id)
+            raise _Abandon(release=False) from exc
         except TaskCanceled as exc:
             return TaskStatus.CANCELED, _failure(exc, timings)
         except RestyleError as exc:
