@@ -6,8 +6,8 @@ PIP := $(PY) -m pip
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 STAMP_SYSTEM := $(VENV)/.installed-system
-# Debian packages: a CJK font for the visible "AI生成" label; chromium for the web studio's browser tests
-SYSTEM_PACKAGES := fonts-wqy-microhei wrk chromium
+# Debian packages: a CJK font for the visible "AI生成" label; chromium for the web studio's browser tests; libturbojpeg0 for the JPEG fast paths (imaging/turbojpeg.py)
+SYSTEM_PACKAGES := fonts-wqy-microhei wrk chromium libturbojpeg0
 export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: run test lint bench demo clean
