@@ -225,11 +225,44 @@ def test_content_checks_answer_risk_codes(tenant: Tenant, photos: Photos) -> Non
     from tests.fronts.conftest import png_bytes
     from tests.safety.drawings import exposed_torso
 
-    base = {"Outputs": [f"risk/{uuid.uuid4().hex[:8]}"], "ModelAction": "CVProcess", "ModelVersion": "2022-08-31"}
-    prompt = {**base, "ReqJson": {"req_key": "i2i_xl_sft", "prompt": "p.o.r.n", "image_urls": [photos.url("face")]}}
+    base = {
+        "Outputs": [f"risk/{uuid.uuid4().hex[:8]}"],
+        "ModelAction": "CVProcess",
+        "ModelVersion": "2022-08-31",
+    }
+    prompt = {
+        **base,
+        "ReqJson": {"req_key": "i2i_xl_sft", "prompt": "p.o.r.n", "image_urls": [photos.url("face")]},
+    }
     _, blocked = refused(lambda: tenant.call(prompt))
     assert blocked["Code"] == "RiskNotPass" and blocked["CodeN"] == 50412, blocked
     unsafe = base64.b64encode(png_bytes(exposed_torso())).decode()
-    image = {**base, "ReqJson": {"req_key": "i2i_xl_sft", "prompt": "portrait", "binary_data_base64": [unsafe]}}
+    image = {
+        **base,
+        "ReqJson": {"req_key": "i2i_xl_sft", "prompt": "portrait", "binary_data_base64": [unsafe]},
+    }
     _, refused_image = refused(lambda: tenant.call(image))
     assert refused_image["Code"] == "RiskNotPass" and refused_image["CodeN"] == 50411, refused_image
+
+
+def test_seed_response_shape_and_input_formats(tenant: Tenant, photos: Photos) -> None:
+    face = Image.open(io.BytesIO(httpx.get(photos.url("face"), timeout=10).content))
+    tiff = io.BytesIO()
+    face.save(tiff, format="TIFF")
+    body: dict[str, Any] = {
+        "Outputs": [f"seed/{uuid.uuid4().hex[:6]}"],
+        "ModelAction": "Img2ImgXLSft",
+        "ModelVersion": "2022-08-31",
+        "ReqJson": {"prompt": "portrait", "binary_data_base64": [face_base64(photos)], "return_url": True},
+    }
+    # 1. RespJson as the seed shows it: the model's body with empty image lists (the image is stored)
+    result = tenant.call(body)["Result"]
+    data = result["RespJson"]["data"]
+    assert data["binary_data_base64"] == [] and data["image_urls"] == [] and data["req_key"] == "i2i_xl_sft"
+    assert len(result["ImageUrls"]) == len(result["StoreUris"]) == 1
+    # 2. the seed's input formats (jpeg, png, webp, bmp, heic, apng, ico, avif): TIFF is refused
+    body["ReqJson"]["binary_data_base64"] = [base64.b64encode(tiff.getvalue()).decode()]
+    body["Outputs"] = [f"seed/{uuid.uuid4().hex[:6]}"]
+    _, error = refused(lambda: tenant.call(body))
+    assert error["Code"] == "InvalidParameter" and "is a TIFF image" in error["Message"], error
+    assert "takes JPEG, PNG, WebP, BMP, HEIC, AVIF, APNG or ICO" in error["Message"]

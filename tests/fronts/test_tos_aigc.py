@@ -154,3 +154,41 @@ def test_errors(live_server: LiveServer, alice: tos.TosClientV2, buckets: tuple[
         assert (error.status_code, error.code) == (403, "AccessDenied")
     finally:
         bob.delete_bucket(bobs)
+
+
+def test_seed_fields_required_types_and_response(alice: tos.TosClientV2, buckets: tuple[str, str]) -> None:
+    source, out = buckets
+    # 1. the seed's response: the model's body under resp_json, no image in it (saved to the bucket)
+    text_req_json = request(
+        out, "gen/seed.png", ModelConfig={"ReqJson": json.dumps({"req_key": "i2i_xl_sft"})}
+    )
+    resp = aigc(alice, source, text_req_json)["resp_json"]  # ReqJson as its JSON text (the seed types String)
+    assert resp["data"]["binary_data_base64"] is None and resp["data"]["image_urls"] is None
+    assert (
+        resp["data"]["req_key"] == "i2i_xl_sft" and resp["request_id"] and resp["time_elapsed"].endswith("s")
+    )
+    # 2. ForbiddenOverwrite as the seed's string "true"
+    kept = refused(
+        lambda: aigc(
+            alice, source, request(out, "gen/seed.png", OutputProcessing={"ForbiddenOverwrite": "true"})
+        )
+    )
+    assert (kept.status_code, kept.code) == (409, "FileAlreadyExists")
+    # 3. TaskType and ModelConfig are required by the seed; a model restyle does not serve is named
+    no_task_type = request(out, "gen/x.png")
+    del no_task_type["TaskType"]
+    no_config = request(out, "gen/x.png")
+    del no_config["ModelConfig"]
+    other_task = {**request(out, "gen/x.png"), "TaskType": "text_to_image"}
+    cases = [
+        (no_task_type, "TaskType"),
+        (other_task, "TaskType"),
+        (no_config, "ModelConfig"),
+        (request(out, "gen/x.png", ModelConfig={"ReqJson": {"req_key": "high_aes"}}), "req_key"),
+        (request(out, "gen/x.png", ModelConfig={"ReqJson": "{not json"}), "ReqJson"),
+    ]
+    for body, named in cases:
+        error = refused(lambda body=body: aigc(alice, source, body))  # type: ignore[misc]
+        assert (error.status_code, error.code) == (400, "InvalidArgument"), (body, error.message)
+        assert named in error.message, error.message
+    assert [o.key for o in alice.list_objects_type2(out, prefix="gen/x").contents] == []

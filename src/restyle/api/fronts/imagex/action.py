@@ -85,7 +85,7 @@ async def _run(request: Request) -> Response:
         model.pop("binary_data_base64", None)
         model.pop("image_urls", None)
         model.update(await _image_input(services, service, body["ImageUrl"]))
-    translated = translate(model, services.settings)
+    translated = translate(model, services.settings, front="imagex")
     # 5. generate, then store under the service
     generated = await generate(services, account, translated)
     await _store(services, service, name, key, generated.image, overwrite)
@@ -93,7 +93,7 @@ async def _run(request: Request) -> Response:
     if template:
         link += f"&x-template={quote(template, safe='')}"
     result = {
-        "RespJson": model_response(generated, translated.req_key),
+        "RespJson": model_response(generated, translated.req_key, no_images=[]),
         "ImageUrls": [link],
         "StoreUris": [store_uri(service.service_id, name)],
     }

@@ -54,14 +54,15 @@ async def generate(services: Services, account: AccountRow, translated: Translat
     return Generated(row, image, time.monotonic() - started)
 
 
-def model_response(generated: Generated, req_key: str) -> dict[str, Any]:
-    """The model API's success body; the image itself is stored by the caller, so it carries none."""
+def model_response(generated: Generated, req_key: str, no_images: list[str] | None = None) -> dict[str, Any]:
+    """The model API's success body; the image itself is stored by the caller, so it carries none:
+    its image lists are ``no_images`` (veImageX's seed shows ``[]``, the TOS seed ``null``)."""
     return {
         "code": SUCCESS,
         "data": {
             "algorithm_base_resp": ALGORITHM_OK,
-            "binary_data_base64": None,
-            "image_urls": None,
+            "binary_data_base64": no_images,
+            "image_urls": no_images,
             "req_key": req_key,
             "task_id": generated.row.id,
         },

@@ -131,8 +131,17 @@ WIRE_NAMES: dict[str, dict[str, str]] = {
 }
 
 
-def translate(body: Mapping[str, Any], settings: Settings, idempotency_key: str | None = None) -> Translated:
-    """The Submission of a model body (``req_key`` picks the model); refusals name the wire field."""
+def translate(
+    body: Mapping[str, Any],
+    settings: Settings,
+    idempotency_key: str | None = None,
+    front: str = FRONT_VOLC,
+) -> Translated:
+    """The Submission of a model body (``req_key`` picks the model); refusals name the wire field.
+
+    ``front`` names the input and output rules of the calling front (``imagex``: the seed's formats
+    and 35 MB); Portrait Photography keeps its own output sizes whichever front calls it.
+    """
     # 1. the model
     req_key = body.get("req_key")
     if not isinstance(req_key, str) or req_key not in MODELS:
@@ -148,7 +157,8 @@ def translate(body: Mapping[str, Any], settings: Settings, idempotency_key: str 
             param=unknown[0],
         )
     # 2. the fields in native names, checked once here so that a message names the wire field
-    fields, image, style, front = MODELS[req_key](body, settings)
+    fields, image, style, model_front = MODELS[req_key](body, settings)
+    front = model_front if model_front != FRONT_VOLC else front
     fields = {name: value for name, value in fields.items() if value is not None}
     return_url = require_bool(body, "return_url")
     try:

@@ -58,9 +58,10 @@ def _parse_body(raw: bytes) -> dict[str, Any]:
         raise InvalidParameter("The request body is not valid JSON.", code="request.invalid_json") from None
     if not isinstance(body, dict):
         raise InvalidParameter("The request body must be a JSON object.", code="request.invalid_json")
-    if body.get("TaskType", TASK_TYPE) != TASK_TYPE:
+    if body.get("TaskType") != TASK_TYPE:  # required by the seed
         raise InvalidParameter(
-            f"Parameter 'TaskType' is {body['TaskType']!r}; aigc/image_to_image takes '{TASK_TYPE}'.",
+            f"Parameter 'TaskType' is {body.get('TaskType')!r}; aigc/image_to_image requires "
+            f"'{TASK_TYPE}'.",
             param="TaskType",
         )
     return body
@@ -145,7 +146,7 @@ async def image_to_image(call: TosCall) -> Response:
     body = _parse_body(await call.request.body())
     source = _section(body, "InputDataSource", required=True)
     output = _section(body, "OutputProcessing", required=True)
-    config = _section(body, "ModelConfig", required=False)
+    config = _section(body, "ModelConfig", required=True)  # its fields are optional, it is not
     row = await call.owned(call.bucket)
     target = await call.owned(_text(output, "OutputProcessing", "Bucket", required=True))
     key = _text(output, "OutputProcessing", "Object", required=True)
@@ -162,7 +163,7 @@ async def image_to_image(call: TosCall) -> Response:
     model.pop("binary_data_base64", None)
     model.pop("image_urls", None)
     model.update(await _image_input(call, source, row, input_chains))
-    translated = translate(model, call.services.settings)
+    translated = translate(model, call.services.settings, front="tos")
     generated = await generate(call.services, call.account, translated)
     # 4. the output, processed and saved
     data, media_type = await asyncio.to_thread(_process, call, generated.image, output_chains, target)
