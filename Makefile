@@ -10,7 +10,7 @@ STAMP_SYSTEM := $(VENV)/.installed-system
 SYSTEM_PACKAGES := fonts-wqy-microhei wrk chromium libturbojpeg0
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: run test lint bench demo clean
+.PHONY: run test lint bench demo clean cluster cluster-stop
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,14 @@ test: $(STAMP_TEST)
 lint: $(STAMP_TEST)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
+
+# a scale-out deployment on loopback: Redis, PostgreSQL, S3 (moto), 2 API processes behind a proxy,
+# 2 Celery workers; prints url: and api_key:, pid files in data/cluster/ (see docs/DEPLOY.md)
+cluster: $(STAMP_TEST)
+	$(PY) -m restyle.commands.cluster start
+
+cluster-stop:
+	$(PY) -m restyle.commands.cluster stop
 
 bench: $(STAMP_TEST)
 	$(PIP) install --quiet -e ".[bench]" "torch==2.13.0"
