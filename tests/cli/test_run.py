@@ -178,3 +178,12 @@ def test_doctor_reports_every_required_part(tmp_path: Path) -> None:
     assert broken.returncode == 1
     templates = next(row for row in json.loads(broken.stdout)["required"] if row["check"] == "templates")
     assert not templates["ok"] and "thumb" in templates["detail"]
+
+
+def test_a_server_url_without_http_is_one_line_and_exit_2(photo: Path, tmp_path: Path) -> None:
+    done = restyle("run", str(photo), "--server", "127.0.0.1:8000", "--key", "k", "-o", str(tmp_path / "o"),
+                   cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: The server URL must start with http:// or https://, not '127.0.0.1:8000'. [client.url]"
+    ]
