@@ -50,10 +50,10 @@ lint: $(STAMP_TEST)
 # a scale-out deployment on loopback: Redis, PostgreSQL, S3 (moto), 2 API processes behind a proxy,
 # 2 Celery workers; prints url: and api_key:, pid files in data/cluster/ (see docs/DEPLOY.md)
 cluster: $(STAMP_TEST)
-	$(PY) -m restyle.commands.cluster start
+	$(PY) -m restyle.commands.cluster start $(CLUSTER_ARGS)
 
 cluster-stop:
-	$(PY) -m restyle.commands.cluster stop
+	$(PY) -m restyle.commands.cluster stop $(CLUSTER_ARGS)
 
 bench: $(STAMP_TEST)
 	$(PIP) install --quiet -e ".[bench]" "torch==2.13.0"

@@ -79,7 +79,7 @@ def _start(args: argparse.Namespace, run_dir: Path) -> Cluster:
     # 1. Redis and PostgreSQL, then a fresh database and an empty broker database
     ensure_redis(args.redis_port, run_dir)
     ensure_postgres(args.pg_port, run_dir)
-    reset_database(f"postgresql://postgres@127.0.0.1:{args.pg_port}/postgres", DATABASE)
+    reset_database(f"postgresql://postgres@127.0.0.1:{args.pg_port}/postgres", args.database)
     flush_redis_db(args.redis_port, args.redis_db)
     # 2. the S3 server and its bucket
     s3_port = free_port()
@@ -91,7 +91,7 @@ def _start(args: argparse.Namespace, run_dir: Path) -> Cluster:
     proxy_port = args.port or free_port()
     url = f"http://127.0.0.1:{proxy_port}"
     broker = f"redis://127.0.0.1:{args.redis_port}/{args.redis_db}"
-    database_url = f"postgresql+psycopg://postgres@127.0.0.1:{args.pg_port}/{DATABASE}"
+    database_url = f"postgresql+psycopg://postgres@127.0.0.1:{args.pg_port}/{args.database}"
     env = {
         "RESTYLE_DATA_DIR": str((run_dir / "state").resolve()),
         "RESTYLE_TASKS__DATABASE_URL": database_url,
@@ -198,6 +198,9 @@ def main(argv: list[str] | None = None) -> None:
         "--redis-db", type=int, default=7, help="the Redis database the cluster empties and uses"
     )
     parser.add_argument("--pg-port", type=int, default=5432)
+    parser.add_argument(
+        "--database", default=DATABASE, help="the PostgreSQL database the cluster drops and creates"
+    )
     parser.add_argument("--qps", type=float, default=1000.0, help="the cluster account's submit rate limit")
     parser.add_argument(
         "--concurrency", type=int, default=64, help="the cluster account's running task limit"
