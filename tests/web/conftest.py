@@ -80,20 +80,31 @@ def browser() -> Iterator[Any]:
 
 
 class Shots:
-    """Saves screenshots when RESTYLE_SCREENSHOTS names a folder: PNGs cut to 256 colours (< 200 kB)."""
+    """Saves screenshots when RESTYLE_SCREENSHOTS names a folder: PNGs with as many colours (256 down
+    to 32) as fit in LIMIT bytes, so the README's pictures stay small."""
+
+    LIMIT = 195_000
 
     def __init__(self) -> None:
         folder = os.environ.get("RESTYLE_SCREENSHOTS")
         self.folder = Path(folder) if folder else None
 
-    def save(self, page: Any, name: str, full_page: bool = False) -> None:
+    def save(self, page_or_element: Any, name: str) -> None:
+        """A screenshot of the page's viewport (scrolled to the top) or of one element (a Locator)."""
         if self.folder is None:
             return
+        if hasattr(page_or_element, "evaluate") and not hasattr(page_or_element, "first"):
+            page_or_element.evaluate("window.scrollTo(0, 0)")
         self.folder.mkdir(parents=True, exist_ok=True)
-        with Image.open(io.BytesIO(page.screenshot(full_page=full_page))) as shot:
-            small = shot.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-            target = self.folder / f"{name}.png"
-            small.save(target, format="PNG", optimize=True)
+        with Image.open(io.BytesIO(page_or_element.screenshot())) as shot:
+            picture = shot.convert("RGB")
+        for colours in (256, 128, 64, 32):
+            buffer = io.BytesIO()
+            small = picture.quantize(colors=colours, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+            small.save(buffer, format="PNG", optimize=True)
+            if buffer.tell() <= self.LIMIT:
+                break
+        (self.folder / f"{name}.png").write_bytes(buffer.getvalue())
 
 
 @pytest.fixture(scope="session")

@@ -167,7 +167,7 @@ def test_restyle_two_photos_with_progress_result_compare_and_history(
     first_id = listed.first.get_attribute("data-task-id")
     listed.first.locator("button", has_text="Open").click()
     page.wait_for_selector("#results .result h3:has-text('From the history')")
-    shots.save(page, "studio-history")
+    shots.save(page.locator(".history"), "studio-history")
     count = listed.count()
     page.locator(f"#history li[data-task-id='{first_id}'] button", has_text="Delete").click()
     page.wait_for_function(f"() => document.querySelectorAll('#history li[data-task-id]').length === {count - 1}")
@@ -199,7 +199,6 @@ def test_errors_are_shown_next_to_their_field(page: Any, studio: Studio, sample_
     assert "invalid" in (page.get_attribute("#field-image", "class") or "")
     assert page.locator("#results .result").count() == 0  # no task was made
     assert page.is_hidden("#error-width")
-    page.locator("#field-image").scroll_into_view_if_needed()
     shots.save(page, "studio-error")
 
 
@@ -253,6 +252,7 @@ def test_phone_width_has_no_horizontal_scroll(
         sign_in(page, studio.api_key)
         page.set_input_files("#image", str(sample_files["astronaut.png"]))
         pick_preset(page, "anime")
+        shots.save(page, "studio-phone")
         page.click("#submit")
         page.wait_for_selector("#results .result[data-status=SUCCEEDED] .after")
         page.wait_for_function(
@@ -261,7 +261,6 @@ def test_phone_width_has_no_horizontal_scroll(
         assert page.evaluate(wide) <= 0
         box = page.locator("#results .result .compare-frame").bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
-        page.locator("#results .result").scroll_into_view_if_needed()
-        shots.save(page, "studio-phone")
+        shots.save(page.locator("#results .result"), "studio-phone-result")
     finally:
         context.close()
