@@ -200,10 +200,11 @@ def test_an_unsigned_call_or_a_bad_secret_is_refused(live_server: LiveServer, te
         timeout=10,
     )
     meta = unsigned.json()["ResponseMetadata"]
-    assert unsigned.status_code == 401 and meta["Service"] == "ImageX" and meta["Error"]["Code"]
+    assert unsigned.status_code == 401 and meta["Service"] == "ImageX"
+    assert (meta["Error"]["Code"], meta["Error"]["CodeN"]) == ("MissingSignature", 100005)  # common list
     wrong = imagex(live_server, replace(tenant.creds, secret_access_key="nope"))
     _, error = refused(lambda: wrong.get_cv_image_generate_result({"ServiceId": tenant.service_id}, {}))
-    assert error["Code"] == "SignatureDoesNotMatch"
+    assert (error["Code"], error["CodeN"]) == ("SignatureDoesNotMatch", 100010)
 
 
 def test_admin_api_and_cli_errors(live_server: LiveServer) -> None:

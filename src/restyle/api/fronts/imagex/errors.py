@@ -4,8 +4,10 @@ status) and the ``ResponseMetadata`` every answer carries.
 A refusal is ``{"ResponseMetadata": {..., "Error": {"Code", "CodeN", "Message"}}}`` with the table's
 HTTP status: the ImageX SDK raises on any ``ResponseMetadata.Error`` and on any status other than 200,
 so both carry the same information; other clients get the vendor's status. The seed lists no codes of
-its own ("本接口无特有的错误码"); the codes below follow Volcengine's common OpenAPI names, and the
-``CodeN`` numbers are restyle's, kept here so they are easy to change.
+its own ("本接口无特有的错误码"). Where the vendor's common OpenAPI error list gives a name, ``CodeN``
+and status (InvalidTimestamp, InvalidActionOrVersion, InvalidAccessKey, SignatureDoesNotMatch,
+AccessDenied) they are used as listed; every other ``CodeN`` is restyle's guess, marked ``GUESS``
+below, one constant each so that it is easy to change.
 """
 
 from __future__ import annotations
@@ -36,15 +38,30 @@ class VendorError:
     status: int
 
 
-INVALID_PARAMETER = VendorError("InvalidParameter", 100004, 400)
+# the vendor's common OpenAPI errors (name, CodeN and status as listed)
+MISSING_SIGNATURE = VendorError("MissingSignature", 100005, 401)
+INVALID_TIMESTAMP = VendorError("InvalidTimestamp", 100006, 400)
+INVALID_ACTION = VendorError("InvalidActionOrVersion", 100008, 404)
 INVALID_ACCESS_KEY = VendorError("InvalidAccessKey", 100009, 401)
 SIGNATURE_MISMATCH = VendorError("SignatureDoesNotMatch", 100010, 401)
-INVALID_TIMESTAMP = VendorError("InvalidTimestamp", 100011, 401)
 ACCESS_DENIED = VendorError("AccessDenied", 100013, 403)
+# GUESS: common names without a listed CodeN here
+INVALID_PARAMETER = VendorError("InvalidParameter", 100004, 400)
+FLOW_LIMIT = VendorError("FlowLimitExceeded", 100018, 429)
 INTERNAL = VendorError("InternalError", 100023, 500)
+REQUEST_TIMEOUT = VendorError("RequestTimeout", 100024, 504)
+# GUESS: veImageX's own errors for this call (the seed names none)
+SERVICE_NOT_FOUND = VendorError("ServiceNotFound", 604001, 404)
+FILE_EXISTS = VendorError("FileAlreadyExists", 604002, 409)
+IMAGE_NOT_FOUND = VendorError("ImageNotFound", 604003, 404)
+TEMPLATE_NOT_FOUND = VendorError("TemplateNotFound", 604004, 404)
+INVALID_MODEL = VendorError("InvalidModel", 604005, 400)
+# the model's content checks keep the model API's numbers (seed [000]), under one name
+RISK = "RiskNotPass"
 
 TABLE: dict[str, VendorError] = {
     # credentials and signatures
+    "auth.signature_missing": MISSING_SIGNATURE,
     "auth.unknown_key": INVALID_ACCESS_KEY,
     "auth.access_key": INVALID_ACCESS_KEY,
     "auth.signature_mismatch": SIGNATURE_MISMATCH,
@@ -54,22 +71,22 @@ TABLE: dict[str, VendorError] = {
     "auth.wrong_scope": ACCESS_DENIED,
     "auth.forbidden": ACCESS_DENIED,
     # the call itself
-    "action.unknown": VendorError("InvalidActionOrVersion", 100002, 404),
-    "imagex.service_not_found": VendorError("ServiceNotFound", 604001, 404),
-    "imagex.exists": VendorError("FileAlreadyExists", 604002, 409),
-    "imagex.image_not_found": VendorError("ImageNotFound", 604003, 404),
-    "template.unknown": VendorError("TemplateNotFound", 604004, 404),
-    "model.unknown": VendorError("InvalidModel", 604005, 400),
-    # the model's content checks keep the model API's numbers
-    "safety.input_image": VendorError("RiskNotPass", 50411, 400),
-    "safety.output_image": VendorError("RiskNotPass", 50511, 400),
-    "safety.input_text": VendorError("RiskNotPass", 50412, 400),
-    "safety.input_text_ip": VendorError("RiskNotPass", 50413, 400),
-    "safety.refused": VendorError("RiskNotPass", 50411, 400),
+    "action.unknown": INVALID_ACTION,
+    "imagex.service_not_found": SERVICE_NOT_FOUND,
+    "imagex.exists": FILE_EXISTS,
+    "imagex.image_not_found": IMAGE_NOT_FOUND,
+    "template.unknown": TEMPLATE_NOT_FOUND,
+    "model.unknown": INVALID_MODEL,
+    # content checks
+    "safety.input_image": VendorError(RISK, 50411, 400),
+    "safety.output_image": VendorError(RISK, 50511, 400),
+    "safety.input_text": VendorError(RISK, 50412, 400),
+    "safety.input_text_ip": VendorError(RISK, 50413, 400),
+    "safety.refused": VendorError(RISK, 50411, 400),
     # limits and tasks
-    "limit.rate": VendorError("FlowLimitExceeded", 100018, 429),
-    "limit.queue_full": VendorError("FlowLimitExceeded", 100018, 429),
-    "task.deadline": VendorError("RequestTimeout", 100024, 504),
+    "limit.rate": FLOW_LIMIT,
+    "limit.queue_full": FLOW_LIMIT,
+    "task.deadline": REQUEST_TIMEOUT,
     "internal": INTERNAL,
 }
 PREFIXES: dict[str, VendorError] = {"auth.": INVALID_ACCESS_KEY, "safety.": TABLE["safety.refused"]}

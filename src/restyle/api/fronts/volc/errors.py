@@ -3,8 +3,9 @@ status) and the body every refused request of this front answers with:
 ``{"code", "data": null, "message", "request_id", "status", "time_elapsed"}``.
 
 The risk codes and their HTTP 400 come from seed [000]; 50400 / 50429 / 50430 / 50500 are the codes
-the same vendor uses for access, limits and internal errors (protocols/README.md section 1). 50215
-("input invalid for this service") is restyle's choice for a refused parameter or input image.
+the same vendor uses for access, limits and internal errors (protocols/README.md section 1). Neither
+names a code for a refused parameter or input image: :data:`INPUT_INVALID_CODE` (50215) is restyle's
+guess, kept in one place so that it is easy to change.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ class VendorError:
 
 ACCESS_DENIED = VendorError(50400, 401)
 FORBIDDEN = VendorError(50400, 403)
-INVALID_INPUT = VendorError(50215, 400)
-NOT_FOUND = VendorError(50215, 404)
+INPUT_INVALID_CODE = 50215  # GUESS: no seed or protocol note names the code of a refused input
+INVALID_INPUT = VendorError(INPUT_INVALID_CODE, 400)
+NOT_FOUND = VendorError(INPUT_INVALID_CODE, 404)
 INTERNAL = VendorError(50500, 500)
 
 TABLE: dict[str, VendorError] = {
