@@ -95,3 +95,25 @@ def test_errors_are_one_line_and_exit_2(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and f"[{code}]" in lines[0], done.stderr
     assert not list((tmp_path / "o").glob("*"))
+
+
+def test_one_bar_per_input_and_no_more_tasks_at_once_than_the_account_may_run(
+    live: LiveServer, portrait_file: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "me.png").write_bytes(portrait_file.read_bytes())
+    (tmp_path / "b" / "me.png").write_bytes(portrait_file.read_bytes())
+    import httpx
+
+    def tasks(key: str) -> list[dict[str, Any]]:
+        answer = httpx.get(f"{live.url}/v1/tasks?limit=2", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        return list(reversed(answer.json()["data"]))  # oldest first
+
+    for account in ("demo", "main"):  # concurrency 1, then 2
+        done = restyle("run", "me.png", "b/me.png", "-s", "sketch", "--server", live.url, "-o", account,
+                       cwd=tmp_path, env={"RESTYLE_API_KEY": live.keys[account], "TTY_COMPATIBLE": "1"})  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "me.png" in done.stderr and "b/me.png" in done.stderr  # the bars, on stderr
+        first, second = tasks(live.keys[account])
+        started_after_first_ended = second["created_at"] >= first["finished_at"]
+        assert started_after_first_ended == (account == "demo"), (account, first, second)
