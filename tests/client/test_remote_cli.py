@@ -117,3 +117,17 @@ def test_one_bar_per_input_and_no_more_tasks_at_once_than_the_account_may_run(
         first, second = tasks(live.keys[account])
         started_after_first_ended = second["created_at"] >= first["finished_at"]
         assert started_after_first_ended == (account == "demo"), (account, first, second)
+
+
+def test_the_readme_example_runs(live: LiveServer, portrait_file: Path, tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("\n## Python client\n", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert 'Client("http://127.0.0.1:8000", "rsk_...")' in example and 'restyle("me.jpg", style="anime"' in example
+    (tmp_path / "me.jpg").write_bytes(portrait_file.read_bytes())
+    code = example.replace("http://127.0.0.1:8000", live.url).replace("rsk_...", live.keys["main"])
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=ENV, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("identity distance 0.") and ", seed 42" in done.stdout
+    assert Image.open(tmp_path / "me_anime.png").size == (256, 256)
