@@ -4,6 +4,11 @@ Plain chains decode with :func:`restyle.imaging.codecs.decode` (upright sRGB RGB
 need Pillow directly, under the same rules: keeping the alpha channel (a transparent PNG that stays
 PNG), ``auto-orient,0`` (pixels as stored) and JPEG draft mode (a chain that only shrinks a JPEG
 decodes at 1/2, 1/4 or 1/8 scale straight from the DCT, several times faster).
+
+A plain JPEG (8-bit YCbCr or grey, no colour profile) skips Pillow: libjpeg-turbo's TurboJPEG API
+(or OpenCV without it) decodes it to BGR, and a chain that starts with a ``crop`` decodes only an
+MCU-aligned box a block wider than the crop on every side (cut losslessly in the DCT domain), so
+its pixels equal those of a full decode.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from restyle.errors import ImageDecodeError, ImageTooManyPixels, ImageTruncated, RestyleError
+from restyle.imaging import turbojpeg as tj
+from restyle.imaging.actions import turns
 from restyle.imaging.codecs import decode
 from restyle.imaging.colour import to_srgb
 from restyle.imaging.formats import family_of, is_accepted_as, open_image
@@ -89,10 +96,12 @@ def open_source(data: bytes, rules: InputRules) -> Source:
 
 @dataclass(frozen=True)
 class Decoded:
-    """Decoded pixels and their channel order (``bgr``: OpenCV's, else RGB)."""
+    """Decoded pixels and their channel order (``bgr``: OpenCV's, else RGB); ``cropped`` when they are
+    only the ``region`` asked for."""
 
     pixels: np.ndarray
     bgr: bool = False
+    cropped: bool = False
 
 
 def decode_source(
@@ -104,20 +113,27 @@ def decode_source(
     keep_alpha: bool = False,
     draft: tuple[int, int] | None = None,
     allow_bgr: bool = False,
+    region: tuple[int, int, int, int] | None = None,
 ) -> Decoded:
     """Pixels of ``source``: RGB, or RGBA when ``keep_alpha`` and the file has alpha; upright unless
     ``orient`` is False; a JPEG decoded at the smallest DCT scale not below ``draft`` (upright size).
-    With ``allow_bgr`` a plain sRGB JPEG is decoded by OpenCV and comes back in BGR order."""
+    With ``allow_bgr`` a plain sRGB JPEG is decoded by libjpeg-turbo or OpenCV and comes back in BGR
+    order, and only ``region`` (left, top, right, bottom of the upright image) of it when that is
+    cheaper (``cropped`` says so)."""
     keep_alpha = keep_alpha and source.has_alpha
     draft = draft if source.family == "jpeg" else None
-    if allow_bgr and _plain_jpeg(data, source):
+    if allow_bgr and plain_jpeg(data, source):
+        if region is not None and draft is None and (source.orientation == 1 or not orient):
+            pixels = _decode_region(data, source, region)
+            if pixels is not None:
+                return Decoded(pixels, bgr=True, cropped=True)
         return Decoded(_decode_jpeg_bgr(data, source, orient, draft), bgr=True)
     if orient and not keep_alpha and draft is None:
         return Decoded(decode(data, param=PARAM, rules=rules).pixels)
     return Decoded(_decode_with_pillow(data, source, orient, keep_alpha, draft))
 
 
-def _plain_jpeg(data: bytes, source: Source) -> bool:
+def plain_jpeg(data: bytes, source: Source) -> bool:
     """A whole 8-bit YCbCr or grey JPEG without a colour profile: OpenCV decodes it as well as Pillow, faster.
 
     A profile (Display P3, CMYK...) needs :func:`to_srgb`; a file without its end marker goes to
@@ -135,7 +151,34 @@ def _plain_jpeg(data: bytes, source: Source) -> bool:
 _REDUCED = ((8, cv2.IMREAD_REDUCED_COLOR_8), (4, cv2.IMREAD_REDUCED_COLOR_4), (2, cv2.IMREAD_REDUCED_COLOR_2))
 
 
+def _decode_region(data: bytes, source: Source, box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """The pixels of ``box`` (stored orientation), or None when a full decode is as cheap or libjpeg
+    cannot cut the file cleanly. The margin of one MCU keeps chroma upsampling at the box's edges
+    identical to a full decode."""
+    left, top, right, bottom = box
+    width, height = source.stored_size
+    if not tj.available() or (right - left) * (bottom - top) * 2 > width * height:
+        return None
+    try:
+        head = tj.header(data)
+        mcu_w, mcu_h = head.mcu
+        x0, y0 = max(0, (left // mcu_w - 1) * mcu_w), max(0, (top // mcu_h - 1) * mcu_h)
+        x1, y1 = min(width, right + mcu_w), min(height, bottom + mcu_h)
+        piece = tj.transform(data, tj.OP_NONE, crop=(x0, y0, x1 - x0, y1 - y0))
+        pixels = tj.decode_bgr(piece, tj.header(piece))
+    except tj.TurboError:
+        return None
+    return pixels[top - y0 : bottom - y0, left - x0 : right - x0]
+
+
 def _decode_jpeg_bgr(data: bytes, source: Source, orient: bool, draft: tuple[int, int] | None) -> np.ndarray:
+    if draft is None and tj.available():
+        try:
+            stored = tj.decode_bgr(data, tj.header(data))
+        except tj.TurboError:
+            pass  # OpenCV below says whether it is truncated or only something libjpeg-turbo refuses
+        else:
+            return turns.apply(stored, turns.EXIF[source.orientation]) if orient else stored
     flags = cv2.IMREAD_COLOR
     if draft is not None:
         width, height = source.stored_size
