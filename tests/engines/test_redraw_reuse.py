@@ -76,3 +76,23 @@ def test_memo_hands_out_copies_and_follows_the_random_generator() -> None:
     plain = RenderContext(image=np.zeros((4, 4, 3), np.uint8), faces=[], rng=np.random.default_rng(1))
     plain.memo("noise", lambda: draw(plain))
     assert len(calls) == 3  # no cache: always computed
+
+
+def test_flat_redraw_keeps_hard_edged_tones(portrait: np.ndarray, faces: list[Face]) -> None:
+    from restyle.engines.classic.face_detail import PALETTE_SIZE, redraw_face
+
+    stylized = (portrait // 64 * 64 + 32).astype(np.uint8)  # a crudely posterised "cel"
+    face = faces[0]
+    left, top, right, bottom = face.box
+    core = (slice(top + (bottom - top) // 4, bottom - (bottom - top) // 4),
+            slice(left + (right - left) // 4, right - (right - left) // 4))
+
+    def colours(image: np.ndarray) -> int:
+        return len(np.unique(image[core].reshape(-1, 3), axis=0))
+
+    soft = redraw_face(stylized, portrait, face, 1.0)
+    flat = redraw_face(stylized, portrait, face, 1.0, flat=True)
+    assert not np.array_equal(flat[core], stylized[core])  # the photo's structure was drawn in
+    # soft: palette blurred, texture laid back; flat: palette tones plus the ink's blends only
+    assert colours(flat) < colours(soft) // 2
+    assert colours(flat) > PALETTE_SIZE // 2

@@ -102,3 +102,4 @@ def render_anime(ctx: RenderContext) -> np.ndarray:
 
 
 render_anime.honours_detail = True  # type: ignore[attr-defined]
+render_anime.flat_faces = True  # type: ignore[attr-defined]  # the guard redraws its faces in flat tones

@@ -199,3 +199,4 @@ def render_colorful_cartoon(ctx: RenderContext) -> np.ndarray:
 
 
 render_colorful_cartoon.honours_detail = True  # type: ignore[attr-defined]
+render_colorful_cartoon.flat_faces = True  # type: ignore[attr-defined]  # the guard redraws its faces in flat tones

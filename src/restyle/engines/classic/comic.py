@@ -87,3 +87,4 @@ def render_retro_comic(ctx: RenderContext) -> np.ndarray:
 
 
 render_retro_comic.honours_detail = True  # type: ignore[attr-defined]
+render_retro_comic.flat_faces = True  # type: ignore[attr-defined]  # the guard redraws its faces in flat tones

@@ -84,13 +84,15 @@ class ClassicEngine(Engine):
         raised and its face regions replace ``stylized``'s through the feathered face masks (above
         ``REDRAW_FROM`` the generic redraw follows, growing to full strength at 1); for the
         others the photo's lines and shading are requantised into the stylized face's own palette
-        (:func:`redraw_faces`).
+        (:func:`redraw_faces`), in flat tones and solid ink for a renderer marked ``flat_faces``.
         """
         if not job.faces:
             return None
         style, _ = choose_style(job, parse_prompt(job.request.prompt).style)
-        if not getattr(load_renderer(style), "honours_detail", False):
-            return redraw_faces(stylized, job.image, job.faces, detail)
+        renderer = load_renderer(style)
+        flat = bool(getattr(renderer, "flat_faces", False))
+        if not getattr(renderer, "honours_detail", False):
+            return redraw_faces(stylized, job.image, job.faces, detail, flat=flat)
         redrawn = self._render(job, float(np.clip(detail, 0.0, 1.0))).image
         out = stylized.copy()
         for face in job.faces:
@@ -103,7 +105,7 @@ class ClassicEngine(Engine):
         if detail > REDRAW_FROM:
             # the strongest levels also requantise the photo's shading and lines into the face's
             # own (now detailed) palette: still no photo pixel, but more of its structure
-            out = redraw_faces(out, job.image, job.faces, (detail - REDRAW_FROM) / (1.0 - REDRAW_FROM))
+            out = redraw_faces(out, job.image, job.faces, (detail - REDRAW_FROM) / (1.0 - REDRAW_FROM), flat=flat)
         return out
 
     def _render(self, job: EngineJob, detail: float) -> EngineOutput:

@@ -83,8 +83,14 @@ def _matched(source: np.ndarray, target: np.ndarray, weights: np.ndarray, keep: 
     return np.asarray(mt + (source - ms) * (spread / ss), dtype=np.float32)
 
 
-def redraw_face(stylized: np.ndarray, photo: np.ndarray, face: Face, detail: float) -> np.ndarray:
+def redraw_face(stylized: np.ndarray, photo: np.ndarray, face: Face, detail: float, *,
+                flat: bool = False) -> np.ndarray:
     """``stylized`` (RGB uint8) with ``face`` redrawn from ``photo``'s structure at ``detail`` 0..1.
+
+    ``flat`` (cel presets) keeps the palette's tones hard-edged: nothing is softened and no texture
+    is laid back, so the face has the cel's flat tones rather than a posterised photo's gradients.
+    (Cleaning the tone regions of specks and solid ink lines as well cost identity: twice as many
+    faces then needed photo blends on the bench.)
 
     Steps: 1. crops and the feathered face mask; 2. the stylized face's palette; 3. target
     lightness: the stylized face's, moved by ``detail`` towards the photo's shading matched to the
@@ -114,15 +120,18 @@ def redraw_face(stylized: np.ndarray, photo: np.ndarray, face: Face, detail: flo
     target_l = styl_l + np.float32(detail) * (_matched(shade, styl_l, mask, 0.6) - styl_l)
     hue = cv2.GaussianBlur(styl_lab[..., 1:], (0, 0), max(1.0, 0.02 * width))
     # 4. requantise: each pixel takes the palette colour nearest to (target L, stylized a, b)
-    drawn_lab = palette[_nearest(target_l, hue, palette)].reshape(styl_lab.shape)
-    drawn_lab = cv2.GaussianBlur(drawn_lab, (0, 0), 0.7)
+    index = _nearest(target_l, hue, palette).reshape(styl_l.shape)
+    drawn_lab = palette[index]
+    if not flat:
+        drawn_lab = cv2.GaussianBlur(drawn_lab, (0, 0), 0.7)
     # 5. the photo's lines in the darkest palette colour
     ink = _xdog(orig_l, max(0.8, _LINE_SIGMA * width)) * np.float32(min(1.0, 0.4 + 0.6 * detail))
     darkest = palette[int(np.argmin(palette[:, 0]))]
     drawn_lab = drawn_lab + ink[..., None] * (darkest.reshape(1, 1, 3) - drawn_lab)
     drawn = cv2.cvtColor(np.ascontiguousarray(drawn_lab, dtype=np.float32), cv2.COLOR_Lab2RGB)
     # 6. the stylized image's own texture on top
-    drawn = drawn + (0.8 - 0.6 * detail) * (styl - cv2.GaussianBlur(styl, (0, 0), _TEXTURE_SIGMA))
+    if not flat:
+        drawn = drawn + (0.8 - 0.6 * detail) * (styl - cv2.GaussianBlur(styl, (0, 0), _TEXTURE_SIGMA))
     # 7. through the feathered mask; the weight grows with detail so low levels stay gentle
     alpha = (mask * min(1.0, 0.5 + detail))[..., None]
     blended = styl + alpha * (drawn - styl)
@@ -131,9 +140,10 @@ def redraw_face(stylized: np.ndarray, photo: np.ndarray, face: Face, detail: flo
     return out
 
 
-def redraw_faces(stylized: np.ndarray, photo: np.ndarray, faces: list[Face], detail: float) -> np.ndarray:
+def redraw_faces(stylized: np.ndarray, photo: np.ndarray, faces: list[Face], detail: float, *,
+                 flat: bool = False) -> np.ndarray:
     """:func:`redraw_face` for every face, in order."""
     out = stylized
     for face in faces:
-        out = redraw_face(out, photo, face, detail)
+        out = redraw_face(out, photo, face, detail, flat=flat)
     return out
