@@ -61,7 +61,8 @@ def thumbnails(request: Request, services: ServicesDep) -> ThumbnailCache:
     with _cache_lock:
         cache: ThumbnailCache | None = getattr(request.app.state, "studio_thumbs", None)
         if cache is None:
-            cache = ThumbnailCache(services.pipeline, services.settings.data_dir / "studio" / "thumbs")
+            presets = [preset.name for preset in services.pipeline.presets()]
+            cache = ThumbnailCache(services.settings, presets, services.settings.data_dir / "studio" / "thumbs")
             request.app.state.studio_thumbs = cache
         return cache
 
