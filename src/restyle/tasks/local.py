@@ -80,7 +80,8 @@ class LocalWorkerPool(TaskQueue):
                 self.feed.publish(task_id, event)
 
     def notify(self, task_id: str) -> None:
-        if not self._closed.is_set():
+        # not started (serve --no-workers): nobody reads the wake queue, whose pipe would fill and hang exit
+        if self._processes and not self._closed.is_set():
             self._channels.wake.put_nowait(task_id)
 
     def ready(self) -> bool:
