@@ -364,3 +364,20 @@ def test_an_unsafe_photo_fails_the_task_with_data_inspection_failed(live_server:
         done = BaseAsyncApi.wait(submitted, api_key=caller.api_key, wait_timeout=WAIT)
     output = done.output
     assert output["task_status"] == "FAILED" and output["code"] == "DataInspectionFailed", output
+
+
+def test_a_refused_output_fails_the_task_with_data_inspection_failed(live_server: LiveServer, astronaut: Any) -> None:
+    from tests.fronts.unsafe import INPUT_CHECK_OFF, face_over_torso
+    from tests.imaging.http_server import image_server
+
+    # the account's input image check is off: the photo is generated, the output check refuses it
+    account = live_server.accounts.create(f"ds-post-{uuid.uuid4().hex[:8]}", qps=100, options=INPUT_CHECK_OFF)
+    api_key = live_server.keys.issue(account).api_key
+    with image_server(face_over_torso(astronaut)) as server:
+        submitted = submit(api_key, server.url("/face.png"), style_index=6)  # 6: the "general" preset
+        assert submitted.status_code == HTTPStatus.OK, submitted
+        done = ImageSynthesis.wait(submitted, api_key=api_key, wait_timeout=WAIT)
+    output = done.output
+    assert output["task_status"] == "FAILED" and output["code"] == "DataInspectionFailed", output
+    assert output["message"].startswith("The generated image was refused"), output["message"]
+    assert not output.get("results"), output

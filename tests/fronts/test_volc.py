@@ -346,3 +346,34 @@ def test_risk_code_for_an_unsafe_input_image(live_server: LiveServer) -> None:
     unsafe = base64.b64encode(png_bytes(exposed_torso())).decode()
     body = refused(lambda: service.cv_process({"req_key": ANIME, "binary_data_base64": [unsafe]}))
     assert body["code"] == 50411 and body["status"] == 50411, body
+    assert body["message"].startswith("Pre Img Risk Not Pass: "), body["message"]
+
+
+def test_risk_code_50511_when_the_output_is_refused(live_server: LiveServer, astronaut: Any) -> None:
+    from tests.fronts.unsafe import HEIGHT, INPUT_CHECK_OFF, WIDTH, face_over_torso
+
+    # the account's input image check is off, so the photo is generated and the output check refuses it
+    account = live_server.accounts.create(f"volc-post-{uuid.uuid4().hex[:8]}", qps=100, options=INPUT_CHECK_OFF)
+    service = visual(live_server, live_server.keys.issue(account))
+    photo = base64.b64encode(face_over_torso(astronaut)).decode()
+    form = {"req_key": PORTRAIT, "binary_data_base64": [photo], "width": WIDTH, "height": HEIGHT}
+    # 1. synchronous: HTTP 400 with 50511 (seed [000]: "Post Img Risk Not Pass")
+    body = refused(lambda: service.cv_process(form))
+    assert body["code"] == body["status"] == 50511 and body["data"] is None, body
+    assert body["message"].startswith("Post Img Risk Not Pass: The generated image was refused"), body["message"]
+    # 2. asynchronous: the task ends done with 50511 and no image
+    submitted = service.cv_sync2async_submit_task(form)
+    assert submitted["code"] == 10000
+    task_id = submitted["data"]["task_id"]
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            answer = service.cv_sync2async_get_result({"req_key": PORTRAIT, "task_id": task_id})
+        except Exception as error:  # the failed task answers with its vendor status
+            answer = json.loads(ast.literal_eval(str(error)))
+        if answer.get("data") and answer["data"].get("status") == "done" or answer["code"] != 10000:
+            break
+        assert time.monotonic() < deadline, answer
+        time.sleep(0.5)
+    assert answer["code"] == 50511, answer
+    assert not (answer.get("data") or {}).get("binary_data_base64"), answer

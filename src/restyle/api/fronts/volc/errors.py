@@ -116,8 +116,20 @@ def elapsed(request: Request) -> str:
     return f"{seconds:.6f}s"
 
 
+# seed [000]'s messages of the risk codes: a refusal's message starts with them, then restyle's reason
+RISK_MESSAGES = {
+    50411: "Pre Img Risk Not Pass",
+    50511: "Post Img Risk Not Pass",
+    50412: "Text Risk Not Pass",
+    50512: "Post Text Risk Not Pass",
+    50413: "Post Text Risk Not Pass",
+}
+
+
 def envelope(request: Request, code: int, message: str, data: dict[str, Any] | None) -> dict[str, Any]:
     """The common body: code and status are the same number; ``data`` is null on a refusal."""
+    if code in RISK_MESSAGES:
+        message = f"{RISK_MESSAGES[code]}: {message}"
     return {
         "code": code,
         "data": data,
