@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,9 +51,9 @@ def services_up() -> None:
         pytest.skip(message)
 
 
-@pytest.fixture
-def pg_url(services_up: None) -> Iterator[str]:
-    """A fresh PostgreSQL database, migrated, dropped at the end (with its open connections)."""
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new PostgreSQL database, migrated; dropped at the end (with its open connections)."""
     name = f"restyle_dist_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -67,6 +68,12 @@ def pg_url(services_up: None) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url(services_up: None) -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
 
 
 def cluster_env(pg_url: str, redis_url: str) -> dict[str, str]:
@@ -92,15 +99,18 @@ def shared_redis_url(services_up: None) -> str:
     return f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
 
 
+def new_cluster(data_dir: Path, pg_url: str, redis_url: str) -> Cluster:
+    ServerKey.load_or_create(data_dir)  # before any process starts: they all read this one
+    return Cluster(data_dir, cluster_env(pg_url, redis_url))
+
+
 @pytest.fixture
 def make_cluster(tmp_path: Path, pg_url: str) -> Iterator[Callable[[str], Cluster]]:
     """Builds the test's cluster on its database and a Redis URL; kills every process at the end."""
     clusters: list[Cluster] = []
 
     def build(redis_url: str) -> Cluster:
-        data_dir = tmp_path / "data"
-        ServerKey.load_or_create(data_dir)  # before any process starts: they all read this one
-        cluster = Cluster(data_dir, cluster_env(pg_url, redis_url))
+        cluster = new_cluster(tmp_path / "data", pg_url, redis_url)
         clusters.append(cluster)
         return cluster
 
