@@ -58,12 +58,20 @@ def decode_image(
     return decode(data, limits=limits, param=param, rules=rules).pixels
 
 
+def check_image(data: bytes, *, rules: InputRules, param: str = "image") -> None:
+    """Every check of :func:`decode` (an ImageError naming ``param`` and the limit broken), for a
+    submit that keeps the bytes for a worker: a JPEG is decoded at 1/8 scale, which still reads
+    all its entropy-coded data (so truncation and corruption are found) in a third of the time."""
+    decode(data, param=param, rules=rules, reduced=True)
+
+
 def decode(
     data: bytes,
     *,
     limits: ImageLimits | None = None,
     param: str = "image",
     rules: InputRules | None = None,
+    reduced: bool = False,
 ) -> DecodedImage:
     """Like :func:`decode_image`, also saying which format the file was.
 
@@ -83,6 +91,8 @@ def decode(
         check_format(rules, family, param)
     # 4. declared dimensions
     check_dimensions(rules, *img.size, param)
+    if reduced and family == "jpeg":  # (the pixels returned are then 1/8 scale)
+        img.draft("RGB", (max(1, img.width // 8), max(1, img.height // 8)))
     # 5. pixels
     _load(img, rules, param)
     # 6. orientation; a broken EXIF block is not worth refusing the photo for
@@ -94,9 +104,10 @@ def decode(
         rgb = to_srgb(oriented, is_jpeg=family == "jpeg")
     except (OSError, ValueError, SyntaxError) as exc:
         raise _truncated(param) from exc
-    # 8. an icon or a reader may decode another size than its header declared
+    # 8. an icon or a reader may decode another size than its header declared (a JPEG may not)
     height, width = rgb.shape[:2]
-    check_dimensions(rules, width, height, param)
+    if not (reduced and family == "jpeg"):
+        check_dimensions(rules, width, height, param)
     return DecodedImage(rgb, family, rules.needs_crop(width, height))
 
 
