@@ -377,3 +377,28 @@ def test_risk_code_50511_when_the_output_is_refused(live_server: LiveServer, ast
         time.sleep(0.5)
     assert answer["code"] == 50511, answer
     assert not (answer.get("data") or {}).get("binary_data_base64"), answer
+
+
+def test_portrait_ref_mode_default_size_and_a_security_token(live_server: LiveServer, photos: Photos) -> None:
+    service = visual(live_server, credentials(live_server))
+    service.set_session_token("STS2restyle-test-token")  # signed as X-Security-Token; accepted with the key
+    form = {"req_key": PORTRAIT, "image_urls": [photos.url("face")], "ref_mode": "reference_char"}
+    # 1. no width/height: the seed's default 1328 x 1328; ref_mode as sent
+    submitted = service.cv_sync2async_submit_task(form)
+    assert submitted["code"] == 10000, submitted
+    task_id = submitted["data"]["task_id"]
+    done = poll(service, task_id, {"return_url": True})
+    assert done["data"]["status"] == "done", done
+    image = Image.open(io.BytesIO(httpx.get(done["data"]["image_urls"][0], timeout=30).content))
+    assert image.size == (1328, 1328)
+    # 2. without ref_mode the engine chooses (creative with a prompt, reference without): none is recorded
+    automatic = service.cv_sync2async_submit_task({**form, "ref_mode": None, "prompt": "studio light", "width": 512})
+    with live_server.db.read() as session:
+        chosen = session.get(TaskRow, task_id)
+        auto = session.get(TaskRow, automatic["data"]["task_id"])
+        assert chosen is not None and auto is not None
+        assert chosen.params["mode"] == "reference_char" and "mode" not in auto.params
+    # 3. a mode the seed does not list is refused naming the field
+    bad = refused(lambda: service.cv_sync2async_submit_task({**form, "ref_mode": "mimic"}))
+    assert bad["code"] == 50215 and "'ref_mode'" in bad["message"] and "reference_char" in bad["message"]
+    assert poll(service, automatic["data"]["task_id"])["data"]["status"] == "done"
