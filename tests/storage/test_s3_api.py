@@ -60,7 +60,7 @@ def served(
     """(base URL, demo API key, data dir) of a restyle serve whose files are in S3 under "served/"."""
     data_dir = tmp_path_factory.mktemp("served")
     port = free_port()
-    env = {**os.environ, **ENV, **s3_env(s3_endpoint, prefix="served")}
+    env = {**os.environ, **ENV, **s3_env(s3_endpoint, prefix="served", links="presigned")}
     command = restyle_command("serve", "--data-dir", str(data_dir), "--port", str(port), "--workers", "1")
     process = spawn("api", command, env, data_dir)
     try:
@@ -97,7 +97,7 @@ def test_a_task_succeeds_with_its_files_in_s3(
         time.sleep(0.2)
     assert task["status"] == "SUCCEEDED", task
     (image,) = task["result"]["images"]
-    # 1. the link is presigned by S3 (the default) and downloads the result
+    # 1. the link is presigned by S3 (links=presigned) and downloads the result
     assert (
         image["url"].startswith(s3_endpoint.url + f"/{BUCKET}/served/") and "X-Amz-Signature" in image["url"]
     )
@@ -108,7 +108,7 @@ def test_a_task_succeeds_with_its_files_in_s3(
     raw = s3_endpoint.client()
     names = [item["Key"] for item in raw.list_objects_v2(Bucket=BUCKET, Prefix="served/").get("Contents", [])]
     assert f"served/{image['key']}" in names and any(task_id in name and "/input/" in name for name in names)
-    # 3. the API serves the same object through a restyle-signed link (links=proxy uses these)
+    # 3. the API serves the same object through a restyle-signed link (the default links=proxy)
     signer = UrlSigner(ServerKey.load_or_create(data_dir).derive("urls"))
     proxied = httpx.get(signer.url(base, image["key"]), timeout=10)
     assert proxied.status_code == 200 and proxied.content == download.content

@@ -68,7 +68,7 @@ def test_large_objects_go_up_in_parts_and_leave_no_upload_open(s3_endpoint: S3En
 
 
 def test_presigned_links_download_from_s3_itself(s3_endpoint: S3Endpoint) -> None:
-    storage = s3_storage(s3_endpoint, prefix="links")
+    storage = s3_storage(s3_endpoint, prefix="links", links="presigned")
     storage.put("tasks/a/t/output/1-0.png", b"png bytes")
     url = storage.direct_url("tasks/a/t/output/1-0.png", 600)
     assert url is not None and url.startswith(s3_endpoint.url) and "X-Amz-Signature=" in url
@@ -79,15 +79,15 @@ def test_presigned_links_download_from_s3_itself(s3_endpoint: S3Endpoint) -> Non
 
 
 def test_public_endpoint_and_proxy_links(s3_endpoint: S3Endpoint) -> None:
-    public = s3_storage(s3_endpoint, public_endpoint_url="https://files.example.com")
+    public = s3_storage(s3_endpoint, links="presigned", public_endpoint_url="https://files.example.com")
     url = public.direct_url("a/b.png", 60)
     assert url is not None and urlsplit(url).netloc == "files.example.com"
-    proxied = s3_storage(s3_endpoint, links="proxy")
+    proxied = s3_storage(s3_endpoint)  # the default: links through the API
     assert proxied.direct_url("a/b.png", 60) is None
 
 
 def test_task_links_use_the_storage_link_and_never_outlive_the_task(s3_endpoint: S3Endpoint) -> None:
-    storage = s3_storage(s3_endpoint)
+    storage = s3_storage(s3_endpoint, links="presigned")
     signer = UrlSigner(b"k" * 32, 24 * 3600, storage.direct_url)
     in_an_hour = datetime.now(UTC) + timedelta(hours=1)
     url = signer.task_url("http://api", "a/b.png", in_an_hour)

@@ -40,9 +40,10 @@ class S3Options(BaseModel):
     access_key_id: str | None = None  # default: the AWS credential chain
     secret_access_key: SecretStr | None = None
     session_token: SecretStr | None = None
-    # presigned: result links point at S3 itself; proxy: restyle-signed links served by the API
-    # (use proxy when clients cannot reach the bucket, e.g. a private endpoint)
-    links: Literal["presigned", "proxy"] = "presigned"
+    # proxy: restyle-signed links served by the API (works wherever the API works: private buckets,
+    # the web studio's same-origin images, ?x-process on links); presigned: result links point at S3
+    # itself (downloads skip the API; clients must reach public_endpoint_url or endpoint_url)
+    links: Literal["proxy", "presigned"] = "proxy"
     public_endpoint_url: str | None = None  # the endpoint clients reach, for presigned links
     multipart_threshold_bytes: Annotated[int, Field(ge=MIN_PART_BYTES)] = 16 * MIB
     multipart_part_bytes: Annotated[int, Field(ge=MIN_PART_BYTES)] = 8 * MIB
@@ -272,7 +273,7 @@ class S3Storage(Storage):
     # -- links -----------------------------------------------------------------------------------
 
     def direct_url(self, key: str, ttl_seconds: int) -> str | None:
-        """A presigned GET link to ``key`` when ``links`` is ``presigned``; None for proxied links."""
+        """A presigned GET link to ``key`` when ``links`` is ``presigned``; None for links via the API."""
         if self.options.links != "presigned":
             return None
         url: str = self._presigner.generate_presigned_url(
