@@ -302,3 +302,22 @@ def test_any_chain_of_turns_and_crops_matches_the_pixel_path(
     assert rgb(fast.data).shape == rgb(reference.data).shape
     tolerance = 2.5 if min(fast.width, fast.height) < 16 else 1.5  # tiny crops: few pixels, edge blocks
     assert mean_difference(fast.data, reference.data) < tolerance, fast.route
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(st.floats(0.0, 0.999), st.integers(1, 255)), min_size=1, max_size=8),
+    st.sampled_from(["image/format,jpg", "image/rotate,90", "image/rotate,180", "image/crop,x_40,y_30,w_50,h_40"]),
+    st.sampled_from([(320, 240), (322, 238)]),
+)
+def test_byte_flipped_jpegs_on_the_fast_paths_give_an_image_or_a_restyle_error(
+    flips: list[tuple[float, int]], actions: str, size: tuple[int, int]
+) -> None:
+    data = bytearray(jpeg(photo(*size, seed=7)))
+    for where, value in flips:
+        data[int(where * len(data))] ^= value
+    try:
+        result = process_image(bytes(data), actions)
+    except RestyleError:
+        return
+    assert result.data[:2] == b"\xff\xd8"
