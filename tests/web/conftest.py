@@ -114,15 +114,21 @@ def shots() -> Shots:
 
 @pytest.fixture
 def sample_files(tmp_path: Path) -> dict[str, Path]:
-    """The bundled sample at two small sizes (two photos, so the second one waits in the queue) and a
-    text file that is not an image."""
+    """The bundled sample at small sizes: PNG, and HEIC as a phone takes it (two photos, so the second one
+    waits in the queue), a small style image, and a text file that is not an image."""
+    from pillow_heif import register_heif_opener
+
     from restyle.samples import load_sample
 
+    register_heif_opener()
     photo = Image.fromarray(load_sample("astronaut"))
     files = {}
-    for name, size in (("astronaut.png", 256), ("astronaut-2.jpg", 288)):
+    for name, size in (("astronaut.png", 256), ("astronaut-2.heic", 288)):
         files[name] = tmp_path / name
         photo.resize((size, size)).save(files[name])
+    files["palette.png"] = tmp_path / "palette.png"
+    ramp = Image.linear_gradient("L").resize((96, 96))
+    Image.merge("RGB", (ramp, ramp.rotate(90), ramp.rotate(180))).save(files["palette.png"])  # a warm-cool palette
     files["notes.txt"] = tmp_path / "notes.txt"
     files["notes.txt"].write_text("these are notes, not a photo\n")
     return files

@@ -115,11 +115,19 @@ def test_restyle_two_photos_with_progress_result_compare_and_history(
 ) -> None:
     sign_in(page, studio.api_key)
     page.evaluate(RECORD_STEPS)
-    # 1. two photos (concurrency 1: the second waits in the queue), the sketch preset
-    page.set_input_files("#image", [str(sample_files["astronaut.png"]), str(sample_files["astronaut-2.jpg"])])
+    # 1. two photos, a phone's HEIC first (concurrency 1: the second waits in the queue), the sketch
+    #    preset, a style image, a prompt, a slider moved and a seed from the dice
+    page.set_input_files("#image", [str(sample_files["astronaut-2.heic"]), str(sample_files["astronaut.png"])])
     assert page.locator("#photos li").count() == 2
+    assert page.locator("#photos li").first.locator(".placeholder").count() == 1  # no HEIC preview in Chromium
     pick_preset(page, "sketch")
+    page.set_input_files("#style_image", str(sample_files["palette.png"]))
     page.fill("#prompt", "pencil 铅笔 zebra")
+    page.fill("#smooth", "0.5")
+    assert page.inner_text("#smooth-value") == "0.5"
+    page.click("#dice")
+    seed = int(page.input_value("#seed"))
+    assert 0 <= seed <= 2**32 - 1
     page.click("#submit")
     page.wait_for_function("() => document.querySelectorAll('#results .result[data-status=SUCCEEDED]').length === 2")
     # 2. progress came from the event stream, with the runner's step names
@@ -131,6 +139,8 @@ def test_restyle_two_photos_with_progress_result_compare_and_history(
     card = page.locator("#results .result").first
     task = api(studio, "GET", f"/v1/tasks/{card.get_attribute('data-task-id')}").json()
     assert task["status"] == "SUCCEEDED" and task["parameters"]["style"] == "sketch"
+    assert task["parameters"]["smooth"] == 0.5 and task["parameters"]["seed"] == seed
+    assert task["result"]["summary"]["seed"] == seed
     page.wait_for_function(
         "() => { const img = document.querySelector('#results .result .after'); return img.complete && img.naturalWidth > 0; }"
     )
@@ -252,9 +262,19 @@ def test_phone_width_has_no_horizontal_scroll(
         sign_in(page, studio.api_key)
         page.set_input_files("#image", str(sample_files["astronaut.png"]))
         pick_preset(page, "anime")
+        page.fill("#width", "200")
+        page.fill("#height", "240")
+        page.select_option("#output_format", "webp")
+        page.select_option("#mode", "reference_char")
         shots.save(page, "studio-phone")
         page.click("#submit")
         page.wait_for_selector("#results .result[data-status=SUCCEEDED] .after")
+        card = page.locator("#results .result").first
+        task = api(studio, "GET", f"/v1/tasks/{card.get_attribute('data-task-id')}").json()
+        image = task["result"]["images"][0]
+        assert (image["width"], image["height"], image["format"]) == (200, 240, "webp")
+        assert task["parameters"]["mode"] == "reference_char"
+        assert card.locator(".download-image").get_attribute("download") == "astronaut_anime.webp"
         page.wait_for_function(
             "() => { const img = document.querySelector('#results .result .after'); return img.complete && img.naturalWidth > 0; }"
         )

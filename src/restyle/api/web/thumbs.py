@@ -32,6 +32,7 @@ SAMPLE = "astronaut"
 VERSION = 1  # bump when the rendering below changes, so old cached files are not served
 FACE_MARGIN = 2.4  # crop side / face width: head, hair and a little shoulder
 RENDER_TIMEOUT_SECONDS = 180.0
+POLL_SECONDS = 0.1
 
 
 def thumbnail_path(folder: Path, engine: str, preset: str) -> Path:
@@ -60,11 +61,17 @@ class ThumbnailCache:
             if self._job is None or self._job.done():
                 self._job = self._start()
             job = self._job
-        try:
-            job.result(timeout=RENDER_TIMEOUT_SECONDS)
-        except Exception as exc:
-            log.exception("studio thumbnails could not be rendered")
-            raise InternalError(f"The thumbnail of preset '{preset}' could not be rendered; the server logged why.") from exc
+        # the child writes each file as it is done: answer as soon as this one is there
+        deadline = time.monotonic() + RENDER_TIMEOUT_SECONDS
+        while not target.exists() and time.monotonic() < deadline:
+            try:
+                job.result(timeout=POLL_SECONDS)
+                break
+            except TimeoutError:
+                continue
+            except Exception as exc:
+                log.exception("studio thumbnails could not be rendered")
+                raise InternalError(f"The thumbnail of preset '{preset}' could not be rendered; the server logged why.") from exc
         if not target.exists():
             raise InternalError(f"The thumbnail of preset '{preset}' could not be rendered; the server logged why.")
         return target

@@ -64,10 +64,9 @@ function formParams() {
   return params;
 }
 
-function requestBody(file, params) {
+function requestBody(file, params, styleImage) {
   const body = new FormData();
   body.append("image", file, file.name);
-  const styleImage = $("style_image").files[0];
   if (styleImage) body.append("style_image", styleImage, styleImage.name);
   for (const [name, value] of Object.entries(params)) body.append(name, value);
   return body;
@@ -89,17 +88,18 @@ async function finalTask(card, taskId) {
   }
 }
 
-/** Submit one photo with `params`; resolves once the task exists and follows it in a card meanwhile. */
-async function run(photo, params) {
+/** Submit one photo with `params` (and the style image, if any); resolves once the task exists and
+ * follows it in a card meanwhile. */
+async function run(photo, params, styleImage) {
   const card = new ResultCard(`${photo.file.name}: ${presetTitle(params.style)}`, photo.file.name, photo.url, (again) => {
-    run(photo, { ...params, seed: String(randomSeed()) });
+    run(photo, { ...params, seed: String(randomSeed()) }, styleImage);
     again.root.scrollIntoView({ block: "nearest" });
   });
   cards.add(card);
   card.progress(0, "Uploading");
   let task;
   try {
-    task = await call("POST", "/v1/tasks", { body: requestBody(photo.file, params), headers: { Prefer: "respond-async" } });
+    task = await call("POST", "/v1/tasks", { body: requestBody(photo.file, params, styleImage), headers: { Prefer: "respond-async" } });
   } catch (error) {
     card.remove();
     cards.delete(card);
@@ -131,7 +131,8 @@ async function submit(event) {
   $("submit").disabled = true;
   try {
     // one task per photo, submitted in order (a 429 from the account's rate limit is retried)
-    for (const photo of photos) await run(photo, params);
+    const styleImage = $("style_image").files[0] || null;
+    for (const photo of photos) await run(photo, params, styleImage);
     const newest = document.querySelector("#results .result");
     if (newest) newest.scrollIntoView({ block: "nearest" });
   } finally {
