@@ -5,6 +5,7 @@ loopback servers for the photos the SDKs send by URL."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import subprocess
@@ -30,6 +31,7 @@ from restyle.tasks.db import Database
 from tests.imaging.http_server import ImageServer, image_server
 
 READY_SECONDS = 120
+CUSTOM_DOMAIN_BUCKET = "custom-domain-bucket"  # the bucket Host 'localhost' names
 
 
 @dataclass
@@ -85,6 +87,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "RESTYLE_AUTH__DEMO_ACCOUNT": "false",
         "RESTYLE_WORKERS__POLL_SECONDS": "0.2",
         "RESTYLE_SERVER__LOG_LEVEL": "warning",
+        # the TOS SDK's custom-domain mode: requests to localhost name no bucket, this table does
+        "RESTYLE_TOS__CUSTOM_DOMAINS": json.dumps({"localhost": CUSTOM_DOMAIN_BUCKET}),
         "OMP_NUM_THREADS": "1",
         "OMP_WAIT_POLICY": "PASSIVE",
     }
