@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import dashscope
 import httpx
+import numpy as np
 import pytest
 from dashscope.aigc.image_synthesis import ImageSynthesis
 from dashscope.client.base_api import BaseApi, BaseAsyncApi
@@ -366,7 +367,9 @@ def test_an_unsafe_photo_fails_the_task_with_data_inspection_failed(live_server:
     assert output["task_status"] == "FAILED" and output["code"] == "DataInspectionFailed", output
 
 
-def test_a_refused_output_fails_the_task_with_data_inspection_failed(live_server: LiveServer, astronaut: Any) -> None:
+def test_a_refused_output_fails_the_task_with_data_inspection_failed(
+    live_server: LiveServer, astronaut: Any
+) -> None:
     from tests.fronts.unsafe import INPUT_CHECK_OFF, face_over_torso
     from tests.imaging.http_server import image_server
 
@@ -381,3 +384,42 @@ def test_a_refused_output_fails_the_task_with_data_inspection_failed(live_server
     assert output["task_status"] == "FAILED" and output["code"] == "DataInspectionFailed", output
     assert output["message"].startswith("The generated image was refused"), output["message"]
     assert not output.get("results"), output
+
+
+def test_a_photo_over_10_mb_fails_the_task(live_server: LiveServer) -> None:
+    from tests.fronts.conftest import png_bytes
+    from tests.imaging.http_server import image_server
+
+    noise = np.random.default_rng(7).integers(0, 256, (2000, 2000, 3), dtype=np.uint8)
+    big = png_bytes(noise)  # incompressible: about 12 MB, inside 5760x3240
+    assert len(big) > 10 * 1024 * 1024
+    caller = live_server.caller()
+    with image_server(big) as server:
+        submitted = submit(caller, server.url("/face.png"))
+        assert submitted.status_code == HTTPStatus.OK, submitted
+        done = BaseAsyncApi.wait(submitted, api_key=caller.api_key, wait_timeout=WAIT)
+    output = done.output
+    assert output["task_status"] == "FAILED" and output["code"] == "InvalidParameter", output
+    assert str(10 * 1024 * 1024) in output["message"] or "10 MB" in output["message"], output["message"]
+
+
+def test_default_limits_statuses_and_one_task_at_a_time(live_server: LiveServer, photos: Photos) -> None:
+    # the seed's limits are an account's defaults: QPS 2 on submits, 1 task running at a time
+    account = live_server.accounts.create(f"ds-defaults-{uuid.uuid4().hex[:8]}")
+    assert (account.qps, account.concurrency) == (2, 1)
+    api_key = live_server.keys.issue(account).api_key
+    first, second = (submit(api_key, photos.url("face"), style_index=i) for i in (0, 7))
+    third = submit(api_key, photos.url("face"))
+    assert first.status_code == second.status_code == HTTPStatus.OK
+    assert (third.status_code, third.code) == (429, "Throttling.RateQuota"), third
+    # the second task waits PENDING while the first is RUNNING; both end SUCCEEDED
+    seen: list[tuple[str, str]] = []
+    deadline = time.monotonic() + WAIT
+    while not seen or seen[-1][1] != "SUCCEEDED":
+        a, b = (BaseAsyncApi.fetch(t, api_key=api_key).output["task_status"] for t in (first, second))
+        seen.append((a, b))
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.05)
+    assert ("RUNNING", "PENDING") in seen, seen
+    assert all(b == "PENDING" for a, b in seen if a in ("PENDING", "RUNNING")), seen
+    assert seen[-1] == ("SUCCEEDED", "SUCCEEDED"), seen
