@@ -75,6 +75,7 @@ def test_retries_honour_retry_after_and_stop() -> None:
     assert [core.retry_delay(n, None) is not None for n in range(5)] == [True, True, True, False, False]
     assert 2.0 <= (core.retry_delay(2, None) or 0) < 2.5  # 0.5 * 2**2 without a Retry-After
     assert core.retry_delay(0, 31) is None  # the server asks for longer than this client waits
+    assert 30 <= (ClientCore("http://h", max_retries=20).retry_delay(12, None) or 0) <= 33.2  # capped backoff
 
 
 def test_error_answers_become_typed_errors() -> None:

@@ -31,6 +31,7 @@ log = logging.getLogger("restyle.client")
 
 API_KEY_ENV = "RESTYLE_API_KEY"
 RETRY_STATUSES = frozenset({429, 503})
+MAX_BACKOFF = 30.0  # seconds between two retries when the server gives no Retry-After
 EVENTS_READ_TIMEOUT = 45.0  # the server sends a keep-alive comment every 15 s
 FINAL_EVENTS = frozenset({"succeeded", "failed", "canceled"})
 
@@ -74,12 +75,13 @@ class ClientCore:
         """Seconds to sleep before retry number ``attempt + 1``, or None to give up.
 
         Never sooner than the server's Retry-After; a small random extra spreads clients that were
-        refused together. Without Retry-After: 0.5, 1, 2, 4 ... s (jittered)."""
+        refused together. Without Retry-After: 0.5, 1, 2, 4 ... s, at most MAX_BACKOFF (jittered). A
+        Retry-After longer than ``max_retry_wait`` is not waited for."""
         if attempt >= self.max_retries:
             return None
-        base = retry_after if retry_after is not None else 0.5 * 2**attempt
-        if base > self.max_retry_wait:
+        if retry_after is not None and retry_after > self.max_retry_wait:
             return None
+        base = retry_after if retry_after is not None else min(0.5 * 2**attempt, MAX_BACKOFF)
         return base + random.uniform(0, 0.1 * base + 0.2)
 
     def response_delay(self, response: httpx.Response, attempt: int) -> float | None:

@@ -48,20 +48,23 @@ class Client:
     def close(self) -> None:
         self._http.close()
 
-    def _send(self, method: str, url: str, *, auth: bool = True, **kwargs: Any) -> httpx.Response:
-        """One request with the retry rule: 429/503 and refused connections are retried."""
+    def _send(
+        self, method: str, url: str, *, auth: bool = True, idempotent: bool | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """One request with the retry rule: 429/503 and refused connections are retried, and so is a
+        broken connection when the request is ``idempotent`` (GETs, and submits with their key)."""
         headers = self.core.headers(auth, **kwargs.pop("headers", {}))
         attempt = 0
         while True:
             try:
                 response = self._http.request(method, url, headers=headers, **kwargs)
-            except httpx.ConnectError as exc:
-                delay = self.core.retry_delay(attempt, None)
-                if delay is None:
-                    raise ConnectionFailed(f"Cannot connect to {self.core.base_url}: {exc}.") from None
-                self.core.log_retry(f"cannot connect to {self.core.base_url}", delay, attempt)
             except httpx.TransportError as exc:
-                raise ConnectionFailed(f"The request to {self.core.base_url} failed: {exc!r}.") from None
+                safe = isinstance(exc, httpx.ConnectError) or (method == "GET" if idempotent is None else idempotent)
+                delay = self.core.retry_delay(attempt, None) if safe else None
+                if delay is None:
+                    why = str(exc) or type(exc).__name__
+                    raise ConnectionFailed(f"The server {self.core.base_url} cannot be reached: {why}.") from None
+                self.core.log_retry(f"{method} {url} failed ({exc!r})", delay, attempt)
             else:
                 if response.is_success:
                     return response
@@ -85,7 +88,7 @@ class Client:
     ) -> dict[str, Any]:
         """Create a task; returns its JSON at once (or after up to ``wait`` seconds on the server)."""
         request = self.core.submit_request(image, style, style_image, params, wait, idempotency_key)
-        return dict(self._send("POST", "/v1/tasks", **request).json())
+        return dict(self._send("POST", "/v1/tasks", idempotent=True, **request).json())
 
     def get(self, task_id: str) -> dict[str, Any]:
         return dict(self._send("GET", f"/v1/tasks/{task_id}").json())
