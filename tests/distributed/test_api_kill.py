@@ -17,7 +17,7 @@ from tests.distributed.rows import wait_all_final
 
 pytestmark = [pytest.mark.slow, pytest.mark.services, pytest.mark.timeout(150)]
 
-KEYS = 16
+KEYS = 10
 
 
 def test_tasks_survive_an_api_kill_and_retries_find_them(
