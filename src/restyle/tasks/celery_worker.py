@@ -4,7 +4,8 @@ Each worker process (Celery's prefork children) warms its own pipeline once when
 (``worker_process_init``), then answers every wake-up by claiming one task under the lease rules
 and running it with the same :class:`~restyle.tasks.runner.Runner` as the in-process pool. A
 finished task may have freed a slot of a busy account, so the process then announces one more
-wake-up if claimable work is left: tasks held back by an account's limit are not stranded.
+wake-up if claimable work is left: tasks held back by an account's limit are not stranded, and
+a claim that lost its races to other workers is tried again.
 """
 
 from __future__ import annotations
@@ -88,7 +89,9 @@ def install(app: Celery, settings: Settings) -> None:
         if _process is None:  # a pool without process hooks (solo, threads): warm on first use
             _process = _warm(settings)
         ran = _process.runner.run_next()
-        if ran and lease.has_claimable(_process.db):
+        # claimable work left: a slot this task freed, or a claim that lost every race to other
+        # workers (lease.claim gives up after a bounded number of attempts); one more wake-up
+        if lease.has_claimable(_process.db):
             app.send_task(WAKE_TASK, args=[task_id], queue=queue_name(settings))
         return ran
 
