@@ -47,6 +47,7 @@ class Studio:
     server: Server
     api_key: str
     banner: str
+    data_dir: Path
 
     @property
     def url(self) -> str:
@@ -60,7 +61,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     try:
         match = re.search(r"API key:\s+(rsk_\S+)", server.banner)
         assert match, server.banner
-        yield Studio(server, match.group(1), server.banner)
+        yield Studio(server, match.group(1), server.banner, data_dir)
     finally:
         server.cleanup()
 

@@ -12,6 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from restyle.api.services import open_database
+from restyle.auth.accounts import AccountStore
+from restyle.auth.keys import KeyStore
+from restyle.config import Settings
 from tests.web.conftest import Shots, Studio
 
 pytestmark = pytest.mark.slow
@@ -200,7 +204,13 @@ def test_errors_are_shown_next_to_their_field(page: Any, studio: Studio, sample_
     page.fill("#width", "")
     # 3. a file that is not an image: the server's error next to the photos, naming the file
     page.locator("#photos button").click()  # remove the photo
-    page.set_input_files("#image", str(sample_files["notes.txt"]))
+    dropped = page.evaluate_handle(
+        """() => { const data = new DataTransfer();
+                   data.items.add(new File(['these are notes, not a photo'], 'notes.txt', {type: 'text/plain'}));
+                   return data; }"""
+    )
+    page.dispatch_event("#dropzone", "drop", {"dataTransfer": dropped})  # dropped on the drop zone
+    assert page.inner_text("#photos .name") == "notes.txt"
     pick_preset(page, "anime")
     page.click("#submit")
     page.wait_for_selector("#error-image:not([hidden])")
@@ -210,6 +220,38 @@ def test_errors_are_shown_next_to_their_field(page: Any, studio: Studio, sample_
     assert page.locator("#results .result").count() == 0  # no task was made
     assert page.is_hidden("#error-width")
     shots.save(page, "studio-error")
+
+
+def test_cancel_a_waiting_task_and_sign_out_clears_the_page(
+    page: Any, studio: Studio, sample_files: dict[str, Path]
+) -> None:
+    # 1. an account with concurrency 0 (paused): its task waits in the queue until canceled
+    settings = Settings(data_dir=studio.data_dir)
+    db, server_key = open_database(settings)  # the server's own database, as `restyle keys create` opens it
+    try:
+        account = AccountStore(db, settings.limits).create("paused", concurrency=0)
+        key = KeyStore(db, server_key).issue(account).api_key
+    finally:
+        db.dispose()
+    sign_in(page, key)
+    page.set_input_files("#image", str(sample_files["astronaut.png"]))
+    page.click("#submit")
+    card = page.locator("#results .result").first
+    page.wait_for_selector("#results .result .step:has-text('Waiting in the queue')")
+    # 2. Cancel: the task ends CANCELED and the card says so
+    card.locator(".cancel").click()
+    page.wait_for_selector("#results .result[data-status=CANCELED]")
+    assert "canceled" in card.locator(".result-error").inner_text()
+    headers = {"Authorization": f"Bearer {key}"}
+    task_id = card.get_attribute("data-task-id")
+    assert httpx.get(f"{studio.server.base}/v1/tasks/{task_id}", headers=headers).json()["status"] == "CANCELED"
+    page.wait_for_selector(f"#history li[data-task-id='{task_id}']")
+    # 3. signing out leaves nothing of the account on the page or in the browser's storage
+    page.click("#signout-button")
+    assert page.locator("#results .result").count() == 0
+    assert page.locator("#history li").count() == 0
+    assert page.evaluate("localStorage.getItem('restyle.apiKey')") is None
+    assert page.is_visible("#signin")
 
 
 def test_labels_keyboard_focus_and_contrast(page: Any) -> None:

@@ -40,6 +40,8 @@ function signOut() {
   storeKey("");
   showSignedIn(null);
   clearHistory();
+  for (const card of [...cards]) card.remove(); // the next person at this browser sees none of it
+  cards.clear();
   $("api-key").focus();
 }
 
@@ -94,7 +96,7 @@ async function run(photo, params, styleImage) {
   const card = new ResultCard(`${photo.file.name}: ${presetTitle(params.style)}`, photo.file.name, photo.url, (again) => {
     run(photo, { ...params, seed: String(randomSeed()) }, styleImage);
     again.root.scrollIntoView({ block: "nearest" });
-  });
+  }, (taskId) => call("POST", `/v1/tasks/${encodeURIComponent(taskId)}/cancel`));
   cards.add(card);
   card.progress(0, "Uploading");
   let task;
@@ -107,7 +109,7 @@ async function run(photo, params, styleImage) {
     else showApiError(error, photo.file.name);
     return;
   }
-  card.root.dataset.taskId = task.id;
+  card.started(task.id);
   finalTask(card, task.id)
     .then((final) => card.show(final), (error) => card.fail(error.message))
     .finally(refreshHistory);

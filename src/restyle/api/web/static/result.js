@@ -50,9 +50,10 @@ function stem(name) {
   return base.replace(/[^\w\u4e00-\u9fff-]+/g, "_") || "photo";
 }
 
-/** A card in the results list; `again()` is called by its "again with another seed" button. */
+/** A card in the results list; `again()` is called by its "again with another seed" button and
+ * `cancel(taskId)` by its "Cancel" button while the task waits or runs. */
 export class ResultCard {
-  constructor(title, photoName, beforeUrl, again) {
+  constructor(title, photoName, beforeUrl, again, cancel = null) {
     const template = document.getElementById("result-template");
     this.root = template.content.firstElementChild.cloneNode(true);
     this.photoName = photoName;
@@ -63,10 +64,30 @@ export class ResultCard {
     const againButton = this.$(".again");
     if (again && beforeUrl) againButton.addEventListener("click", () => again(this));
     else againButton.hidden = true;
+    const cancelButton = this.$(".cancel");
+    if (cancel) {
+      cancelButton.addEventListener("click", async () => {
+        cancelButton.disabled = true;
+        try {
+          await cancel(this.taskId);
+        } catch (error) {
+          cancelButton.disabled = false;
+          this.$(".step").textContent = error.message;
+        }
+      });
+    }
+    this.cancellable = Boolean(cancel);
     const range = this.$(".compare-range");
     range.addEventListener("input", () => this.$(".compare-frame").style.setProperty("--pos", `${range.value}%`));
     document.getElementById("results-empty").hidden = true;
     document.getElementById("results").prepend(this.root);
+  }
+
+  /** The task exists: it can be canceled from now on. */
+  started(taskId) {
+    this.taskId = taskId;
+    this.root.dataset.taskId = taskId;
+    this.$(".cancel").hidden = !this.cancellable;
   }
 
   progress(fraction, text) {
@@ -88,12 +109,13 @@ export class ResultCard {
     }
   }
 
-  fail(message) {
+  fail(message, status = "FAILED") {
     this.$(".progress").hidden = true;
+    this.$(".cancel").hidden = true;
     const slot = this.$(".result-error");
     slot.textContent = message;
     slot.hidden = false;
-    this.root.dataset.status = "FAILED";
+    this.root.dataset.status = status;
   }
 
   /** Show a finished task. */
@@ -104,11 +126,12 @@ export class ResultCard {
     if (task.status !== "SUCCEEDED") {
       const error = task.error || {};
       const reason = task.status === "CANCELED" ? "The task was canceled." : (error.message || "The task failed.");
-      this.fail(`${reason}${error.code ? ` (${error.code})` : ""}`);
+      this.fail(`${reason}${error.code ? ` (${error.code})` : ""}`, task.status);
       return;
     }
     this.progress(1, "Done");
     this.$(".progress").hidden = true;
+    this.$(".cancel").hidden = true;
     const image = task.result.images[0];
     const summary = task.result.summary || {};
     const after = this.$(".after");
