@@ -22,6 +22,10 @@ SERVER_ENV = {
     # the URL-input test hands the server a link to its own files
     "RESTYLE_IMAGES__FETCH_ALLOW": "127.0.0.1",
     "RESTYLE_SERVER__LOG_LEVEL": "warning",
+    # the default lease, not the 2 s of the crash tests: on a loaded machine a 2 s lease can run out
+    # under a busy worker three times, and the task fails with task.lost instead of its own error
+    "RESTYLE_TASKS__LEASE_SECONDS": "20",
+    "RESTYLE_TASKS__HEARTBEAT_SECONDS": "5",
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from restyle.client import Client, Progress, ServerUnavailable, TaskFailed
 from tests.api.test_serve_process import Server, free_port, wait_for
-from tests.client.conftest import create_key
+from tests.client.conftest import SERVER_ENV, create_key
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def full_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A server that queues at most one task, and a paused account (its tasks stay PENDING)."""
-    server = Server(tmp_path / "data", free_port(), env={"RESTYLE_LIMITS__MAX_PENDING": "1"})
+    server = Server(tmp_path / "data", free_port(), env={**SERVER_ENV, "RESTYLE_LIMITS__MAX_PENDING": "1"})
     try:
         yield server.base, create_key(tmp_path / "data", "paused", "--qps", "50", "--concurrency", "0")
     finally:
@@ -46,7 +46,7 @@ def test_a_full_queue_is_503_and_the_client_retries_until_there_is_room(
 
 def test_a_wait_outlives_a_server_restart_by_falling_back_to_polling(tmp_path: Path, portrait: np.ndarray) -> None:
     data_dir, port = tmp_path / "data", free_port()
-    servers = [Server(data_dir, port)]
+    servers = [Server(data_dir, port, env=SERVER_ENV)]
     try:
         key = create_key(data_dir, "paused", "--qps", "50", "--concurrency", "0")
         with Client(servers[0].base, key, max_retries=10) as client:
@@ -64,7 +64,7 @@ def test_a_wait_outlives_a_server_restart_by_falling_back_to_polling(tmp_path: P
             waiter.start()
             wait_for(lambda: reports)  # the events stream is open: it reported the task queued
             servers[0].kill_hard()  # the stream breaks mid-way
-            servers.append(Server(data_dir, port))
+            servers.append(Server(data_dir, port, env=SERVER_ENV))
             Client(servers[1].base, key).cancel(task["id"])
             waiter.join(240)
         assert not waiter.is_alive()
