@@ -97,6 +97,11 @@ def test_put_if_absent_creates_once(storage: Storage) -> None:
 
 
 def test_put_if_absent_has_one_winner_among_racing_writers(storage: Storage) -> None:
+    if storage.name == "s3":
+        pytest.skip(
+            "moto checks If-None-Match and then writes without a lock, so racing writers can both win on "
+            "moto; AWS S3 decides a conditional write atomically (the sequential contract above holds on moto)"
+        )
     writers = 8
     start = threading.Barrier(writers)
     wins: list[int] = []
