@@ -1,8 +1,9 @@
-"""Processing bench: restyle's action pipeline beside thumbor (over HTTP), plain Pillow and pyvips, on
-the same operations and the same 1 MP and 12 MP JPEGs (the astronaut photo, 4:3, upscaled; made in
-bench/.cache/processing at run time). Images per second per operation and input, ratios, one table.
+"""Processing bench: restyle's action pipeline (over HTTP like thumbor, and in process) beside thumbor,
+plain Pillow and pyvips, on the same operations and the same 1 MP and 12 MP JPEGs (the astronaut photo,
+4:3, upscaled; made in bench/.cache/processing at run time). Images per second per operation and
+input, ratios, one table.
 
-Usage: OMP_NUM_THREADS=1 .venv/bin/python bench/processing.py [--quick] [--no-thumbor] [--small]
+Usage: OMP_NUM_THREADS=1 .venv/bin/python bench/processing.py [--quick] [--no-thumbor] [--no-http] [--small]
 Writes bench/reports/processing.md (or --report PATH). thumbor is installed into bench/.cache/thumbor-venv.
 """
 
@@ -27,7 +28,15 @@ import numpy as np
 from common import REPORTS, ROOT, machine, single_thread, table
 from PIL import Image
 from processing_engines import Engine, available_engines, chain_geometry, library_versions, oss_crop_box
-from processing_thumbor import ThumborServer, ThumborUnavailable, ensure_venv, thumbor_version, write_config
+from processing_restyle import RestyleServer
+from processing_thumbor import (
+    LoopbackServer,
+    ServerUnavailable,
+    ThumborServer,
+    ensure_venv,
+    thumbor_version,
+    write_config,
+)
 
 CACHE = ROOT / ".cache"
 SIZES = {"1 MP": (1155, 866), "12 MP": (4000, 3000)}
@@ -83,9 +92,9 @@ def make_inputs(folder: Path, sizes: dict[str, tuple[int, int]]) -> dict[str, Pa
         if not path.exists():
             photo.resize((w, h), Image.Resampling.LANCZOS).save(path, format="JPEG", quality=90)
         paths[label] = path
-    tiny = folder / "tiny.jpg"
-    if not tiny.exists():
-        photo.resize((16, 12)).save(tiny, format="JPEG", quality=90)
+    tiny = folder / "tiny.jpg"  # 48x36: restyle's native rules want sides of at least 32
+    if not tiny.exists() or Image.open(tiny).size != (48, 36):
+        photo.resize((48, 36)).save(tiny, format="JPEG", quality=90)
     return paths
 
 
@@ -105,18 +114,34 @@ def _cost(call: Callable[[], object], external_cpu: Callable[[], float] | None) 
     return Cost(wall, cpu + (external_cpu() - outside if external_cpu else 0.0))
 
 
+def _ssim(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM of two RGB images (Gaussian window, sigma 1.5, on the luma)."""
+    import cv2
+
+    def luma(x: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float64)
+
+    x, y = luma(a), luma(b)
+    blur = partial(cv2.GaussianBlur, ksize=(11, 11), sigmaX=1.5)
+    mx, my = blur(x), blur(y)
+    vx, vy, cov = blur(x * x) - mx * mx, blur(y * y) - my * my, blur(x * y) - mx * my
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    ssim = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    return float(ssim.mean())
+
+
 def _shape_and_difference(data: bytes, reference: bytes | None) -> str:
-    """``WxH`` of an output and, beside the reference (Pillow's), the mean absolute pixel difference."""
+    """``WxH``, size in KB and, beside the reference (Pillow's output), the SSIM."""
     with Image.open(io.BytesIO(data)) as image:
-        text = f"{image.width}x{image.height}"
+        text = f"{image.width}x{image.height} {len(data) / 1024:.0f} KB"
         if reference is None:
             return text
         with Image.open(io.BytesIO(reference)) as other:
             if other.size != image.size:
                 return text + " (size differs)"
-            a = np.asarray(image.convert("RGB"), dtype=np.int16)
-            b = np.asarray(other.convert("RGB"), dtype=np.int16)
-    return f"{text} ({float(np.abs(a - b).mean()):.1f})"
+            a = np.asarray(image.convert("RGB"))
+            b = np.asarray(other.convert("RGB"))
+    return f"{text} {_ssim(a, b):.3f}"
 
 
 def run(args: argparse.Namespace) -> str:
@@ -132,8 +157,9 @@ def run(args: argparse.Namespace) -> str:
     # 2. Engines in process; thumbor over HTTP with its JPEG/WebP quality set to restyle's.
     engines, quality, notes = available_engines()
     server: ThumborServer | None = None
+    ours: RestyleServer | None = None
     versions = [_restyle_version(), *library_versions()]
-    overhead: dict[str, Cost] = {}
+    overhead: dict[str, dict[str, Cost]] = {}
     if not args.no_thumbor:
         venv = args.cache / "thumbor-venv"
         executable = ensure_venv(venv)
@@ -141,15 +167,22 @@ def run(args: argparse.Namespace) -> str:
         config = args.cache / "thumbor.conf"
         write_config(config, folder, quality.jpeg, quality.webp)
         server = ThumborServer(executable, config, cpu)
+    if not args.no_http and any(e.name == "restyle" for e in engines):
+        ours = RestyleServer(args.cache / "restyle-http", cpu)
     try:
+        if ours is not None:
+            ours.wait_ready("/healthz")
+            engines.insert(1, _restyle_http_engine(ours, data))
+            overhead["restyle-http"] = _http_overhead(ours, _restyle_trivial(ours, folder / "tiny.jpg"), args)
         if server is not None:
-            server.wait_ready()
+            server.wait_ready("/healthcheck")
             engines.append(_thumbor_engine(server, inputs))
-            overhead = _http_overhead(server, args.rounds_small)
+            overhead["thumbor"] = _http_overhead(server, _thumbor_trivial(server), args)
         rows, shapes = _measure(engines, data, sizes, args)
     finally:
-        if server is not None:
-            server.stop()
+        for running in (ours, server):
+            if running is not None:
+                running.stop()
     # 4. Report.
     return _report(rows, shapes, engines, versions, notes, overhead, quality, args)
 
@@ -183,19 +216,47 @@ def _thumbor_engine(server: ThumborServer, inputs: dict[str, Path]) -> Engine:
     return Engine("thumbor", call, external_cpu=server.cpu_seconds)
 
 
-def _http_overhead(server: ThumborServer, rounds: int) -> dict[str, Cost]:
-    """Median cost of /healthcheck and of a whole thumbor request on a 16x12 image (no pixel work to speak of)."""
-    result = {}
-    for label, path in [
-        ("healthcheck", "/healthcheck"),
-        ("16x12 image", "/unsafe/filters:format(jpeg)/tiny.jpg"),
-    ]:
-        server.get(path)
-        costs = [_cost(partial(server.get, path), server.cpu_seconds) for _ in range(rounds * 4)]
-        result[label] = Cost(
-            statistics.median(c.wall for c in costs), statistics.median(c.cpu for c in costs)
-        )
-    return result
+def _restyle_http_engine(server: RestyleServer, data: dict[str, bytes]) -> Engine:
+    keys = {label: server.store(f"in_{label.replace(' ', '')}.jpg", body) for label, body in data.items()}
+
+    def call(operation: Operation, label: str, _data: bytes, w: int, h: int) -> bytes:
+        status, body = server.get(server.link(keys[label], operation.action))
+        if status != 200:
+            raise RuntimeError(f"restyle answered {status} for {operation.action}: {body[:200]!r}")
+        return body
+
+    def reset(operation: Operation, label: str) -> None:
+        server.forget(keys[label], operation.action)
+
+    return Engine("restyle-http", call, external_cpu=server.cpu_seconds, reset=reset)
+
+
+def _restyle_trivial(server: RestyleServer, tiny: Path) -> Callable[[], object]:
+    key = server.store("tiny.jpg", tiny.read_bytes())
+
+    def call() -> object:
+        server.forget(key, "image/format,jpg")
+        status, body = server.get(server.link(key, "image/format,jpg"))
+        if status != 200:
+            raise RuntimeError(f"restyle answered {status} for the 48x36 image: {body[:200]!r}")
+        return body
+
+    return call
+
+
+def _thumbor_trivial(server: ThumborServer) -> Callable[[], object]:
+    return partial(server.get, "/unsafe/filters:format(jpeg)/tiny.jpg")
+
+
+def _http_overhead(
+    server: LoopbackServer, trivial: Callable[[], object], args: argparse.Namespace
+) -> dict[str, Cost]:
+    """Median cost of a whole request on a 48x36 image (no pixel work to speak of)."""
+    trivial()
+    costs = [_cost(trivial, server.cpu_seconds) for _ in range(args.rounds_small * 4)]
+    return {
+        "48x36 image": Cost(statistics.median(c.wall for c in costs), statistics.median(c.cpu for c in costs))
+    }
 
 
 Rows = dict[tuple[str, str, str], Cost]  # (operation, size label, engine) -> median cost
@@ -212,12 +273,16 @@ def _measure(
         for operation in OPERATIONS:
             calls = {e.name: partial(e.call, operation, label, data[label], w, h) for e in engines}
             outside = {e.name: e.external_cpu for e in engines}
-            outputs = {name: call() for name, call in calls.items()}  # warm-up, and the outputs compared
+            resets = {e.name: partial(e.reset, operation, label) if e.reset else None for e in engines}
+            outputs = {}
+            for name, call in calls.items():  # warm-up, and the outputs compared
+                outputs[name] = _reset_then(resets[name], call)
             for name, output in outputs.items():
                 shapes[(operation.name, label, name)] = _shape_and_difference(output, outputs.get("pillow"))
             costs: dict[str, list[Cost]] = {name: [] for name in calls}
             for _ in range(rounds):
                 for name, call in calls.items():
+                    _reset_then(resets[name], None)
                     costs[name].append(_cost(call, outside[name]))
             for name in calls:
                 wall = statistics.median(c.wall for c in costs[name])
@@ -229,29 +294,36 @@ def _measure(
     return rows, shapes
 
 
+def _reset_then(reset: Callable[[], None] | None, call: Callable[[], bytes] | None) -> bytes:
+    if reset is not None:
+        reset()
+    return call() if call is not None else b""
+
+
 def _ratio(rows: Rows, key: tuple[str, str], over: str, under: str, minus: float = 0.0) -> str:
     slow, fast = rows[(*key, under)].cpu, rows[(*key, over)].cpu
     return f"{max(slow - minus, 1e-6) / fast:.2f}x"
 
 
-def _tables(rows: Rows, names: list[str], overhead: dict[str, Cost]) -> tuple[str, str]:
+def _tables(rows: Rows, names: list[str], overhead: dict[str, dict[str, Cost]]) -> tuple[str, str]:
     """The CPU-time table (with the ratios) and the wall-clock table."""
     has = set(names)
     keys = [(operation, label) for (operation, label, engine) in rows if engine == names[0]]
     headers = ["operation", "input"] + [f"{name} img/s" for name in names]
+    thumbor_http = overhead.get("thumbor", {}).get("48x36 image", Cost(0.0, 0.0)).cpu
+    if {"restyle-http", "thumbor"} <= has:
+        headers.append("restyle-http/thumbor (both HTTP)")
     if {"restyle", "thumbor"} <= has:
-        headers += ["restyle/thumbor", "restyle/thumbor net of HTTP"]
+        headers.append("restyle/thumbor net of HTTP")
     if {"restyle", "pillow"} <= has:
         headers.append("restyle/Pillow")
-    trivial = overhead["16x12 image"].cpu if overhead else 0.0
     body = []
     for key in keys:
         line: list[object] = [*key] + [1 / rows[(*key, name)].cpu for name in names]
+        if {"restyle-http", "thumbor"} <= has:
+            line.append(_ratio(rows, key, "restyle-http", "thumbor"))
         if {"restyle", "thumbor"} <= has:
-            line += [
-                _ratio(rows, key, "restyle", "thumbor"),
-                _ratio(rows, key, "restyle", "thumbor", trivial),
-            ]
+            line.append(_ratio(rows, key, "restyle", "thumbor", thumbor_http))
         if {"restyle", "pillow"} <= has:
             line.append(_ratio(rows, key, "restyle", "pillow"))
         body.append(line)
@@ -265,7 +337,7 @@ def _report(
     engines: list[Engine],
     versions: list[str],
     notes: list[str],
-    overhead: dict[str, Cost],
+    overhead: dict[str, dict[str, Cost]],
     quality: object,
     args: argparse.Namespace,
 ) -> str:
@@ -279,37 +351,52 @@ def _report(
     parts = [
         "# Processing actions: restyle vs thumbor, Pillow, pyvips",
         f"Machine: {machine()}; `nproc` = {os.cpu_count()}; load average at the end "
-        f"{os.getloadavg()[0]:.1f}. Libraries: " + ", ".join(versions) + ".",
-        "One core for all: the bench and thumbor's single server process are pinned to the same CPU; "
-        "thumbor runs with source storage, result storage and client caching off, so every request "
-        "loads, processes and encodes; pyvips runs with VIPS_CONCURRENCY=1 and its operation cache off. "
-        f"Every call decodes the JPEG bytes and encodes the result. Quality: {quality}.",
+        f"{os.getloadavg()[0]:.1f} (a machine shared with other work). Libraries: "
+        + ", ".join(versions)
+        + ".",
+        "One core for all: the bench, restyle's server process and thumbor's single server process are "
+        "pinned to the same CPU; thumbor runs with source storage, result storage and client caching off, "
+        "and every restyle request is a cache miss (its cached copy is deleted, untimed, before each "
+        "request), so every request loads, processes and encodes; pyvips runs with VIPS_CONCURRENCY=1 and "
+        f"its operation cache off. Every call decodes the JPEG bytes and encodes the result. Quality: {quality}.",
         "## Images per second of CPU time (the main figure)",
         f"Median CPU seconds per image over {args.rounds_small} (smaller input) / {args.rounds_large} (larger) "
         "interleaved rounds after one warm-up. CPU time counts the work itself and is not inflated by the "
-        "other processes of a shared machine; for thumbor it is the server process's CPU (from "
+        "other processes of a shared machine; for a server it is the server process's CPU (from "
         "/proc/PID/task/*/schedstat, nanoseconds) plus this process's CPU for the HTTP client.",
         by_cpu,
     ]
     if overhead:
         parts.append(
-            "thumbor's cost of a request with no pixel work (CPU ms, server + client; wall ms): "
-            + ", ".join(f"{k} {v.cpu * 1000:.2f} / {v.wall * 1000:.2f}" for k, v in overhead.items())
-            + ". 'net of HTTP' subtracts the 16x12-image request's CPU from thumbor's."
+            "Cost of a whole request on a 48x36 JPEG (no pixel work to speak of; CPU ms server + client / "
+            "wall ms): "
+            + ", ".join(
+                f"{server} {v.cpu * 1000:.2f} / {v.wall * 1000:.2f}"
+                for server, costs in overhead.items()
+                for v in costs.values()
+            )
+            + ". 'restyle/thumbor net of HTTP' compares restyle in process with thumbor's CPU less that cost."
         )
     parts += [
         "## Images per second of wall-clock time (same runs; inflated by whatever else the machine ran)",
         by_wall,
-        "## Output sizes (and mean absolute difference from Pillow's output, 0..255)",
+        "## Outputs: size, KB, and SSIM against Pillow's output (1 = the same picture)",
         table(["operation", "input"] + names, size_rows),
     ]
     parts += [
         "## What each column does",
-        "- restyle: `process_image(data, action)` in this process (OpenCV decode and JPEG encode, Pillow "
-        "for WebP).\n"
+        "- restyle-http: `GET /v1/files/{key}?x-process=<actions>` on a signed link to `restyle serve "
+        "--no-workers` (the production path: link check, storage read, cache miss, processing, the copy "
+        "written to storage), one kept-alive connection, like thumbor.\n"
+        "- restyle: `process_image(data, action)` in this process. JPEG in and out takes libjpeg-turbo's "
+        "fast paths: a lossless DCT-domain transform (format jpg; turns whose edge blocks are whole), "
+        "turns on the stored YCbCr planes (rotate 90 here: 866 and 3000 rows are even, not multiples of 16), "
+        "and a region decode for a leading crop (an MCU-aligned box one block wider than the crop, cut "
+        "losslessly, then decoded: the same pixels as a full decode); other chains decode with "
+        "libjpeg-turbo (DCT-scaled for a shrink), work in OpenCV and encode JPEG with OpenCV, WebP with Pillow.\n"
         "- thumbor: one GET per image on a kept-alive connection. Its JPEG encoder always adds "
         "`optimize=True` (an extra Huffman pass, not configurable) and its WebP uses libwebp's default "
-        "method 4 (restyle uses 2; the output-size table shows the difference); it resizes with Lanczos after "
+        "method 4 (restyle uses 2; the output table shows the difference); it resizes with Lanczos after "
         "a JPEG draft, and in the chain it crops the source before resizing (its URL grammar has no "
         "resize-then-crop), which saves it some work.\n"
         "- pillow: decode, the operation (Lanczos for resizes), Pillow's encoder: the plain floor.\n"
@@ -324,6 +411,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, for a smoke check")
     parser.add_argument("--no-thumbor", action="store_true", help="skip thumbor (no venv, no server)")
+    parser.add_argument("--no-http", action="store_true", help="skip restyle over HTTP (no restyle serve)")
     parser.add_argument("--small", action="store_true", help="one 1040x780 input instead of 1 and 12 MP")
     parser.add_argument("--report", type=Path, default=REPORTS / "processing.md")
     parser.add_argument("--cache", type=Path, default=CACHE, help="where inputs and thumbor's venv go")
@@ -334,9 +422,10 @@ def main() -> None:
     single_thread()
     try:
         report = run(args)
-    except ThumborUnavailable as exc:
+    except ServerUnavailable as exc:
         sys.exit(
-            f"processing bench: thumbor is unavailable ({exc}) Run with --no-thumbor to bench without it."
+            f"processing bench: a server is unavailable ({exc}) Run with --no-thumbor or --no-http to bench "
+            "without it."
         )
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(report)

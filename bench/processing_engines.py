@@ -24,6 +24,7 @@ class Engine:
     name: str
     call: Callable[[Any, str, bytes, int, int], bytes]
     external_cpu: Callable[[], float] | None = None  # CPU seconds of a server process doing the work
+    reset: Callable[[Any, str], None] | None = None  # run before each call, untimed (clears a cache)
 
 
 @dataclass(frozen=True)

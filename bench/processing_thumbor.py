@@ -1,6 +1,6 @@
 """thumbor for the processing bench: its own venv, a config with every cache off, one server process on
 an ephemeral 127.0.0.1 port (the bench binds the socket and hands thumbor its file descriptor), and a
-keep-alive HTTP client that times requests.
+keep-alive HTTP client that times requests (LoopbackServer, which restyle's server uses too).
 """
 
 from __future__ import annotations
@@ -16,8 +16,12 @@ from pathlib import Path
 THUMBOR_REQUIREMENT = "thumbor==7.8.0"
 
 
-class ThumborUnavailable(Exception):
-    """thumbor could not be installed or started; the message says why in one sentence."""
+class ServerUnavailable(Exception):
+    """A server of the bench could not be installed or started; the message says why in one sentence."""
+
+
+class ThumborUnavailable(ServerUnavailable):
+    """thumbor could not be installed or started."""
 
 
 def ensure_venv(venv: Path) -> Path:
@@ -75,40 +79,38 @@ def write_config(path: Path, root: Path, quality: int, webp_quality: int) -> Non
     path.write_text("\n".join(lines) + "\n")
 
 
-class ThumborServer:
-    """One thumbor process pinned to ``cpu``, serving on a socket bound here to 127.0.0.1:0."""
+class LoopbackServer:
+    """A server process pinned to ``cpu`` on 127.0.0.1, a keep-alive HTTP client to it, and its CPU time."""
 
-    def __init__(self, executable: Path, config: Path, cpu: int | None) -> None:
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(64)
-        self.listener.set_inheritable(True)
-        self.port: int = self.listener.getsockname()[1]
-        fd = self.listener.fileno()
-        command = [str(executable), "-c", str(config), "-f", str(fd), "-l", "error", "--processes", "1"]
-        env = dict(os.environ, OMP_NUM_THREADS="1")
+    def __init__(
+        self, command: list[str], port: int, cpu: int | None, pass_fds: tuple[int, ...] = ()
+    ) -> None:
+        self.port = port
+        env = dict(os.environ, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE")
         self.process = subprocess.Popen(
-            command, pass_fds=(fd,), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command, pass_fds=pass_fds, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         if cpu is not None and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(self.process.pid, {cpu})
-        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
+    def wait_ready(self, path: str, timeout: float = 120.0) -> None:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.process.poll() is not None:
                 err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
                 last = (err.strip().splitlines() or ["no output"])[-1]
-                raise ThumborUnavailable(f"thumbor exited with code {self.process.returncode}: {last}")
+                raise ServerUnavailable(
+                    f"{self.process.args[0]} exited with code {self.process.returncode}: {last}"
+                )
             try:
-                status, _ = self.get("/healthcheck")
+                status, _ = self.get(path)
                 if status == 200:
                     return
             except OSError:
-                time.sleep(0.2)
-        raise ThumborUnavailable(f"thumbor did not answer /healthcheck within {timeout:.0f} s.")
+                pass
+            time.sleep(0.2)
+        raise ServerUnavailable(f"{self.process.args[0]} did not answer {path} within {timeout:.0f} s.")
 
     def get(self, path: str) -> tuple[int, bytes]:
         """One GET on the kept-alive connection (reconnects once if the server closed it)."""
@@ -140,4 +142,22 @@ class ThumborServer:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait(timeout=10)
+
+
+class ThumborServer(LoopbackServer):
+    """One thumbor process serving on a socket bound here to 127.0.0.1:0 (handed over by descriptor)."""
+
+    def __init__(self, executable: Path, config: Path, cpu: int | None) -> None:
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.listener.set_inheritable(True)
+        fd = self.listener.fileno()
+        command = [str(executable), "-c", str(config), "-f", str(fd), "-l", "error", "--processes", "1"]
+        super().__init__(command, self.listener.getsockname()[1], cpu, pass_fds=(fd,))
+
+    def stop(self) -> None:
+        super().stop()
         self.listener.close()

@@ -32,6 +32,9 @@ from restyle.imaging.limits import InputRules, check_bytes, check_dimensions, ch
 PARAM = "image"
 _TRANSPOSED = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
 _IJG_LUMA_SUM = 3688  # sum of the IJG standard luminance table (quality 50)
+# a region decode pays off for boxes under 1/5 of the image (measured: at 12 MP a 2 % box decodes in
+# 55 % of a full decode's time; at 1 MP a 30 % box takes 8 % longer than a full decode)
+REGION_SHARE = 5
 
 
 @dataclass(frozen=True)
@@ -157,13 +160,15 @@ def _decode_region(data: bytes, source: Source, box: tuple[int, int, int, int]) 
     identical to a full decode."""
     left, top, right, bottom = box
     width, height = source.stored_size
-    if not tj.available() or (right - left) * (bottom - top) * 2 > width * height:
+    if not tj.available():
         return None
     try:
         head = tj.header(data)
         mcu_w, mcu_h = head.mcu
         x0, y0 = max(0, (left // mcu_w - 1) * mcu_w), max(0, (top // mcu_h - 1) * mcu_h)
         x1, y1 = min(width, right + mcu_w), min(height, bottom + mcu_h)
+        if (x1 - x0) * (y1 - y0) * REGION_SHARE > width * height:
+            return None  # cutting still entropy-decodes the whole file: worth it for small boxes only
         piece = tj.transform(data, tj.OP_NONE, crop=(x0, y0, x1 - x0, y1 - y0))
         pixels = tj.decode_bgr(piece, tj.header(piece))
     except tj.TurboError:
