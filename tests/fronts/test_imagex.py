@@ -64,9 +64,9 @@ def refused(call: Callable[[], Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 class Tenant:
     """An account with its access keys and one service made by the CLI."""
 
-    def __init__(self, server: LiveServer, domain: str = "") -> None:
+    def __init__(self, server: LiveServer, domain: str = "", options: dict[str, Any] | None = None) -> None:
         self.name = f"imagex-{uuid.uuid4().hex[:8]}"
-        account = server.accounts.create(self.name, qps=100, concurrency=1)
+        account = server.accounts.create(self.name, qps=100, concurrency=1, options=options)
         self.creds = server.keys.issue(account)
         done = add_service(server, self.name, *(["--domain", domain] if domain else []))
         assert done.returncode == 0, done.stderr
@@ -244,6 +244,29 @@ def test_content_checks_answer_risk_codes(tenant: Tenant, photos: Photos) -> Non
     }
     _, refused_image = refused(lambda: tenant.call(image))
     assert refused_image["Code"] == "RiskNotPass" and refused_image["CodeN"] == 50411, refused_image
+    assert refused_image["Message"].startswith("Pre Img Risk Not Pass: "), refused_image
+
+
+def test_a_refused_output_is_risk_not_pass_50511_and_not_stored(
+    live_server: LiveServer, photos: Photos, astronaut: Any
+) -> None:
+    from tests.fronts.unsafe import HEIGHT, INPUT_CHECK_OFF, WIDTH, face_over_torso
+
+    tenant = Tenant(live_server, options=INPUT_CHECK_OFF)  # the input check off: the output check refuses
+    photo = base64.b64encode(face_over_torso(astronaut)).decode()
+    req_json = {
+        "req_key": "i2i_portrait_photo",
+        "binary_data_base64": [photo],
+        "width": WIDTH,
+        "height": HEIGHT,
+    }
+    body = {"Outputs": ["risk/out"], "ReqJson": req_json}
+    _, error = refused(lambda: tenant.call(body))
+    assert (error["Code"], error["CodeN"]) == ("RiskNotPass", 50511), error
+    assert error["Message"].startswith("Post Img Risk Not Pass: "), error
+    # nothing was stored under the name: a safe photo takes it without Overwrite
+    safe = {**body, "ReqJson": {**req_json, "binary_data_base64": [face_base64(photos)], "height": 512}}
+    assert tenant.call(safe)["Result"]["StoreUris"] == [f"tos-cn-i-{tenant.service_id}/risk/out"]
 
 
 def test_seed_response_shape_and_input_formats(tenant: Tenant, photos: Photos) -> None:

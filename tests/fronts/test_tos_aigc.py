@@ -192,3 +192,46 @@ def test_seed_fields_required_types_and_response(alice: tos.TosClientV2, buckets
         assert (error.status_code, error.code) == (400, "InvalidArgument"), (body, error.message)
         assert named in error.message, error.message
     assert [o.key for o in alice.list_objects_type2(out, prefix="gen/x").contents] == []
+
+
+def test_content_checks_answer_risk_not_pass_with_the_models_risk_number(
+    live_server: LiveServer, alice: tos.TosClientV2, buckets: tuple[str, str], astronaut: Any
+) -> None:
+    from tests.fronts.conftest import png_bytes
+    from tests.fronts.unsafe import INPUT_CHECK_OFF, face_over_torso
+    from tests.safety.drawings import exposed_torso
+
+    source, out = buckets
+    alice.put_object(source, "risk/torso.png", content=png_bytes(exposed_torso()))
+    # 1. an unsafe input image (50411) and a blocked prompt (50412), before any generation
+    unsafe_input = request(out, "risk/a.png", InputDataSource={"ImageUri": "risk/torso.png"})
+    blocked_prompt = request(out, "risk/b.png", InputDataSource={"Prompt": "p.o.r.n"})
+    for body, number, words in ((unsafe_input, "50411", "Pre Img"), (blocked_prompt, "50412", "Text Risk")):
+        error = refused(lambda body=body: aigc(alice, source, body))  # type: ignore[misc]
+        assert (error.status_code, error.code, error.ec) == (400, "RiskNotPass", number), error.message
+        assert error.message.startswith(words), error.message
+    # 2. an output the check refuses (the account's input check off): 50511, nothing saved
+    account = live_server.accounts.create(
+        f"aigc-post-{uuid.uuid4().hex[:8]}", qps=100, options=INPUT_CHECK_OFF
+    )
+    creds = live_server.keys.issue(account)
+    carol = client_for(live_server, creds.access_key_id, creds.secret_access_key)
+    carols = bucket_name()
+    carol.create_bucket(carols)
+    try:
+        carol.put_object(carols, "in/photo.png", content=face_over_torso(astronaut))
+        body = request(
+            carols,
+            "out/result.png",
+            InputDataSource={"ImageUri": "in/photo.png", "Prompt": "studio photo"},
+            ModelConfig={"ReqJson": {"req_key": "i2i_portrait_photo", "width": 512, "height": 768}},
+        )
+        body["InputProcessing"] = {}
+        error = refused(lambda: aigc(carol, carols, body))
+        assert (error.status_code, error.code, error.ec) == (400, "RiskNotPass", "50511"), error.message
+        assert error.message.startswith("Post Img Risk Not Pass: "), error.message
+        assert [o.key for o in carol.list_objects_type2(carols).contents] == ["in/photo.png"]
+    finally:
+        for listed in carol.list_objects_type2(carols).contents:
+            carol.delete_object(carols, listed.key)
+        carol.delete_bucket(carols)

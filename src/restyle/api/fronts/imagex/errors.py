@@ -19,6 +19,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from restyle.api.errors import request_id
+from restyle.api.fronts.models.risk import RISKS, risk_of
 from restyle.api.signed import STATE_KEY
 from restyle.auth.signed import SignedCaller
 from restyle.errors import RateLimited, RestyleError
@@ -77,12 +78,8 @@ TABLE: dict[str, VendorError] = {
     "imagex.image_not_found": IMAGE_NOT_FOUND,
     "template.unknown": TEMPLATE_NOT_FOUND,
     "model.unknown": INVALID_MODEL,
-    # content checks
-    "safety.input_image": VendorError(RISK, 50411, 400),
-    "safety.output_image": VendorError(RISK, 50511, 400),
-    "safety.input_text": VendorError(RISK, 50412, 400),
-    "safety.input_text_ip": VendorError(RISK, 50413, 400),
-    "safety.refused": VendorError(RISK, 50411, 400),
+    # content checks: the model's risk numbers
+    **{code: VendorError(RISK, risk.code, 400) for code, risk in RISKS.items()},
     # limits and tasks
     "limit.rate": FLOW_LIMIT,
     "limit.queue_full": FLOW_LIMIT,
@@ -117,6 +114,11 @@ def metadata(request: Request) -> dict[str, Any]:
     }
 
 
+def _message(error: RestyleError) -> str:
+    risk = risk_of(error.code)
+    return error.message if risk is None else risk.describe(error.message)
+
+
 def error_response(request: Request, error: RestyleError) -> JSONResponse:
     mapped = vendor_error(error)
     headers: dict[str, str] = {}
@@ -125,7 +127,7 @@ def error_response(request: Request, error: RestyleError) -> JSONResponse:
     body = {
         "ResponseMetadata": {
             **metadata(request),
-            "Error": {"Code": mapped.code, "CodeN": mapped.code_n, "Message": error.message},
+            "Error": {"Code": mapped.code, "CodeN": mapped.code_n, "Message": _message(error)},
         }
     }
     return JSONResponse(body, status_code=mapped.status, headers=headers)

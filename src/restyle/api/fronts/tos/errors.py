@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import Request, Response
 
 from restyle.api.errors import request_id
+from restyle.api.fronts.models.risk import RISKS, risk_of
 from restyle.api.fronts.routing import vendor_route
 from restyle.errors import RestyleError
 
@@ -30,6 +31,7 @@ INVALID_ARGUMENT = VendorError("InvalidArgument", 400)
 TIME_SKEWED = VendorError("RequestTimeTooSkewed", 403)
 NOT_IMPLEMENTED = VendorError("NotImplemented", 501)
 INTERNAL = VendorError("InternalError", 500)
+RISK_NOT_PASS = VendorError("RiskNotPass", 400)  # GUESS: TOS names no code for aigc's content checks
 
 TABLE: dict[str, VendorError] = {
     # credentials and signatures
@@ -71,6 +73,8 @@ TABLE: dict[str, VendorError] = {
     "action.too_large": INVALID_ARGUMENT,
     "action.deadline": INVALID_ARGUMENT,
     "feature.not_supported": NOT_IMPLEMENTED,
+    # content checks (aigc): the model's risk number goes in EC (see error_response)
+    **{code: RISK_NOT_PASS for code in RISKS},
     "storage.list_unsupported": NOT_IMPLEMENTED,
     "internal": INTERNAL,
 }
@@ -90,6 +94,8 @@ def vendor_error(error: RestyleError) -> VendorError:
     """The TOS code and status for ``error``, chosen by its restyle code (then its status)."""
     if error.code in TABLE:
         return TABLE[error.code]
+    if risk_of(error.code) is not None:
+        return RISK_NOT_PASS
     if error.status in BY_STATUS:
         return BY_STATUS[error.status]
     return INTERNAL if error.status >= 500 else INVALID_ARGUMENT
@@ -99,16 +105,20 @@ def error_response(request: Request, error: RestyleError) -> Response:
     """The TOS error response; HEAD answers with the headers only."""
     mapped = vendor_error(error)
     rid = request_id(request)
-    headers = {"x-tos-request-id": rid, "x-tos-id-2": rid, "x-tos-ec": error.code}
+    risk = risk_of(error.code)
+    # EC: restyle's error code; for a content check, the model API's risk number (50411, 50511, ...)
+    ec = error.code if risk is None else str(risk.code)
+    message = error.message if risk is None else risk.describe(error.message)
+    headers = {"x-tos-request-id": rid, "x-tos-id-2": rid, "x-tos-ec": ec}
     if request.method == "HEAD":
         return Response(status_code=mapped.status, headers=headers)
     body = {
         "Code": mapped.code,
-        "Message": error.message,
+        "Message": message,
         "RequestId": rid,
         "HostId": request.headers.get("host", ""),
         "Resource": request.scope.get("tos_resource", request.url.path),
-        "EC": error.code,
+        "EC": ec,
     }
     return Response(
         json_bytes(body), status_code=mapped.status, headers=headers, media_type="application/json"

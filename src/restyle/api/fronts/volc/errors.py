@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from restyle.api.errors import request_id
+from restyle.api.fronts.models.risk import RISKS
 from restyle.api.fronts.routing import vendor_route
 from restyle.errors import RateLimited, RestyleError
 
@@ -40,14 +41,11 @@ INVALID_INPUT = VendorError(INPUT_INVALID_CODE, 400)
 NOT_FOUND = VendorError(INPUT_INVALID_CODE, 404)
 INTERNAL = VendorError(50500, 500)
 
+RISK_BY_NUMBER = {risk.code: risk for risk in RISKS.values()}
+
 TABLE: dict[str, VendorError] = {
     # content checks: seed [000] (HTTP 400 each)
-    "safety.input_image": VendorError(50411, 400),
-    "safety.output_image": VendorError(50511, 400),
-    "safety.input_text": VendorError(50412, 400),
-    "safety.output_text": VendorError(50512, 400),  # restyle generates no text; kept for the table
-    "safety.input_text_ip": VendorError(50413, 400),
-    "safety.refused": VendorError(50411, 400),
+    **{code: VendorError(risk.code, 400) for code, risk in RISKS.items()},
     # credentials and signatures
     "auth.invalid": ACCESS_DENIED,
     "auth.access_key": ACCESS_DENIED,
@@ -116,20 +114,11 @@ def elapsed(request: Request) -> str:
     return f"{seconds:.6f}s"
 
 
-# seed [000]'s messages of the risk codes: a refusal's message starts with them, then restyle's reason
-RISK_MESSAGES = {
-    50411: "Pre Img Risk Not Pass",
-    50511: "Post Img Risk Not Pass",
-    50412: "Text Risk Not Pass",
-    50512: "Post Text Risk Not Pass",
-    50413: "Post Text Risk Not Pass",
-}
-
-
 def envelope(request: Request, code: int, message: str, data: dict[str, Any] | None) -> dict[str, Any]:
     """The common body: code and status are the same number; ``data`` is null on a refusal."""
-    if code in RISK_MESSAGES:
-        message = f"{RISK_MESSAGES[code]}: {message}"
+    risk = RISK_BY_NUMBER.get(code)
+    if risk is not None:  # the seed's words lead, then restyle's reason
+        message = risk.describe(message)
     return {
         "code": code,
         "data": data,
