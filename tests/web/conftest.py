@@ -129,7 +129,8 @@ def sample_files(tmp_path: Path) -> dict[str, Path]:
         photo.resize((size, size)).save(files[name])
     files["palette.png"] = tmp_path / "palette.png"
     ramp = Image.linear_gradient("L").resize((96, 96))
-    Image.merge("RGB", (ramp, ramp.rotate(90), ramp.rotate(180))).save(files["palette.png"])  # a warm-cool palette
+    warm = (ramp, ramp.point(lambda v: int(v * 0.85)), ramp.point(lambda v: int(v * 0.6)))
+    Image.merge("RGB", warm).save(files["palette.png"])  # a sepia palette
     files["notes.txt"] = tmp_path / "notes.txt"
     files["notes.txt"].write_text("these are notes, not a photo\n")
     return files

@@ -223,7 +223,7 @@ def test_errors_are_shown_next_to_their_field(page: Any, studio: Studio, sample_
 
 
 def test_cancel_a_waiting_task_and_sign_out_clears_the_page(
-    page: Any, studio: Studio, sample_files: dict[str, Path]
+    page: Any, studio: Studio, sample_files: dict[str, Path], shots: Shots
 ) -> None:
     # 1. an account with concurrency 0 (paused): its task waits in the queue until canceled
     settings = Settings(data_dir=studio.data_dir)
@@ -238,6 +238,7 @@ def test_cancel_a_waiting_task_and_sign_out_clears_the_page(
     page.click("#submit")
     card = page.locator("#results .result").first
     page.wait_for_selector("#results .result .step:has-text('Waiting in the queue')")
+    shots.save(page.locator(".results"), "studio-queued")
     # 2. Cancel: the task ends CANCELED and the card says so
     card.locator(".cancel").click()
     page.wait_for_selector("#results .result[data-status=CANCELED]")

@@ -135,7 +135,13 @@ export class ResultCard {
     const image = task.result.images[0];
     const summary = task.result.summary || {};
     const after = this.$(".after");
+    after.addEventListener("error", () => {
+      const note = this.$(".no-after");
+      note.textContent = `This browser cannot show ${String(image.format || "this").toUpperCase()} images; use Download image.`;
+      note.hidden = false;
+    }, { once: true });
     after.src = image.url;
+    if (image.width && image.height) this.$(".compare-frame").style.setProperty("aspect-ratio", `${image.width} / ${image.height}`);
     after.alt = `After: ${this.photoName} in ${presetTitle(summary.style)}`;
     const before = this.$(".before");
     if (this.beforeUrl) {
