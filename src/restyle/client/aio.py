@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from restyle.client.core import EVENTS_READ_TIMEOUT, ClientCore, EventDecoder, event_outcome, is_final
+from restyle.client.core import ClientCore, EventDecoder, event_outcome, is_final
 from restyle.client.errors import ConnectionFailed
 from restyle.client.models import Progress, Result, TaskPage
 
@@ -135,7 +135,7 @@ class AsyncClient:
         self, task_id: str, deadline: float | None, timeout: float | None, progress: AsyncProgressCallback | None
     ) -> dict[str, Any] | None:
         decoder = EventDecoder()
-        read = httpx.Timeout(self.core.timeout, read=EVENTS_READ_TIMEOUT)
+        read = httpx.Timeout(self.core.timeout, read=self.core.events_read_timeout(deadline))
         headers = self.core.headers(Accept="text/event-stream")
         url = f"/v1/tasks/{task_id}/events"
         try:

@@ -146,6 +146,14 @@ class ClientCore:
         if deadline is not None and time.monotonic() > deadline:
             raise WaitTimeout(f"Task {task_id} did not finish within {timeout:g} s; it goes on on the server.")
 
+    @staticmethod
+    def events_read_timeout(deadline: float | None) -> float:
+        """How long the event stream may stay silent: past the keep-alives, or just past the deadline
+        (a timed-out read ends in polling, which reports the deadline)."""
+        if deadline is None:
+            return EVENTS_READ_TIMEOUT
+        return min(EVENTS_READ_TIMEOUT, max(0.1, deadline - time.monotonic() + 0.1))
+
     def poll_delays(self) -> Iterator[float]:
         """0.5 s, then slower up to 2 s between two reads of a task being polled."""
         delay = self.poll_interval

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from restyle.client.core import EVENTS_READ_TIMEOUT, ClientCore, EventDecoder, event_outcome, is_final
+from restyle.client.core import ClientCore, EventDecoder, event_outcome, is_final
 from restyle.client.errors import ConnectionFailed
 from restyle.client.models import Progress, Result, TaskPage
 
@@ -141,7 +141,7 @@ class Client:
     ) -> dict[str, Any] | None:
         """The final task from ``/events``; None when the stream is unavailable or ends early."""
         decoder = EventDecoder()
-        read = httpx.Timeout(self.core.timeout, read=EVENTS_READ_TIMEOUT)
+        read = httpx.Timeout(self.core.timeout, read=self.core.events_read_timeout(deadline))
         headers = self.core.headers(Accept="text/event-stream")
         try:
             with self._http.stream("GET", f"/v1/tasks/{task_id}/events", headers=headers, timeout=read) as stream:
