@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from PIL import Image
 from starlette.testclient import TestClient
@@ -402,3 +403,19 @@ def test_portrait_ref_mode_default_size_and_a_security_token(live_server: LiveSe
     bad = refused(lambda: service.cv_sync2async_submit_task({**form, "ref_mode": "mimic"}))
     assert bad["code"] == 50215 and "'ref_mode'" in bad["message"] and "reference_char" in bad["message"]
     assert poll(service, automatic["data"]["task_id"])["data"]["status"] == "done"
+
+
+def test_i2i_xl_sft_takes_a_picture_without_a_face(live_server: LiveServer) -> None:
+    from tests.fronts.conftest import png_bytes
+
+    # seed [001]'s example is flowers and butterflies: a general model, no face needed
+    y, x = np.mgrid[0:256, 0:320]
+    scene = np.dstack([x * 255 // 320, y * 255 // 256, np.full_like(x, 120)]).astype(np.uint8)
+    form = {"req_key": "i2i_xl_sft", "binary_data_base64": [base64.b64encode(png_bytes(scene)).decode()]}
+    service = visual(live_server, credentials(live_server))
+    answer = service.cv_process({**form, "prompt": "yellow flowers, butterflies"})
+    assert answer["code"] == 10000, answer
+    assert decoded(answer["data"]["binary_data_base64"][0]).size == (320, 256)
+    # the portrait models still need a face
+    body = refused(lambda: service.cv_process({**form, "req_key": ANIME}))
+    assert body["code"] == 50215 and "face" in body["message"], body

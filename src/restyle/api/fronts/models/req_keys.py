@@ -2,7 +2,7 @@
 body becomes a :class:`Submission`.
 
 - ``img2img_anime_accelerated_maintain_id`` (seed [000]): every field of the seed.
-- ``i2i_xl_sft`` (seeds [001], [003]): an image and a ``prompt``.
+- ``i2i_xl_sft`` (seeds [001], [003]): an image and a ``prompt``; any picture, with or without a face.
 - ``i2i_portrait_photo``: Portrait Photography 3.0 (seed [002], which does not name its key; restyle
   uses Volcengine's name for that model). Output sizes follow the ``portrait`` rule (512..2048,
   default 1328).
@@ -79,6 +79,9 @@ def _xl_sft(body: Mapping[str, Any], settings: Settings) -> Fields:
         "width": body.get("width"),
         "height": body.get("height"),
         "logo_info": body.get("logo_info"),
+        # a general image-to-image model (seed [001]'s example is flowers and butterflies): a photo
+        # without a face is stylized as a whole instead of refused
+        "allow_no_face": True,
     }
     return fields, first_image(images, list_param), None, FRONT_VOLC
 
