@@ -151,6 +151,8 @@ def test_restyle_two_photos_with_progress_result_compare_and_history(
     verdict = card.locator(".verdict").inner_text()
     assert re.search(r"Same person|guard stepped in|Warning", verdict)
     assert f"identity distance {task['result']['identity_distance']:.3f}" in verdict
+    for part in (".verdict", ".words", ".facts"):
+        assert card.locator(part).evaluate(CONTRAST) >= 4.5, part
     words = card.locator(".words").inner_text()
     summary = task["result"]["summary"]
     for word in summary["prompt_words_used"] + summary["prompt_words_ignored"]:
@@ -160,6 +162,9 @@ def test_restyle_two_photos_with_progress_result_compare_and_history(
     download = card.locator(".download-image")
     assert (download.get_attribute("href") or "").split("?")[0] == task["result"]["images"][0]["url"].split("?")[0]
     assert download.get_attribute("download").endswith("_sketch.png")
+    heic_card = page.locator("#results .result").nth(1)  # the HEIC one: restyled, no preview of its photo
+    assert heic_card.locator(".result-title").inner_text().startswith("astronaut-2.heic")
+    heic_card.locator(".no-before").wait_for()
     # 4. the before/after slider, by keyboard: the after image's clip follows it
     slider = card.locator(".compare-range")
     slider.focus()

@@ -59,7 +59,7 @@ class ThumbnailCache:
             return target
         with self._lock:  # one render job at a time; requests for other presets wait on the same job
             if self._job is None or self._job.done():
-                self._job = self._start()
+                self._job = self._start(first=preset)
             job = self._job
         # the child writes each file as it is done: answer as soon as this one is there
         deadline = time.monotonic() + RENDER_TIMEOUT_SECONDS
@@ -76,10 +76,11 @@ class ThumbnailCache:
             raise InternalError(f"The thumbnail of preset '{preset}' could not be rendered; the server logged why.")
         return target
 
-    def _start(self) -> Future[dict[str, float]]:
+    def _start(self, first: str) -> Future[dict[str, float]]:
         started = time.perf_counter()
+        order = [first] + [name for name in self.presets if name != first]  # the one asked for first
         pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        job = pool.submit(render_missing, self.settings.model_dump(mode="json"), str(self.folder), self.presets)
+        job = pool.submit(render_missing, self.settings.model_dump(mode="json"), str(self.folder), order)
 
         def finished(done: Future[dict[str, float]]) -> None:
             pool.shutdown(wait=False)  # the child exits and takes the models with it
