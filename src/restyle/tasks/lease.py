@@ -4,18 +4,18 @@ A claim picks the oldest PENDING task whose account runs fewer tasks than its co
 limit, so two workers never take the same task nor push an account over its limit:
 
 - SQLite: one write transaction (``BEGIN IMMEDIATE``) serializes every claim.
-- PostgreSQL: claims of different accounts run side by side. SKIP LOCKED alone cannot keep a
-  count-based limit (two claims that skip each other's rows both see the account under its limit),
-  so each attempt runs three steps: 1. a plain read finds the oldest eligible task (its account
-  under its limit); 2. that account's advisory lock is taken, which serializes claims of one
-  account only (no global lock); 3. under it, ``SELECT ... FOR UPDATE SKIP LOCKED`` takes the
-  account's oldest PENDING row and the RUNNING count is read again (a new READ COMMITTED snapshot,
-  so it sees every claim the previous lock holder committed). The task is taken only if that row
-  is still the one step 1 chose and the account still has room; otherwise the attempt ends
-  (releasing its locks) and the next one reads afresh. So a task is taken only while it is the
-  oldest eligible one, as on SQLite, and one account never runs over its limit. A transaction holds
-  at most one account lock and never waits on a row lock (SKIP LOCKED: a row another transaction
-  changes, e.g. a cancel, makes the attempt retry), so claims cannot deadlock.
+- PostgreSQL: claims run side by side. SKIP LOCKED alone cannot keep a count-based limit (two
+  claims that skip each other's rows both see the account under its limit), so each attempt runs
+  three steps: 1. ``SELECT ... FOR UPDATE SKIP LOCKED`` locks the oldest eligible task that no
+  other claim is taking; 2. that task's account advisory lock is taken, which serializes claims
+  of one account only; 3. under it, the account's RUNNING count is read again (a new READ
+  COMMITTED snapshot: it sees every claim the previous holder committed) and the task is taken
+  only if the account has room and no older task of the account is still PENDING (another claim
+  holds that one and goes first). Otherwise the attempt ends, releasing its locks, and the next
+  one reads afresh. So one account never runs over its limit, its tasks start oldest first, and
+  a claim never passes over an older eligible task unless another claim is taking it. A claim
+  holds at most one account lock, and the holder of an account lock never waits on a row lock,
+  so claims cannot deadlock.
 
 Every later write names the lease token; a worker whose lease was taken over (expired and
 recovered) can no longer change the row, so a task never shows two results.
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import Select, and_, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from restyle.auth.models import AccountRow
@@ -98,17 +98,34 @@ def _take(row: TaskRow, worker_id: str, lease_seconds: float) -> str:
     return token
 
 
-def _account_has_room(session: Session, account_id: str) -> bool:
-    """Under the account's lock (PostgreSQL): its RUNNING count, re-read now, is under its limit."""
+def _may_take(session: Session, row: TaskRow) -> bool:
+    """Under the account's lock (PostgreSQL): its RUNNING count, read again now, is under its limit,
+    and no older task of the account is still PENDING (another claim holds it and goes first)."""
     session.execute(
         text("SELECT pg_advisory_xact_lock(:space, hashtext(:account))"),
-        {"space": _ACCOUNT_LOCKS, "account": account_id},
+        {"space": _ACCOUNT_LOCKS, "account": row.account_id},
     )
-    query = select(AccountRow.concurrency, AccountRow.disabled, _running(account_id)).where(
-        AccountRow.id == account_id
+    older = (
+        select(TaskRow.id)
+        .where(
+            TaskRow.account_id == row.account_id,
+            TaskRow.status == PENDING,
+            or_(
+                TaskRow.submitted_at < row.submitted_at,
+                and_(TaskRow.submitted_at == row.submitted_at, TaskRow.id < row.id),
+            ),
+        )
+        .exists()
     )
-    limits = session.execute(query).first()
-    return limits is not None and not limits[1] and int(limits[2]) < int(limits[0])
+    # one statement after the lock, so one snapshot taken after the previous holder committed
+    query = select(AccountRow.concurrency, AccountRow.disabled, _running(row.account_id), older).where(
+        AccountRow.id == row.account_id
+    )
+    found = session.execute(query).first()
+    if found is None:
+        return False
+    concurrency, disabled, running, older_waiting = found
+    return not disabled and not older_waiting and int(running) < int(concurrency)
 
 
 def has_claimable(db: Database) -> bool:
@@ -134,27 +151,16 @@ def claim(db: Database, worker_id: str, lease_seconds: float) -> Claim | None:
                 return None
             token = _take(row, worker_id, lease_seconds)
         return Claim(row, token)
+    locked = _claimable().with_for_update(of=TaskRow, skip_locked=True)
     for _ in range(_CLAIM_ATTEMPTS):
         with db.write() as session:
-            # 1. the oldest eligible task, as this snapshot sees it
-            candidate = session.execute(
-                _claimable().with_only_columns(TaskRow.id, TaskRow.account_id)
-            ).first()
-            if candidate is None:
+            # 1. the oldest eligible task that no other claim is taking, now locked by this one
+            row = session.scalars(locked).first()
+            if row is None:
                 return None
-            # 2. + 3. under the account's lock: its oldest PENDING row, and room under its limit
-            if not _account_has_room(session, candidate.account_id):
+            # 2. + 3. under the account's lock: room under its limit, and no older task of it waiting
+            if not _may_take(session, row):
                 continue
-            oldest = (
-                select(TaskRow)
-                .where(TaskRow.account_id == candidate.account_id, TaskRow.status == PENDING)
-                .order_by(TaskRow.submitted_at, TaskRow.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            row = session.scalars(oldest).first()
-            if row is None or row.id != candidate.id:
-                continue  # another claim took it, or a change holds it: read afresh
             token = _take(row, worker_id, lease_seconds)
         return Claim(row, token)
     return None  # claims kept racing for the same tasks: the caller polls again soon
