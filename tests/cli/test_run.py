@@ -187,3 +187,9 @@ def test_a_server_url_without_http_is_one_line_and_exit_2(photo: Path, tmp_path:
     assert done.stderr.strip().splitlines() == [
         "error: The server URL must start with http:// or https://, not '127.0.0.1:8000'. [client.url]"
     ]
+
+
+def test_parallel_without_a_server_is_refused(photo: Path, tmp_path: Path) -> None:
+    done = restyle("run", str(photo), "--parallel", "2", "-o", str(tmp_path / "o"), cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: Option --parallel needs --server (a local run renders one output at a time). [option.invalid]"

@@ -136,6 +136,12 @@ def run_command(
     try:
         style_source = _read_style_image(style_image)
         _output_folder(out)
+        if server is None and parallel is not None:
+            raise RestyleError(
+                "Option --parallel needs --server (a local run renders one output at a time).",
+                code="option.invalid",
+                status=400,
+            )
         if server is not None and not safety:
             raise RestyleError(
                 "Option --no-safety works only for local runs; on a server, content checks are the account's "
