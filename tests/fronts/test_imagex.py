@@ -288,5 +288,6 @@ def test_seed_response_shape_and_input_formats(tenant: Tenant, photos: Photos) -
     body["ReqJson"]["binary_data_base64"] = [base64.b64encode(tiff.getvalue()).decode()]
     body["Outputs"] = [f"seed/{uuid.uuid4().hex[:6]}"]
     _, error = refused(lambda: tenant.call(body))
-    assert error["Code"] == "InvalidParameter" and "is a TIFF image" in error["Message"], error
+    assert error["Code"] == "InvalidParameter", error  # naming the field the image came in
+    assert error["Message"].startswith("Parameter 'binary_data_base64[0]' is a TIFF image"), error
     assert "takes JPEG, PNG, WebP, BMP, HEIC, AVIF, APNG or ICO" in error["Message"]

@@ -419,3 +419,10 @@ def test_i2i_xl_sft_takes_a_picture_without_a_face(live_server: LiveServer) -> N
     # the portrait models still need a face
     body = refused(lambda: service.cv_process({**form, "req_key": ANIME}))
     assert body["code"] == 50215 and "face" in body["message"], body
+    # a refused input names the field it came in, not restyle's own name
+    forbidden = refused(
+        lambda: service.cv_process(
+            {"req_key": ANIME, "image_urls": ["http://169.254.169.254/face.png"], "style_image": ""}
+        )
+    )
+    assert forbidden["code"] == 50215 and "'image_urls[0]'" in forbidden["message"], forbidden

@@ -37,11 +37,20 @@ def task_error(row: TaskRow) -> RestyleError:
     return RestyleError(row.error_message or f"The task '{row.id}' failed.", code=code, status=status)
 
 
+async def submit(services: Services, account: AccountRow, translated: Translated) -> TaskRow:
+    """Submit ``translated`` as a task of ``account``; a refused input names the wire field."""
+    try:
+        row, _ = await asyncio.to_thread(services.tasks.submit, account, translated.submission)
+    except RestyleError as error:
+        raise translated.renamed(error) from None
+    return row
+
+
 async def generate(services: Services, account: AccountRow, translated: Translated) -> Generated:
     """Run ``translated`` as a task of ``account`` and wait for it: the result, or the task's error
     (DeadlineExceeded when it is still running at the deadline; it keeps running)."""
     started = time.monotonic()
-    row, _ = await asyncio.to_thread(services.tasks.submit, account, translated.submission)
+    row = await submit(services, account, translated)
     deadline = services.settings.server.max_wait_seconds
     row = await services.tasks.wait(row.id, account.id, deadline)
     if row.status in ("FAILED", "CANCELED"):

@@ -14,7 +14,7 @@ wire field in a message, and again by the task service).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from restyle.api.fronts.models.inputs import images_of, reference, require_bool, texts
@@ -36,11 +36,17 @@ PORTRAIT_STYLE = "portrait"  # the studio-portrait preset: relit and graded, sti
 
 @dataclass(frozen=True)
 class Translated:
-    """A model request in restyle's terms plus what only the response needs (``return_url``)."""
+    """A model request in restyle's terms plus what only the response needs (``return_url``) and the
+    wire names of its images (``image`` / ``style_image`` -> ``binary_data_base64[0]``, ...)."""
 
     req_key: str
     submission: Submission
     return_url: bool
+    image_params: Mapping[str, str] = field(default_factory=dict)
+
+    def renamed(self, error: RestyleError) -> RestyleError:
+        """``error`` naming the wire field the caller sent instead of restyle's input name."""
+        return _renamed(error, self.image_params)
 
 
 Fields = tuple[dict[str, Any], ImageSource, ImageSource | None, str]  # native fields, image, style, front
@@ -174,7 +180,19 @@ def translate(
     submission = Submission(
         fields=fields, image=image, style_image=style, idempotency_key=idempotency_key, front=front
     )
-    return Translated(req_key, submission, return_url)
+    return Translated(req_key, submission, return_url, _image_params(body, req_key))
+
+
+def _image_params(body: Mapping[str, Any], req_key: str) -> dict[str, str]:
+    """Where the request's photo and style image came from, in the wire's names."""
+    alias = "image_input" if req_key == PORTRAIT else None
+    _, list_param = images_of(body, alias=alias)
+    names = {"image": f"{list_param}[0]" if list_param != alias else list_param}
+    if req_key == ANIME:
+        if body.get("face_image") not in (None, ""):
+            names["image"] = "face_image"
+        names["style_image"] = "style_image"
+    return names
 
 
 def _renamed(error: RestyleError, names: Mapping[str, str]) -> RestyleError:

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from restyle.api.deps import BaseUrlDep, ServicesDep
 from restyle.api.fronts.models import MODELS, translate
+from restyle.api.fronts.models.generate import submit
 from restyle.api.fronts.openapi import endpoint_for
 from restyle.api.fronts.volc.errors import SUCCESS, VolcRoute, envelope, failure_response
 from restyle.api.fronts.volc.relabel import labelled_keys
@@ -65,7 +66,7 @@ def success(call: Call, data: dict[str, Any]) -> JSONResponse:
 async def process(call: Call) -> JSONResponse:
     """CVProcess / Img2ImgAnimeAcceleratedMaintainID: submit, then wait within the deadline."""
     translated = translate(call.body, call.services.settings)
-    row, _ = await asyncio.to_thread(call.services.tasks.submit, call.account, translated.submission)
+    row = await submit(call.services, call.account, translated)
     deadline = call.services.settings.server.max_wait_seconds
     row = await call.services.tasks.wait(row.id, call.account.id, deadline)
     if row.status == "SUCCEEDED":
@@ -83,7 +84,7 @@ async def process(call: Call) -> JSONResponse:
 async def submit_task(call: Call) -> JSONResponse:
     """CVSync2AsyncSubmitTask / CVSubmitTask: queue the task and answer its id."""
     translated = translate(call.body, call.services.settings)
-    row, _ = await asyncio.to_thread(call.services.tasks.submit, call.account, translated.submission)
+    row = await submit(call.services, call.account, translated)
     return success(call, {"task_id": row.id})
 
 
