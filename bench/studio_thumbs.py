@@ -44,7 +44,8 @@ def main() -> None:
 
     from PIL import Image
 
-    from restyle.api.web.thumbs import ThumbnailCache, render_missing
+    from restyle.api.web.render_thumbs import render_missing
+    from restyle.api.web.thumbs import ThumbnailCache
     from restyle.config import Settings
     from restyle.domain import GenerateRequest, ImageSource
     from restyle.pipeline import Pipeline
@@ -62,7 +63,7 @@ def main() -> None:
     # 2. the same work in this process, for its parts: set-up (models, face crop) and each preset
     spent: dict[str, float] = {}
     rss_before = rss_mb()
-    inline_cpu, inline_wall = timed(lambda: spent.update(render_missing(settings.model_dump(mode="json"), str(folder / "inline"), presets)))
+    inline_cpu, inline_wall = timed(lambda: spent.update(render_missing(settings.model_dump(mode="json"), folder / "inline", presets)))
     inline_growth = rss_mb() - rss_before
     per_preset = statistics.median(spent.values())
     setup_cpu = inline_cpu - sum(spent.values())

@@ -96,3 +96,14 @@ def test_unknown_thumbnail_is_a_404_in_words(client: TestClient, name: str) -> N
         "code": "style.not_found",
         "message": f"There is no preset thumbnail '{name}'; see GET /v1/styles.",
     }
+
+
+def test_a_thumbnail_that_cannot_be_rendered_is_an_error_in_words(tmp_path: Path) -> None:
+    from restyle.api.web.thumbs import ThumbnailCache
+    from restyle.errors import InternalError
+
+    settings = Settings(data_dir=tmp_path, engine={"name": "no_such_engine"})  # fails in the child process
+    cache = ThumbnailCache(settings, ["anime"], tmp_path / "thumbs")
+    with pytest.raises(InternalError, match="thumbnail of preset 'anime' could not be rendered"):
+        cache.get("anime")
+    assert not list((tmp_path / "thumbs").glob("*.webp")) if (tmp_path / "thumbs").exists() else True
