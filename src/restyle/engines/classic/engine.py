@@ -17,7 +17,7 @@ import numpy as np
 
 from restyle.domain import ReferenceMode, StylePreset
 from restyle.engines.base import Engine, EngineJob, EngineOutput
-from restyle.engines.classic import background
+from restyle.engines.classic import background, supersample
 from restyle.engines.classic.context import RenderContext
 from restyle.engines.classic.face_detail import redraw_faces
 from restyle.engines.classic.presets import PRESETS
@@ -138,9 +138,17 @@ class ClassicEngine(Engine):
         options: dict[str, Any] = dict(prompt.modifiers)
         if creative:
             options["creative"] = 1.0
-        ctx = RenderContext(image=source_image, faces=job.faces, rng=np.random.default_rng(job.seed),
+        # Small faces are drawn on an enlarged copy (see supersample); the result is reduced back.
+        by = supersample.factor(source_image.shape, job.faces)
+        faces = job.faces
+        if by > 1.0:
+            if "supersample" not in job.cache:
+                job.cache["supersample"] = supersample.enlarge(source_image, job.faces, by)
+            source_image, faces = job.cache["supersample"]
+            info["supersample"] = round(by, 3)
+        ctx = RenderContext(image=source_image, faces=faces, rng=np.random.default_rng(job.seed),
                             strength=strength, options=options, detail=detail, cache=job.cache)
-        image = load_renderer(style)(ctx)
+        image = supersample.reduce(load_renderer(style)(ctx), job.image.shape)
         if mode == ReferenceMode.REFERENCE_CHAR and mask is not None:
             rng = np.random.default_rng([job.seed, 1])
             image = background.replace_background(image, mask, style, job.faces, rng)
