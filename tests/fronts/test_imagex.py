@@ -173,6 +173,9 @@ def test_unknown_and_foreign_service_ids_are_not_found(
     _, unknown = refused(lambda: tenant.call(body, service_id="nosuchservice"))
     assert foreign["Code"] == unknown["Code"] == "ServiceNotFound"
     assert foreign["CodeN"] == unknown["CodeN"] and "ServiceId" in foreign["Message"]
+    sdk = imagex(live_server, tenant.creds)
+    _, missing = refused(lambda: sdk.get_cv_image_generate_result({}, body))
+    assert (missing["Code"], missing["CodeN"]) == ("MissingParameter", 100002) and "ServiceId" in missing["Message"]
     assert other.call(body)["Result"]["StoreUris"][0].startswith(f"tos-cn-i-{other.service_id}/")
 
 

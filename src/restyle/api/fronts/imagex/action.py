@@ -67,6 +67,12 @@ async def _run(request: Request) -> Response:
     body = _json_object(await request.body())
     # 2. the caller's service
     service_id = request.query_params.get("ServiceId", "")
+    if not service_id:
+        raise InvalidParameter(
+            "Query parameter 'ServiceId' is required: the id 'restyle imagex add-service' printed.",
+            code="param.missing",
+            param="ServiceId",
+        )
     service = await asyncio.to_thread(ImagexServiceStore(services.db).get, service_id, account.id)
     _check_domain(service, body.get("Domain"))
     # 3. what would refuse the result, refused before generating it

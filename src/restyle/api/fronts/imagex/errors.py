@@ -40,6 +40,7 @@ class VendorError:
 
 
 # the vendor's common OpenAPI errors (name, CodeN and status as listed)
+MISSING_PARAMETER = VendorError("MissingParameter", 100002, 400)
 MISSING_SIGNATURE = VendorError("MissingSignature", 100005, 401)
 INVALID_TIMESTAMP = VendorError("InvalidTimestamp", 100006, 400)
 INVALID_ACTION = VendorError("InvalidActionOrVersion", 100008, 404)
@@ -73,6 +74,7 @@ TABLE: dict[str, VendorError] = {
     "auth.forbidden": ACCESS_DENIED,
     # the call itself
     "action.unknown": INVALID_ACTION,
+    "param.missing": MISSING_PARAMETER,
     "imagex.service_not_found": SERVICE_NOT_FOUND,
     "imagex.exists": FILE_EXISTS,
     "imagex.image_not_found": IMAGE_NOT_FOUND,
