@@ -426,3 +426,31 @@ def test_i2i_xl_sft_takes_a_picture_without_a_face(live_server: LiveServer) -> N
         )
     )
     assert forbidden["code"] == 50215 and "'image_urls[0]'" in forbidden["message"], forbidden
+
+
+def test_a_full_queue_is_50430(tmp_path: Path, astronaut_png: bytes) -> None:
+    """In-process app without workers whose queue holds one task: the second submit is refused."""
+    from restyle.config import LimitSettings
+
+    settings = Settings(data_dir=tmp_path, limits=LimitSettings(max_pending=1))
+    services = build_services(settings)
+    account = services.accounts.create("full", qps=100, concurrency=1)
+    creds = services.keys.issue(account)
+    service = VisualService()
+    service.set_scheme("http")
+    service.set_host("testserver")
+    service.set_ak(creds.access_key_id)
+    service.set_sk(creds.secret_access_key)
+    form = {"req_key": ANIME, "binary_data_base64": [base64.b64encode(astronaut_png).decode()]}
+    answers = []
+    with TestClient(create_app(settings, services=services, start_workers=False)) as client:
+        for _ in range(2):
+            signed = service.prepare_request(service.api_info["CVSync2AsyncSubmitTask"], {})
+            signed.headers["Content-Type"] = "application/json"
+            signed.body = json.dumps(form)
+            SignerV4.sign(signed, service.service_info.credentials)
+            answers.append(client.post(signed.build(), headers=signed.headers, content=signed.body))
+    assert answers[0].status_code == 200 and answers[0].json()["code"] == 10000
+    full = answers[1].json()
+    assert answers[1].status_code == 429 and full["code"] == full["status"] == 50430, full
+    assert "queue is full" in full["message"] and full["data"] is None
