@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -24,15 +25,20 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def current_account(
+async def current_account(
     services: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> AccountRow:
+    """The caller's account; a key checked in the last few seconds costs no database read (and no
+    thread), see :class:`restyle.auth.keys.VerifiedKeys`."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError(
             "This endpoint needs an API key: send 'Authorization: Bearer <api key>' "
             "(create one with 'restyle keys create')."
         )
-    return services.keys.authenticate(credentials.credentials)
+    account = services.keys.cached(credentials.credentials)
+    if account is None:
+        account = await asyncio.to_thread(services.keys.authenticate, credentials.credentials)
+    return account
 
 
 AccountDep = Annotated[AccountRow, Depends(current_account)]

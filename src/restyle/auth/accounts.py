@@ -15,6 +15,17 @@ from restyle.errors import Conflict, InvalidParameter, NotFound
 from restyle.tasks.db import Database, utcnow
 
 MAX_NAME = 100
+_generation = [0]  # bumped by every account or key change in this process (see changed())
+
+
+def changed() -> None:
+    """Note that an account or key changed: this process's cached key checks are dropped at once."""
+    _generation[0] += 1
+
+
+def generation() -> int:
+    """How many account or key changes this process has made (cached key checks name the one they saw)."""
+    return _generation[0]
 
 
 def iso(moment: datetime) -> str:
@@ -129,6 +140,7 @@ class AccountStore:
                 row.is_admin = is_admin
             if options is not None:
                 row.options = {**(row.options or {}), **options}
+        changed()
         return row
 
     def delete(self, account_id: str) -> AccountRow:
@@ -139,4 +151,5 @@ class AccountStore:
                 raise NotFound(f"Account '{account_id}' does not exist.", code="account.not_found")
             session.execute(delete(KeyRow).where(KeyRow.account_id == account_id))
             session.delete(row)
+        changed()
         return row

@@ -6,13 +6,14 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from cryptography.fernet import InvalidToken
 from sqlalchemy import or_, select
 
-from restyle.auth.accounts import iso
+from restyle.auth.accounts import changed, generation, iso
 from restyle.auth.models import AccountRow, KeyRow
 from restyle.auth.serverkey import ServerKey
 from restyle.errors import AuthenticationError, NotFound
@@ -20,6 +21,7 @@ from restyle.tasks.db import Database, utcnow
 
 API_KEY_PREFIX = "rsk_"
 ACCESS_KEY_PREFIX = "AKRS"
+KEY_CACHE_SECONDS = 5.0  # how long a checked API key is trusted without reading the database again
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,45 @@ def _invalid_key() -> AuthenticationError:
     return AuthenticationError("The API key is not valid; send 'Authorization: Bearer <api key>'.")
 
 
+class VerifiedKeys:
+    """API keys found valid in the last ``ttl`` seconds, by their SHA-256, with their account.
+
+    A hit spares the database read on every request. A key revoked (or an account disabled or
+    deleted) by another process is refused within ``ttl`` seconds; a change made through this
+    process drops every entry at once (:func:`restyle.auth.accounts.changed`). Refusals are never
+    kept, so a new key works at once.
+    """
+
+    def __init__(self, ttl: float, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._entries: dict[str, tuple[AccountRow, float, int]] = {}
+
+    def get(self, digest: str) -> AccountRow | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        account, until, seen = entry
+        if seen != generation() or time.monotonic() >= until:
+            self._entries.pop(digest, None)
+            return None
+        return account
+
+    def put(self, digest: str, account: AccountRow, seen: int) -> None:
+        """Keep a check made from a read that started at change count ``seen``."""
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.size:  # a flood of distinct keys: start over rather than grow
+            self._entries.clear()
+        self._entries[digest] = (account, time.monotonic() + self.ttl, seen)
+
+
 class KeyStore:
     """Issue, check, list and revoke keys."""
 
-    def __init__(self, db: Database, server_key: ServerKey) -> None:
+    def __init__(self, db: Database, server_key: ServerKey, cache_seconds: float = KEY_CACHE_SECONDS) -> None:
         self.db = db
         self._fernet = server_key.fernet()
+        self._verified = VerifiedKeys(cache_seconds)
 
     def issue(self, account: AccountRow) -> Credentials:
         key_id = secrets.token_hex(8)
@@ -80,10 +115,20 @@ class KeyStore:
             session.add(row)
         return Credentials(key_id, account.id, account.name, api_key, access_key_id, secret_access_key)
 
+    def cached(self, api_key: str) -> AccountRow | None:
+        """The account of a key checked in the last ``cache_seconds`` (no database read), else None."""
+        return self._verified.get(_hash(api_key))
+
     def authenticate(self, api_key: str) -> AccountRow:
-        """The account of a valid, unrevoked API key of an enabled account; else AuthenticationError."""
+        """The account of a valid, unrevoked API key of an enabled account; else AuthenticationError.
+
+        Valid keys are kept for ``cache_seconds`` (see :class:`VerifiedKeys`)."""
         if not api_key.startswith(API_KEY_PREFIX):
             raise _invalid_key()
+        digest = _hash(api_key)
+        if (account := self._verified.get(digest)) is not None:
+            return account
+        seen = generation()
         key_id = api_key[len(API_KEY_PREFIX) :].split("_", 1)[0]
         with self.db.read() as session:
             found = session.execute(
@@ -92,10 +137,11 @@ class KeyStore:
         if found is None:
             raise _invalid_key()
         row, account = found
-        if not hmac.compare_digest(row.api_key_hash, _hash(api_key)) or row.revoked_at is not None:
+        if not hmac.compare_digest(row.api_key_hash, digest) or row.revoked_at is not None:
             raise _invalid_key()
         if account.disabled:
             raise AuthenticationError("This account is disabled; ask the server's administrator.")
+        self._verified.put(digest, account, seen)
         return account
 
     def access_secret(self, access_key_id: str) -> tuple[AccountRow, str]:
@@ -153,4 +199,5 @@ class KeyStore:
                 raise NotFound(f"Key '{key}' does not exist.", code="key.not_found")
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
+        changed()
         return row

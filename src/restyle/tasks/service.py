@@ -20,7 +20,7 @@ from restyle.auth.models import AccountRow
 from restyle.config import Settings
 from restyle.domain import ImageSource, StylePreset, TaskStatus
 from restyle.errors import Conflict, InvalidParameter, NotFound, QueueFull
-from restyle.imaging.codecs import decode_image
+from restyle.imaging.codecs import check_image
 from restyle.imaging.fetch import guard_from_settings
 from restyle.imaging.limits import input_rules
 from restyle.imaging.urlguard import parse_url
@@ -75,7 +75,7 @@ class TaskService:
         if source.url is not None:  # the worker fetches it; here only the URL and its addresses
             self.url_guard.check(source.url, param)
             return
-        decode_image(source.data or b"", rules=input_rules(front, self.settings.images), param=param)
+        check_image(source.data or b"", rules=input_rules(front, self.settings.images), param=param)
 
     def submit(self, account: AccountRow, submission: Submission) -> tuple[TaskRow, bool]:
         """Create a task (or, for a repeated Idempotency-Key, find the earlier one): (row, created)."""
@@ -109,7 +109,7 @@ class TaskService:
             return _same_request(earlier, fingerprint), False
         # 3. limits (before decoding, the costly check): the global queue bound, then the account's
         # submit rate (a submit the full queue refuses does not use up the account's rate)
-        if self.store.pending_count() >= self.settings.limits.max_pending:
+        if self.store.pending_reaches(self.settings.limits.max_pending):
             raise QueueFull(
                 f"The server's queue is full ({self.settings.limits.max_pending} waiting tasks); retry later."
             )

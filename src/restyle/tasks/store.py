@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from restyle.auth.models import AccountRow
 from restyle.domain import TaskStatus
 from restyle.errors import Conflict, InvalidParameter, NotFound
 from restyle.tasks.db import Database, utcnow
 from restyle.tasks.models import TaskRow
+from restyle.tasks.positions import QueuePositions
 
 PENDING, RUNNING = TaskStatus.PENDING.value, TaskStatus.RUNNING.value
 FINAL = [s.value for s in TaskStatus if s.is_final]
@@ -72,6 +72,7 @@ class TaskStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.positions = QueuePositions()
 
     def insert(self, row: TaskRow) -> tuple[TaskRow, bool]:
         """Insert ``row``; with an Idempotency-Key already used, the earlier row and False."""
@@ -230,30 +231,31 @@ class TaskStore:
             query = select(func.count()).select_from(TaskRow).where(TaskRow.status == PENDING)
             return int(session.scalar(query) or 0)
 
+    def pending_reaches(self, limit: int) -> bool:
+        """Whether ``limit`` or more tasks are PENDING (counts at most ``limit`` index entries)."""
+        # submitted_at, not id: the (status, submitted_at) index alone answers
+        first = select(TaskRow.submitted_at).where(TaskRow.status == PENDING).limit(limit).subquery()
+        with self.db.read() as session:
+            return int(session.scalar(select(func.count()).select_from(first)) or 0) >= limit
+
+    def get_with_position(self, task_id: str, account_id: str) -> tuple[TaskRow, int | None]:
+        """The row (as :meth:`get`) and its queue position (as :meth:`queue_position`), in one statement."""
+        with self.db.read() as session:
+            found = self.positions.row_and_position(session, task_id)
+        if found is None or found[0].account_id != account_id:
+            raise not_found(task_id)
+        return found
+
     def queue_position(self, row: TaskRow) -> int | None:
         """How many PENDING tasks will run before this one (0 = next), None unless PENDING.
 
         Workers take the oldest task of an account under its limit, so these are the older PENDING
-        tasks of accounts that may run at all (not paused with concurrency 0, not disabled).
+        tasks of accounts that may run at all (see :mod:`restyle.tasks.positions`).
         """
         if row.status != PENDING:
             return None
-        ahead = or_(
-            TaskRow.submitted_at < row.submitted_at,
-            and_(TaskRow.submitted_at == row.submitted_at, TaskRow.id < row.id),
-        )
-        runnable = or_(
-            TaskRow.account_id == row.account_id,
-            and_(AccountRow.concurrency > 0, AccountRow.disabled.is_(False)),
-        )
         with self.db.read() as session:
-            query = (
-                select(func.count())
-                .select_from(TaskRow)
-                .join(AccountRow, AccountRow.id == TaskRow.account_id)
-                .where(TaskRow.status == PENDING, ahead, runnable)
-            )
-            return int(session.scalar(query) or 0)
+            return self.positions.of(session, row.id)
 
     def finished_since(self, moment: datetime, limit: int = 20000) -> list[TaskRow]:
         """Final tasks whose end time is at or after ``moment``, oldest first (for metrics)."""

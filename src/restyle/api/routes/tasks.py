@@ -6,13 +6,13 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from restyle.api.deps import AccountDep, BaseUrlDep, ServicesDep
 from restyle.api.inputs import parse_prefer, pop_callback, pop_wait, read_submission
-from restyle.api.schemas import ErrorBody, TaskList, TaskPublic, present_task, task_json
+from restyle.api.schemas import ErrorBody, TaskList, TaskPublic, present_task, task_json, task_response
 from restyle.domain import TaskStatus
 from restyle.errors import InvalidParameter
+from restyle.tasks.models import TaskRow
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
@@ -72,7 +72,7 @@ async def create_task(
     prefer: Annotated[str | None, Header(description="respond-async, or wait=N")] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     wait: Annotated[float | None, Query(description="Seconds to wait for the result.")] = None,
-) -> JSONResponse:
+) -> Response:
     """Restyle a photo. Waits for the result up to ``wait`` seconds unless ``Prefer: respond-async``;
     answers 200 with a finished task or 202 with a task still PENDING or RUNNING."""
     settings = services.settings.server
@@ -81,8 +81,6 @@ async def create_task(
     wait_seconds = pop_wait(fields, wait, settings.max_wait_seconds)
     submission.callback_url = pop_callback(fields)
     submission.fields, submission.idempotency_key = fields, idempotency_key
-    row, created = await asyncio.to_thread(services.tasks.submit, account, submission)
-
     respond_async, prefer_wait = parse_prefer(prefer)
     if wait_seconds is None:
         wait_seconds = min(
@@ -91,15 +89,23 @@ async def create_task(
         )
     if respond_async:
         wait_seconds = 0.0
+
+    def submit() -> tuple[TaskRow, bool, int | None]:
+        """One thread for the whole submit: store and row, then the new task's queue position."""
+        row, created = services.tasks.submit(account, submission)
+        return row, created, services.store.queue_position(row) if wait_seconds <= 0 else None
+
+    row, created, position = await asyncio.to_thread(submit)
     if wait_seconds > 0 and not row.task_status.is_final:
         row = await services.tasks.wait(row.id, account.id, wait_seconds)
+        position = await asyncio.to_thread(services.store.queue_position, row)
     headers = {"Location": f"/v1/tasks/{row.id}"}
     if respond_async:
         headers["Preference-Applied"] = "respond-async"
     if not created:
         headers["Idempotent-Replayed"] = "true"
-    body = await asyncio.to_thread(task_json, services, row, base_url)
-    return JSONResponse(body, status_code=200 if row.task_status.is_final else 202, headers=headers)
+    status_code = 200 if row.task_status.is_final else 202
+    return task_response(services, row, base_url, position, status_code, headers)
 
 
 @router.get("", response_model=TaskList, responses=_ERRORS, summary="List tasks")
@@ -127,10 +133,9 @@ def list_tasks(
 
 
 @router.get("/{task_id}", response_model=TaskPublic, responses=_ERRORS, summary="Get a task")
-def get_task(
-    task_id: str, services: ServicesDep, account: AccountDep, base_url: BaseUrlDep
-) -> dict[str, Any]:
-    return task_json(services, services.store.get(task_id, account.id), base_url)
+async def get_task(task_id: str, services: ServicesDep, account: AccountDep, base_url: BaseUrlDep) -> Response:
+    row, position = await asyncio.to_thread(services.store.get_with_position, task_id, account.id)
+    return task_response(services, row, base_url, position)
 
 
 @router.post("/{task_id}/cancel", response_model=TaskPublic, responses=_ERRORS, summary="Cancel a task")
