@@ -87,3 +87,30 @@ def test_batch_outcomes_come_in_job_order(live: LiveServer, portrait: np.ndarray
     assert isinstance(unreadable, RestyleError) and unreadable.code == "input.missing"
     assert isinstance(bad, ApiError) and bad.param == "hd"
     assert isinstance(last, Result) and last.image.size == (256, 256)
+
+
+def test_stopping_a_batch_cancels_its_tasks_on_the_server(live: LiveServer, portrait: np.ndarray) -> None:
+    async def main() -> set[str]:
+        reported: dict[int, str] = {}
+        both = asyncio.Event()
+
+        def progress(index: int, report: Progress) -> None:
+            reported[index] = report.task_id
+            if len(reported) == 2:
+                both.set()
+
+        async with AsyncClient(live.url, live.keys["paused"]) as client:
+            jobs: list[Job | RestyleError] = [Job(portrait, params={"style": "sketch"}) for _ in range(2)]
+
+            async def consume() -> None:
+                async for _ in restyle_in_order(client, jobs, 2, progress):
+                    raise AssertionError("a paused account's task cannot finish")
+
+            consumer = asyncio.ensure_future(consume())
+            await asyncio.wait_for(both.wait(), 120)  # both submitted and PENDING
+            consumer.cancel()  # what Ctrl-C does to `restyle run --server`
+            with pytest.raises(asyncio.CancelledError):
+                await consumer
+            return {(await client.get(task_id))["status"] for task_id in reported.values()}
+
+    assert asyncio.run(main()) == {"CANCELED"}

@@ -4,11 +4,13 @@ and printed lines do not depend on which task happened to finish first)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+import contextlib
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from restyle.client.aio import AsyncClient
+from restyle.client.core import is_final
 from restyle.client.errors import ClientError
 from restyle.client.models import Progress, Result
 from restyle.errors import RestyleError
@@ -28,11 +30,12 @@ async def restyle_in_order(
     jobs: Sequence[Job | RestyleError],
     parallel: int,
     progress: Callable[[int, Progress], Any] | None = None,
-) -> AsyncIterator[tuple[int, Result | RestyleError]]:
+) -> AsyncGenerator[tuple[int, Result | RestyleError], None]:
     """``(index, Result or error)`` for every job, in job order, running up to ``parallel`` at a time.
 
     A job given as an error (an input that could not be read) comes back as that error in its place;
-    ``progress(index, report)`` follows every running job."""
+    ``progress(index, report)`` follows every running job. Stopping the iteration early (or cancelling
+    it) cancels the tasks already submitted on the server."""
     gate = asyncio.Semaphore(max(1, parallel))
 
     async def one(index: int, job: Job) -> Result | RestyleError:
@@ -41,10 +44,20 @@ async def restyle_in_order(
                 progress(index, update)
 
         async with gate:
+            task_id = None
             try:
-                return await client.restyle(job.image, style_image=job.style_image, progress=report, **job.params)
+                task = await client.submit(job.image, style_image=job.style_image, **job.params)
+                task_id = task["id"]
+                if not is_final(task):
+                    task = await client.wait(task_id, progress=report)
+                return await client.result(task)
             except ClientError as exc:
                 return exc
+            except asyncio.CancelledError:  # the caller gave up (Ctrl-C): so does the server
+                if task_id is not None:
+                    with contextlib.suppress(ClientError):
+                        await client.cancel(task_id)
+                raise
 
     running = [
         asyncio.ensure_future(one(index, job)) if isinstance(job, Job) else None for index, job in enumerate(jobs)
@@ -55,7 +68,8 @@ async def restyle_in_order(
                 yield index, await future
             elif isinstance(job, RestyleError):
                 yield index, job
-    finally:
-        for future in running:
-            if future is not None and not future.done():
-                future.cancel()
+    finally:  # stop the rest, and let each cancel its server task while the client is still open
+        left = [future for future in running if future is not None and not future.done()]
+        for future in left:
+            future.cancel()
+        await asyncio.gather(*left, return_exceptions=True)

@@ -7,6 +7,7 @@ the rendering moves: each (input, style) becomes a task of the native API, up to
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -84,21 +85,22 @@ async def run_remote(
         written: set[Path] = set()
         try:
             outcomes = restyle_in_order(client, jobs, width, lambda i, p: bars.update(i, p.progress))
-            async for index, outcome in outcomes:
-                path, stem = stems[index]
-                bars.update(index, 1.0)
-                if isinstance(outcome, RestyleError):
-                    failures += 1
-                    _report_error(path, outcome, as_json)
-                    continue
-                target = _unique_target(out, stem, outcome.style or "styled", outcome.format, written)
-                try:
-                    _write_atomically(target, outcome.data)
-                except RestyleError as exc:
-                    failures += 1
-                    _report_error(path, exc, as_json)
-                    continue
-                _report(path, target, outcome.summary, as_json)
+            async with contextlib.aclosing(outcomes):  # Ctrl-C cancels the tasks on the server too
+                async for index, outcome in outcomes:
+                    path, stem = stems[index]
+                    bars.update(index, 1.0)
+                    if isinstance(outcome, RestyleError):
+                        failures += 1
+                        _report_error(path, outcome, as_json)
+                        continue
+                    target = _unique_target(out, stem, outcome.style or "styled", outcome.format, written)
+                    try:
+                        _write_atomically(target, outcome.data)
+                    except RestyleError as exc:
+                        failures += 1
+                        _report_error(path, exc, as_json)
+                        continue
+                    _report(path, target, outcome.summary, as_json)
         finally:
             bars.stop()
     return failures, len(jobs)
