@@ -258,6 +258,7 @@ def test_cancel_a_waiting_task_and_sign_out_clears_the_page(
     assert page.locator("#history li").count() == 0
     assert page.evaluate("localStorage.getItem('restyle.apiKey')") is None
     assert page.is_visible("#signin")
+    assert page.is_hidden("#error-history")
 
 
 def test_labels_keyboard_focus_and_contrast(page: Any) -> None:

@@ -40,7 +40,10 @@ function signOut() {
   storeKey("");
   showSignedIn(null);
   clearHistory();
-  for (const card of [...cards]) card.remove(); // the next person at this browser sees none of it
+  for (const card of [...cards]) {
+    card.stop.abort(); // no more events for a signed-out page
+    card.remove(); // the next person at this browser sees none of it
+  }
   cards.clear();
   $("api-key").focus();
 }
@@ -77,10 +80,10 @@ function requestBody(file, params, styleImage) {
 /** The final task: from the event stream, or by reading the task when the stream breaks. */
 async function finalTask(card, taskId) {
   try {
-    const task = await follow(taskId, (name, data) => card.onEvent(name, data));
+    const task = await follow(taskId, (name, data) => card.onEvent(name, data), card.stop.signal);
     if (task) return task;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) throw error;
+    if (error.name === "AbortError" || (error instanceof ApiError && error.status === 404)) throw error;
   }
   for (;;) {
     const task = await call("GET", `/v1/tasks/${encodeURIComponent(taskId)}`);

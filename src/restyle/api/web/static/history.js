@@ -1,6 +1,6 @@
 // The account's recent tasks (GET /v1/tasks): reopen one in the results, or delete it and its files.
 
-import { call } from "./api.js";
+import { call, storedKey } from "./api.js";
 import { presetTitle } from "./gallery.js";
 
 let handlers = { open: () => {}, deleted: () => {} };
@@ -72,6 +72,10 @@ function item(task) {
 /** Reload the list (newest 20). */
 export async function refreshHistory() {
   const list = document.getElementById("history");
+  if (!storedKey()) {
+    clearHistory();
+    return;
+  }
   try {
     const page = await call("GET", "/v1/tasks?limit=20");
     list.replaceChildren(...page.data.map(item));

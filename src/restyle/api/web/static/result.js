@@ -59,6 +59,7 @@ export class ResultCard {
     this.photoName = photoName;
     this.beforeUrl = beforeUrl;
     this.taskId = null;
+    this.stop = new AbortController(); // ends the card's event stream (sign-out)
     this.$ = (selector) => this.root.querySelector(selector);
     this.$(".result-title").textContent = title;
     const againButton = this.$(".again");
