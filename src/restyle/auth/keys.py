@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -67,8 +68,8 @@ class VerifiedKeys:
     kept, so a new key works at once.
     """
 
-    def __init__(self, ttl: float, size: int = 10_000) -> None:
-        self.ttl, self.size = ttl, size
+    def __init__(self, ttl: float, size: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.size, self.clock = ttl, size, clock
         self._entries: dict[str, tuple[AccountRow, float, int]] = {}
 
     def get(self, digest: str) -> AccountRow | None:
@@ -76,7 +77,7 @@ class VerifiedKeys:
         if entry is None:
             return None
         account, until, seen = entry
-        if seen != generation() or time.monotonic() >= until:
+        if seen != generation() or self.clock() >= until:
             self._entries.pop(digest, None)
             return None
         return account
@@ -87,16 +88,16 @@ class VerifiedKeys:
             return
         if len(self._entries) >= self.size:  # a flood of distinct keys: start over rather than grow
             self._entries.clear()
-        self._entries[digest] = (account, time.monotonic() + self.ttl, seen)
+        self._entries[digest] = (account, self.clock() + self.ttl, seen)
 
 
 class KeyStore:
     """Issue, check, list and revoke keys."""
 
-    def __init__(self, db: Database, server_key: ServerKey, cache_seconds: float = KEY_CACHE_SECONDS) -> None:
+    def __init__(self, db: Database, server_key: ServerKey, verified: VerifiedKeys | None = None) -> None:
         self.db = db
         self._fernet = server_key.fernet()
-        self._verified = VerifiedKeys(cache_seconds)
+        self._verified = verified or VerifiedKeys(KEY_CACHE_SECONDS)
 
     def issue(self, account: AccountRow) -> Credentials:
         key_id = secrets.token_hex(8)
@@ -116,13 +117,13 @@ class KeyStore:
         return Credentials(key_id, account.id, account.name, api_key, access_key_id, secret_access_key)
 
     def cached(self, api_key: str) -> AccountRow | None:
-        """The account of a key checked in the last ``cache_seconds`` (no database read), else None."""
+        """The account of a key checked in the last few seconds (no database read), else None."""
         return self._verified.get(_hash(api_key))
 
     def authenticate(self, api_key: str) -> AccountRow:
         """The account of a valid, unrevoked API key of an enabled account; else AuthenticationError.
 
-        Valid keys are kept for ``cache_seconds`` (see :class:`VerifiedKeys`)."""
+        Valid keys are kept for a few seconds (see :class:`VerifiedKeys`)."""
         if not api_key.startswith(API_KEY_PREFIX):
             raise _invalid_key()
         digest = _hash(api_key)
