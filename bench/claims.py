@@ -29,7 +29,6 @@ from restyle.domain import TaskStatus
 from restyle.tasks import lease
 from restyle.tasks.db import Database, utcnow
 from restyle.tasks.models import TaskRow
-from restyle.tasks.store import TaskStore
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GLOBAL_LOCK = 0x7265_7374_796C_6502  # the constant the replaced claim serialized on
