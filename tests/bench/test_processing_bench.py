@@ -18,4 +18,5 @@ def test_processing_bench_runs_every_operation_with_equal_output_sizes(tmp_path:
     for operation in ("resize w 256", "crop 512x512 g_center", "rotate 90", "format webp", "chain"):
         assert f"| {operation}" in text
     assert "restyle img/s" in text and "restyle/Pillow" in text
+    assert "restyle-http img/s" in text  # restyle over HTTP, like thumbor
     assert "size differs" not in text
