@@ -131,3 +131,39 @@ def test_the_readme_example_runs(live: LiveServer, portrait_file: Path, tmp_path
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("identity distance 0.") and ", seed 42" in done.stdout
     assert Image.open(tmp_path / "me_anime.png").size == (256, 256)
+
+
+def test_ctrl_c_cancels_the_submitted_tasks(live: LiveServer, portrait_file: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    import httpx
+
+    key = live.keys["paused"]  # its tasks wait, so the run is still going when it is interrupted
+    headers = {"Authorization": f"Bearer {key}"}
+
+    def pending() -> list[str]:
+        listed = httpx.get(f"{live.url}/v1/tasks?status=PENDING&limit=100", headers=headers, timeout=10).json()
+        return [task["id"] for task in listed["data"]]
+
+    before = set(pending())
+    run = subprocess.Popen(
+        [sys.executable, "-m", "restyle.cli", "run", str(portrait_file), str(portrait_file), "-s", "sketch",
+         "--server", live.url, "--parallel", "2", "-o", str(tmp_path / "o")],
+        cwd=tmp_path, env={**ENV, "RESTYLE_API_KEY": key}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while len(set(pending()) - before) < 2:
+            assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+            time.sleep(0.2)
+        submitted = set(pending()) - before
+        run.send_signal(signal.SIGINT)
+        _, stderr = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130 and "Traceback" not in stderr, stderr  # 128 + SIGINT, as shells expect
+    statuses = {httpx.get(f"{live.url}/v1/tasks/{i}", headers=headers, timeout=10).json()["status"] for i in submitted}
+    assert statuses == {"CANCELED"}
+    assert not list((tmp_path / "o").glob("*"))
