@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from restyle.client import ApiError, Client, ClientError, InvalidInput, RateLimited, ServerUnavailable
+from restyle.client import (
+    ApiError,
+    Client,
+    ClientError,
+    ConnectionFailed,
+    InvalidInput,
+    RateLimited,
+    ServerUnavailable,
+)
 from restyle.client.core import ClientCore, EventDecoder, event_outcome
 from restyle.client.errors import api_error
 from restyle.client.inputs import image_part, submit_parts
@@ -101,3 +110,19 @@ def test_server_sent_events_are_decoded() -> None:
 def test_a_server_url_without_scheme_is_refused() -> None:
     with pytest.raises(ClientError, match="must start with http"):
         Client("127.0.0.1:8000", "key")
+
+
+def test_the_key_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESTYLE_API_KEY", "rsk_from_env")
+    assert Client("http://127.0.0.1:1/").core.api_key == "rsk_from_env"
+    assert Client("http://127.0.0.1:1", "rsk_given").core.headers() == {"Authorization": "Bearer rsk_given"}
+    assert Client("http://127.0.0.1:1/").core.base_url == "http://127.0.0.1:1"
+
+
+def test_a_server_that_is_not_there_is_connection_failed() -> None:
+    with socket.socket() as sock:  # a loopback port that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with Client(f"http://127.0.0.1:{port}", "k", max_retries=1) as client, pytest.raises(ConnectionFailed) as down:
+        client.styles()
+    assert down.value.code == "client.connection" and f"127.0.0.1:{port}" in down.value.message
