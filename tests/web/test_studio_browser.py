@@ -54,14 +54,30 @@ CONTRAST = """(element) => {
 }"""
 
 
+def watch_errors(page: Any) -> list[str]:
+    """Script errors and refusals (CSP) the page logs; the error answers the tests provoke on purpose
+    ("Failed to load resource: ... 400") are expected and left out."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on(
+        "console",
+        lambda message: problems.append(f"console: {message.text}")
+        if message.type == "error" and "Failed to load resource" not in message.text
+        else None,
+    )
+    return problems
+
+
 @pytest.fixture
 def page(browser: Any, studio: Studio) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    problems = watch_errors(page)
     page.goto(studio.url)
     yield page
     context.close()
+    assert problems == []  # no script error, nothing refused by the Content-Security-Policy
 
 
 def sign_in(page: Any, key: str) -> None:
@@ -303,6 +319,7 @@ def test_phone_width_has_no_horizontal_scroll(
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    problems = watch_errors(page)
     try:
         page.goto(studio.url)
         page.wait_for_selector("#gallery input[value=anime]", state="attached")
@@ -331,5 +348,6 @@ def test_phone_width_has_no_horizontal_scroll(
         box = page.locator("#results .result .compare-frame").bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
         shots.save(page.locator("#results .result"), "studio-phone-result")
+        assert problems == []
     finally:
         context.close()
