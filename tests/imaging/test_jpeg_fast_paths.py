@@ -345,3 +345,14 @@ def test_byte_flipped_jpegs_on_the_fast_paths_give_an_image_or_a_restyle_error(
     except RestyleError:
         return
     assert result.data[:2] == b"\xff\xd8"
+
+
+def test_without_libturbojpeg_every_action_takes_the_pixel_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tj, "_library", lambda: None)  # as on a machine without libturbojpeg0
+    assert not tj.available()
+    source = with_orientation(jpeg(photo(320, 240)), 6)
+    for actions in ("image/format,jpg", "image/rotate,90", "image/crop,w_40,h_30", "image/resize,w_100"):
+        result = process_image(source, actions)
+        assert result.route == "pixels", actions
+    turned = process_image(source, "image/format,jpg")
+    assert float(np.abs(rgb(turned.data) - upright(source)).mean()) < 1.5
