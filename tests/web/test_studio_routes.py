@@ -37,6 +37,12 @@ def test_page_has_a_strict_content_security_policy(client: TestClient, path: str
     assert answer.headers["referrer-policy"] == "no-referrer"  # result links carry signatures
 
 
+def test_a_volcengine_action_by_get_is_not_answered_with_the_page(client: TestClient) -> None:
+    answer = client.get("/?Action=CVProcess&Version=2022-08-31")
+    assert answer.status_code == 405
+    assert answer.json()["error"]["code"] == "method.not_allowed"
+
+
 def test_page_loads_nothing_from_elsewhere_and_has_no_inline_code(client: TestClient) -> None:
     html = client.get("/").text
     for url in re.findall(r'(?:src|href)="([^"]*)"', html):

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse
 
 from restyle.api.deps import ServicesDep
 from restyle.api.web.thumbs import ThumbnailCache
-from restyle.errors import NotFound
+from restyle.errors import NotFound, RestyleError
 
 STATIC = Path(__file__).with_name("static")
 # No inline script or style, no plug-ins, no framing; images also from blob: (previews of the
@@ -42,7 +42,11 @@ _cache_lock = threading.Lock()
 
 @router.get("/")
 @router.get("/studio")
-def studio_page() -> FileResponse:
+def studio_page(request: Request) -> FileResponse:
+    if "Action" in request.query_params:  # a Volcengine-style call: those are POST / (the volc front)
+        raise RestyleError(
+            "Volcengine actions are POST /?Action=...&Version=...; see /docs.", code="method.not_allowed", status=405
+        )
     return FileResponse(STATIC / "index.html", media_type="text/html", headers=PAGE_HEADERS)
 
 
