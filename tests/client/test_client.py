@@ -185,3 +185,15 @@ def test_the_result_image_is_the_linked_file(client: Client, portrait: np.ndarra
     result = client.restyle(portrait, "sketch", output_format="jpeg")
     assert result.format == "jpeg" and result.data[:2] == b"\xff\xd8"
     assert Image.open(io.BytesIO(result.data)).format == "JPEG"
+
+
+def test_an_http_client_of_your_own_is_used_and_left_open(live: LiveServer, portrait: np.ndarray) -> None:
+    import httpx
+
+    seen: list[str] = []
+    own = httpx.Client(timeout=60, event_hooks={"request": [lambda request: seen.append(request.url.path)]})
+    with Client(live.url, live.keys["main"], http_client=own) as client:
+        assert client.restyle(portrait, "sketch").image.size == (256, 256)
+    assert seen[0] == "/v1/tasks" and any(path.startswith("/v1/files/") for path in seen)
+    assert not own.is_closed and own.get(f"{live.url}/healthz").status_code == 200
+    own.close()

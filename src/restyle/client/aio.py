@@ -40,6 +40,7 @@ class AsyncClient:
     ) -> None:
         self.core = ClientCore(base_url, api_key, timeout, max_retries, max_retry_wait, events)
         self._http = http_client or httpx.AsyncClient(**self.core.http_options())
+        self._owns_http = http_client is None  # a client passed in is the caller's to close
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -48,7 +49,8 @@ class AsyncClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._owns_http:
+            await self._http.aclose()
 
     async def _send(
         self, method: str, url: str, *, auth: bool = True, idempotent: bool | None = None, **kwargs: Any
@@ -59,7 +61,7 @@ class AsyncClient:
         attempt = 0
         while True:
             try:
-                response = await self._http.request(method, url, headers=headers, **kwargs)
+                response = await self._http.request(method, self.core.url(url), headers=headers, **kwargs)
             except httpx.TransportError as exc:
                 safe = isinstance(exc, httpx.ConnectError) or (method == "GET" if idempotent is None else idempotent)
                 delay = self.core.retry_delay(attempt, None) if safe else None
@@ -137,7 +139,7 @@ class AsyncClient:
         decoder = EventDecoder()
         read = httpx.Timeout(self.core.timeout, read=self.core.events_read_timeout(deadline))
         headers = self.core.headers(Accept="text/event-stream")
-        url = f"/v1/tasks/{task_id}/events"
+        url = self.core.url(f"/v1/tasks/{task_id}/events")
         try:
             async with self._http.stream("GET", url, headers=headers, timeout=read) as stream:
                 if stream.status_code in (401, 403, 404):

@@ -59,10 +59,13 @@ class ClientCore:
 
     def http_options(self) -> dict[str, Any]:
         return {
-            "base_url": self.base_url,
             "timeout": httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
             "headers": {"User-Agent": f"restyle-client/{__version__}"},
         }
+
+    def url(self, path_or_url: str) -> str:
+        """An API path on this server, or an absolute URL (a result link) as it is."""
+        return self.base_url + path_or_url if path_or_url.startswith("/") else path_or_url
 
     def headers(self, auth: bool = True, **extra: str) -> dict[str, str]:
         headers = dict(extra)

@@ -21,8 +21,9 @@ class Client:
 
     ``Client(url, key).restyle("me.jpg", style="anime").save("me_anime.png")``. Errors are
     :class:`~restyle.client.errors.ClientError` subclasses; 429 and 503 answers are retried up to
-    ``max_retries`` times, never sooner than the server's Retry-After. Use as a context manager or
-    call :meth:`close`.
+    ``max_retries`` times, never sooner than the server's Retry-After. ``events=False`` polls instead
+    of following server-sent events; ``http_client`` is an httpx client of your own (proxies, TLS
+    settings). Use as a context manager or call :meth:`close`.
     """
 
     def __init__(
@@ -38,6 +39,7 @@ class Client:
     ) -> None:
         self.core = ClientCore(base_url, api_key, timeout, max_retries, max_retry_wait, events)
         self._http = http_client or httpx.Client(**self.core.http_options())
+        self._owns_http = http_client is None  # a client passed in is the caller's to close
 
     def __enter__(self) -> Client:
         return self
@@ -46,7 +48,8 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        self._http.close()
+        if self._owns_http:
+            self._http.close()
 
     def _send(
         self, method: str, url: str, *, auth: bool = True, idempotent: bool | None = None, **kwargs: Any
@@ -57,7 +60,7 @@ class Client:
         attempt = 0
         while True:
             try:
-                response = self._http.request(method, url, headers=headers, **kwargs)
+                response = self._http.request(method, self.core.url(url), headers=headers, **kwargs)
             except httpx.TransportError as exc:
                 safe = isinstance(exc, httpx.ConnectError) or (method == "GET" if idempotent is None else idempotent)
                 delay = self.core.retry_delay(attempt, None) if safe else None
@@ -144,7 +147,8 @@ class Client:
         read = httpx.Timeout(self.core.timeout, read=self.core.events_read_timeout(deadline))
         headers = self.core.headers(Accept="text/event-stream")
         try:
-            with self._http.stream("GET", f"/v1/tasks/{task_id}/events", headers=headers, timeout=read) as stream:
+            url = self.core.url(f"/v1/tasks/{task_id}/events")
+            with self._http.stream("GET", url, headers=headers, timeout=read) as stream:
                 if stream.status_code in (401, 403, 404):
                     stream.read()
                     raise self.core.error(stream)
