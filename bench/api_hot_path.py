@@ -119,6 +119,18 @@ def tree_cpu_seconds(pid: int) -> float:
     return sum(seconds.get(member, 0.0) for member in family)
 
 
+def postmaster_pid() -> int | None:
+    """The PostgreSQL server's main process on this machine (its backends are its children)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text and int(text.rsplit(")", 1)[1].split()[1]) == 1:
+            return int(stat.parent.name)
+    return None
+
+
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -210,6 +222,13 @@ def task_ids(server: Server, api_key: str, at_most: int = 2000) -> list[str]:
     return ids
 
 
+def pending(server: Server) -> int:
+    """How many tasks wait (the poll's queue positions count them)."""
+    with httpx.Client(base_url=server.base) as http:
+        metrics = http.get("/metrics", timeout=60).text
+    return int(float(re.search(r"^restyle_queue_depth (\S+)$", metrics, re.M).group(1)))  # type: ignore[union-attr]
+
+
 # ---- wrk ----------------------------------------------------------------------------------------------
 
 
@@ -239,15 +258,19 @@ def run_wrk(
     command += ["--latency", "--timeout", "10s"]
     if script is not None:
         command += ["-s", str(script)]
+    postgres = postmaster_pid() if "postgresql" in server.env.get("RESTYLE_TASKS__DATABASE_URL", "") else None
     server_before, client_before = tree_cpu_seconds(server.process.pid), children_cpu()
+    postgres_before = tree_cpu_seconds(postgres) if postgres else 0.0
     done = subprocess.run(command + [server.base + path], env={**os.environ, **env}, capture_output=True, text=True)
     server_cpu = tree_cpu_seconds(server.process.pid) - server_before
     client_cpu = children_cpu() - client_before
+    postgres_cpu = tree_cpu_seconds(postgres) - postgres_before if postgres else float("nan")
     if done.returncode != 0:
         raise SystemExit(f"wrk failed: {done.stderr}")
     result = parse_wrk(done.stdout)
     requests = max(result["requests"], 1.0)
     result["server_cpu_ms"] = 1000 * server_cpu / requests
+    result["postgres_cpu_ms"] = 1000 * postgres_cpu / requests
     result["server_cores"] = server_cpu / seconds
     result["client_cores"] = client_cpu / seconds
     return result
@@ -291,7 +314,8 @@ def measure(
         run_wrk(server, "/v1/tasks", submit, env, args, args.warmup)  # warm-up: caches, pools, JIT of paths
         loads = [("healthz", "/healthz", None), ("submit", "/v1/tasks", submit)]
         results = {name: run_wrk(server, path, script, env, args, args.duration) for name, path, script in loads}
-        (work / "ids").write_text("\n".join(task_ids(server, key)) + "\n")
+        ids = task_ids(server, key)
+        (work / "ids").write_text("\n".join(ids) + "\n")
         env["BENCH_IDS"] = str(work / "ids")
         results["poll"] = run_wrk(server, "/", poll, env, args, args.duration)
         for name, result in results.items():
@@ -300,12 +324,13 @@ def measure(
                     code,
                     store,
                     processes,
-                    name,
+                    f"poll ({pending(server)} PENDING)" if name == "poll" else name,
                     result["rps"],
                     result["p50"],
                     result["p99"],
                     int(result["errors"]),
                     result["server_cpu_ms"],
+                    "-" if store == "sqlite" else result["postgres_cpu_ms"],
                     result["server_cores"],
                     result["client_cores"],
                     result["rps"] / results["healthz"]["rps"],
@@ -388,6 +413,7 @@ def main() -> None:
         "p99 ms",
         "errors",
         "server CPU ms/request",
+        "PostgreSQL CPU ms/request",
         "server cores busy",
         "wrk cores busy",
         "vs healthz",

@@ -79,6 +79,12 @@ class TaskService:
 
     def submit(self, account: AccountRow, submission: Submission) -> tuple[TaskRow, bool]:
         """Create a task (or, for a repeated Idempotency-Key, find the earlier one): (row, created)."""
+        row, created, _position = self.submit_counted(account, submission)
+        return row, created
+
+    def submit_counted(self, account: AccountRow, submission: Submission) -> tuple[TaskRow, bool, int | None]:
+        """As :meth:`submit`, with a new task's queue position from the count the queue bound makes
+        anyway (the PENDING tasks then, all older; None for a task found by its Idempotency-Key)."""
         # 1. validate the parameters
         if submission.image is None:
             raise InvalidParameter(
@@ -106,10 +112,11 @@ class TaskService:
         fingerprint = _fingerprint(params, submission, callback_url)
         # 2. a retry with the same Idempotency-Key returns the first task
         if key is not None and (earlier := self.store.by_idempotency_key(account.id, key)) is not None:
-            return _same_request(earlier, fingerprint), False
+            return _same_request(earlier, fingerprint), False, None
         # 3. limits (before decoding, the costly check): the global queue bound, then the account's
         # submit rate (a submit the full queue refuses does not use up the account's rate)
-        if self.store.pending_reaches(self.settings.limits.max_pending):
+        pending, ahead = self.store.pending_ahead_of_new(account.id)
+        if pending >= self.settings.limits.max_pending:
             raise QueueFull(
                 f"The server's queue is full ({self.settings.limits.max_pending} waiting tasks); retry later."
             )
@@ -151,10 +158,10 @@ class TaskService:
         stored, created = self.store.insert(row)
         if not created:  # lost an Idempotency-Key race: drop our copy of the inputs
             self.storage.delete_prefix(task_prefix(account.id, task_id))
-            return _same_request(stored, fingerprint), False
+            return _same_request(stored, fingerprint), False, None
         # 6. wake a worker
         self.queue.notify(task_id)
-        return stored, True
+        return stored, True, ahead
 
     def _store_input(self, account_id: str, task_id: str, name: str, source: ImageSource) -> dict[str, str]:
         if source.data is None:

@@ -26,6 +26,9 @@ WEBHOOK_GRACE = timedelta(hours=1)  # an expired task waits this long for its we
 EXPIRED_VISIBLE = timedelta(hours=1)  # a task failed for waiting too long stays readable this long
 
 
+_PENDING_COUNT = select(func.count()).select_from(TaskRow).where(TaskRow.status == PENDING)
+
+
 def not_found(task_id: str) -> NotFound:
     return NotFound(f"Task '{task_id}' does not exist or has expired.", code="task.not_found")
 
@@ -228,15 +231,18 @@ class TaskStore:
 
     def pending_count(self) -> int:
         with self.db.read() as session:
-            query = select(func.count()).select_from(TaskRow).where(TaskRow.status == PENDING)
-            return int(session.scalar(query) or 0)
+            return int(session.scalar(_PENDING_COUNT) or 0)
 
-    def pending_reaches(self, limit: int) -> bool:
-        """Whether ``limit`` or more tasks are PENDING (counts at most ``limit`` index entries)."""
-        # submitted_at, not id: the (status, submitted_at) index alone answers
-        first = select(TaskRow.submitted_at).where(TaskRow.status == PENDING).limit(limit).subquery()
+    def pending_ahead_of_new(self, account_id: str) -> tuple[int, int]:
+        """(PENDING tasks, how many of them a new task of ``account_id`` would wait for), one count
+        on the (status, submitted_at) index unless some other account is paused or disabled."""
         with self.db.read() as session:
-            return int(session.scalar(select(func.count()).select_from(first)) or 0) >= limit
+            pending = int(session.scalar(_PENDING_COUNT) or 0)
+            blocked = [other for other in self.positions.blocked_accounts(session) if other != account_id]
+            if not blocked:
+                return pending, pending
+            waiting = _PENDING_COUNT.where(TaskRow.account_id.in_(blocked))
+            return pending, pending - int(session.scalar(waiting) or 0)
 
     def get_with_position(self, task_id: str, account_id: str) -> tuple[TaskRow, int | None]:
         """The row (as :meth:`get`) and its queue position (as :meth:`queue_position`), in one statement."""

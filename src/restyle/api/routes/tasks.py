@@ -12,7 +12,6 @@ from restyle.api.inputs import parse_prefer, pop_callback, pop_wait, read_submis
 from restyle.api.schemas import ErrorBody, TaskList, TaskPublic, present_task, task_json, task_response
 from restyle.domain import TaskStatus
 from restyle.errors import InvalidParameter
-from restyle.tasks.models import TaskRow
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
@@ -90,12 +89,9 @@ async def create_task(
     if respond_async:
         wait_seconds = 0.0
 
-    def submit() -> tuple[TaskRow, bool, int | None]:
-        """One thread for the whole submit: store and row, then the new task's queue position."""
-        row, created = services.tasks.submit(account, submission)
-        return row, created, services.store.queue_position(row) if wait_seconds <= 0 else None
-
-    row, created, position = await asyncio.to_thread(submit)
+    row, created, position = await asyncio.to_thread(services.tasks.submit_counted, account, submission)
+    if not created:
+        position = await asyncio.to_thread(services.store.queue_position, row)
     if wait_seconds > 0 and not row.task_status.is_final:
         row = await services.tasks.wait(row.id, account.id, wait_seconds)
         position = await asyncio.to_thread(services.store.queue_position, row)
