@@ -31,6 +31,7 @@ async function signIn(key) {
   } catch (error) {
     storeKey("");
     showSignedIn(null);
+    clearHistory();
     showError("key", error.status === 401 || error.status === 403 ? error.message : `Could not sign in: ${error.message}`);
     return false;
   }
@@ -198,7 +199,10 @@ function init() {
   $("studio-form").addEventListener("submit", submit);
   const key = storedKey();
   if (key) signIn(key);
-  else showSignedIn(null);
+  else {
+    showSignedIn(null);
+    clearHistory();
+  }
 }
 
 init();

@@ -79,12 +79,7 @@ export async function refreshHistory() {
   try {
     const page = await call("GET", "/v1/tasks?limit=20");
     list.replaceChildren(...page.data.map(item));
-    if (!page.data.length) {
-      const empty = document.createElement("li");
-      empty.className = "muted";
-      empty.textContent = "No tasks yet.";
-      list.append(empty);
-    }
+    if (!page.data.length) list.append(note("No tasks yet."));
     showHistoryError("");
   } catch (error) {
     list.replaceChildren();
@@ -92,8 +87,16 @@ export async function refreshHistory() {
   }
 }
 
+function note(text) {
+  const line = document.createElement("li");
+  line.className = "muted";
+  line.textContent = text;
+  return line;
+}
+
+/** Empty the list (signed out). */
 export function clearHistory() {
-  document.getElementById("history").replaceChildren();
+  document.getElementById("history").replaceChildren(note("Sign in to see your recent tasks."));
   showHistoryError("");
 }
 
