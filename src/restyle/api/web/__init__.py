@@ -79,4 +79,4 @@ def studio_thumbnail(name: str, request: Request, services: ServicesDep) -> File
     if match is None or match.group(1) not in known:
         raise NotFound(f"There is no preset thumbnail '{name}'; see GET /v1/styles.", code="style.not_found")
     path = thumbnails(request, services).get(match.group(1))
-    return FileResponse(path, media_type="image/webp", headers={"Cache-Control": "public, max-age=86400"})
+    return FileResponse(path, media_type="image/webp", headers={"Cache-Control": "public, max-age=3600"})
