@@ -351,3 +351,15 @@ def test_unsigned_request_gets_a_tos_error_body(live_server: LiveServer) -> None
     head = httpx.head(f"{live_server.base_url}/k.txt", headers={"Host": "some.tos-cn-beijing.volces.com"})
     assert head.status_code == 403 and head.content == b"" and head.headers["x-tos-request-id"]
     assert httpx.get(f"{live_server.base_url}/readyz").status_code == 200  # the native API is untouched
+
+
+@pytest.mark.parametrize("size", [0, 1, 255, 256, 4095, 4096, 4097, 65_537, 1_000_003])
+def test_crc64_matches_the_plain_loop_at_every_lane_length(size: int) -> None:
+    from restyle.api.fronts.tos.crc64 import MASK, _update, lane_length
+
+    data = bytes((i * 7919 + size) % 251 for i in range(size))
+    expected = _update(MASK, data) ^ MASK
+    assert crc64(data) == expected
+    for lane in (64, 512, 4096):  # a forced length folds to the same value
+        assert crc64(data, lane=lane) == expected
+    assert 64 <= lane_length(size) <= 4096
