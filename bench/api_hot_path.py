@@ -158,7 +158,7 @@ class Server:
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
-            self.process.wait(30)
+            self.process.wait(10)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
@@ -351,6 +351,16 @@ def export_revision(revision: str, into: Path) -> Path:
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into / "src"
+
+
+def section_of(path: Path, title: str) -> str:
+    """The ``## title`` section of ``path`` (to the next ``## `` heading), or ""."""
+    old = path.read_text() if path.exists() else ""
+    start = old.find(f"\n## {title}\n")
+    if start < 0:
+        return ""
+    end = old.find("\n## ", start + 1)
+    return old[start + 1 : end + 1 if end >= 0 else len(old)]
 
 
 def replace_section(path: Path, title: str, text: str) -> None:
