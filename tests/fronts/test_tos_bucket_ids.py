@@ -56,18 +56,22 @@ def test_a_recreated_bucket_has_a_new_id_and_starts_empty(
 
 
 class SlowBody:
-    """An upload body that sends one chunk, then waits for ``release`` before the rest."""
+    """An upload body that sends ``before`` chunks, then waits for ``release`` before ``after`` more.
 
-    def __init__(self, chunks: int) -> None:
+    ``before`` is far more than the loopback socket buffers hold, so when ``started`` is set the
+    server is reading the body: it has checked the bucket already."""
+
+    def __init__(self, before: int, after: int) -> None:
         self.release = threading.Event()
         self.started = threading.Event()
-        self.chunks = chunks
+        self.before, self.after = before, after
 
     def __iter__(self) -> Iterator[bytes]:
-        yield CHUNK
+        for _ in range(self.before):
+            yield CHUNK
         self.started.set()
         assert self.release.wait(60)
-        for _ in range(self.chunks - 1):
+        for _ in range(self.after):
             yield CHUNK
 
 
@@ -76,7 +80,7 @@ def test_an_upload_to_a_bucket_deleted_and_made_again_meanwhile_is_not_stored(
 ) -> None:
     name = bucket_name()
     alice.create_bucket(name)
-    body = SlowBody(chunks=8)
+    body = SlowBody(before=256, after=8)  # 16 MB sent before the pause (the limit is 64 MB)
     outcome: list[BaseException | None] = []
 
     def upload() -> None:
@@ -89,7 +93,7 @@ def test_an_upload_to_a_bucket_deleted_and_made_again_meanwhile_is_not_stored(
     uploader = threading.Thread(target=upload)
     uploader.start()
     try:
-        assert body.started.wait(30)
+        assert body.started.wait(60)
         # the bucket is empty while the body arrives: deleted and made again under its name
         alice.delete_bucket(name)
         alice.create_bucket(name)
