@@ -7,10 +7,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from restyle.auth.accounts import AccountStore
 from restyle.tasks import lease, retention
 from restyle.tasks.db import Database
-from restyle.tasks.leader import FileLeader, create_leader
+from restyle.tasks.leader import UPKEEP_LOCK, FileLeader, create_leader
 from restyle.tasks.pg_events import PgChangeFeed, create_feed
 from restyle.tasks.queue import TaskQueue
 from restyle.tasks.store import TaskStore
@@ -112,3 +114,23 @@ def test_has_claimable_follows_the_limits(store: TaskStore, accounts: AccountSto
     assert lease.has_claimable(db)
     assert lease.claim(db, "w1", 30) is not None
     assert not lease.has_claimable(db)  # the second task waits for the account's one slot
+
+
+def test_a_leader_cut_off_from_postgresql_steps_down_and_another_takes_over(db: Database, tmp_path: Path) -> None:
+    if db.is_sqlite:
+        return  # the lock file has no connection to lose (see the kill -9 test above)
+    from restyle.tasks.leader import PgLeader
+
+    first, second = PgLeader(db), PgLeader(db)
+    assert first.check() and not second.check()
+    with db.engine.connect() as connection:  # the server ends the leader's session (a restart, a cut)
+        held = connection.execute(
+            text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :low AND pid = :pid"),
+            {"low": UPKEEP_LOCK & 0xFFFFFFFF, "pid": first._connection.info.backend_pid},
+        ).scalar_one()
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": held})
+        connection.commit()
+    assert not first.check()  # it notices before acting
+    assert second.check()
+    first.release()
+    second.release()

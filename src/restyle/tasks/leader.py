@@ -42,47 +42,45 @@ class Leader(abc.ABC):
 
 
 class PgLeader(Leader):
-    """The holder of a session advisory lock on a dedicated PostgreSQL connection."""
+    """The holder of a session advisory lock on a dedicated PostgreSQL connection (kept open by the
+    followers too, so trying again each round opens no new connection)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._connection: Any = None  # psycopg.Connection while leading
+        self._connection: Any = None  # psycopg.Connection
+        self._leading = False
 
     def check(self) -> bool:
         import psycopg
 
-        if self._connection is not None:
-            try:
-                self._connection.execute("SELECT 1")
+        try:
+            if self._connection is None:
+                args, kwargs = self._db.engine.dialect.create_connect_args(self._db.engine.url)
+                kwargs.setdefault("connect_timeout", 3)
+                self._connection = psycopg.connect(*args, **kwargs, autocommit=True)
+            if self._leading:
+                self._connection.execute("SELECT 1")  # still connected, so still holding the lock
                 return True
-            except psycopg.Error:
+            row = self._connection.execute("SELECT pg_try_advisory_lock(%s)", (UPKEEP_LOCK,)).fetchone()
+        except psycopg.Error:
+            if self._leading:
                 log.warning("the upkeep leader lost its database connection; stepping down")
-                self._drop()
-        args, kwargs = self._db.engine.dialect.create_connect_args(self._db.engine.url)
-        kwargs.setdefault("connect_timeout", 3)
-        try:
-            connection = psycopg.connect(*args, **kwargs, autocommit=True)
-        except psycopg.Error:
+            self._drop()
             return False
-        try:
-            row = connection.execute("SELECT pg_try_advisory_lock(%s)", (UPKEEP_LOCK,)).fetchone()
-        except psycopg.Error:
-            row = None
-        if not row or not row[0]:
-            connection.close()
-            return False
-        log.info("this process (pid %d) now leads the upkeep", os.getpid())
-        self._connection = connection
-        return True
+        self._leading = bool(row and row[0])
+        if self._leading:
+            log.info("this process (pid %d) now leads the upkeep", os.getpid())
+        return self._leading
 
     def _drop(self) -> None:
-        with contextlib.suppress(Exception):
-            self._connection.close()
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.close()
         self._connection = None
+        self._leading = False
 
     def release(self) -> None:
-        if self._connection is not None:
-            self._drop()  # closing the session releases the lock
+        self._drop()  # closing the session releases the lock
 
 
 class FileLeader(Leader):
