@@ -125,8 +125,8 @@ def test_a_leader_cut_off_from_postgresql_steps_down_and_another_takes_over(db: 
     assert first.check() and not second.check()
     with db.engine.connect() as connection:  # the server ends the leader's session (a restart, a cut)
         held = connection.execute(
-            text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :low AND pid = :pid"),
-            {"low": UPKEEP_LOCK & 0xFFFFFFFF, "pid": first._connection.info.backend_pid},
+            text("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = :space AND pid = :pid"),
+            {"space": UPKEEP_LOCK, "pid": first._connection.info.backend_pid},
         ).scalar_one()
         connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": held})
         connection.commit()

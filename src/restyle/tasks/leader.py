@@ -26,7 +26,7 @@ from restyle.tasks.db import Database
 
 log = logging.getLogger(__name__)
 
-UPKEEP_LOCK = 0x7265_7374_796C_6503  # any constant: the advisory lock of the upkeep leader
+UPKEEP_LOCK = 0x7570_6B70  # advisory-lock space of the upkeep leader (int4), one key per schema
 
 
 class Leader(abc.ABC):
@@ -61,7 +61,11 @@ class PgLeader(Leader):
             if self._leading:
                 self._connection.execute("SELECT 1")  # still connected, so still holding the lock
                 return True
-            row = self._connection.execute("SELECT pg_try_advisory_lock(%s)", (UPKEEP_LOCK,)).fetchone()
+            # one lock per schema: deployments that share a database in schemas of their own
+            # (and parallel test runs) each have their own leader
+            row = self._connection.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))", (UPKEEP_LOCK,)
+            ).fetchone()
         except psycopg.Error:
             if self._leading:
                 log.warning("the upkeep leader lost its database connection; stepping down")
@@ -80,7 +84,10 @@ class PgLeader(Leader):
         self._leading = False
 
     def release(self) -> None:
-        self._drop()  # closing the session releases the lock
+        if self._leading:  # at once: a closed session's locks go only when its server process ends
+            with contextlib.suppress(Exception):
+                self._connection.execute("SELECT pg_advisory_unlock_all()")
+        self._drop()
 
 
 class FileLeader(Leader):
