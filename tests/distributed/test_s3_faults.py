@@ -1,5 +1,5 @@
-"""S3 faults: a store that keeps failing is retried, then the task FAILS with ``storage.unavailable``
-and no half-written object is left; the next task succeeds once S3 answers again.
+"""S3 faults: a store that keeps failing is retried, then the submit answers 503 or the task FAILS with
+``storage.unavailable``, and no half-written object is left; the next task succeeds once S3 answers again.
 
 A fault proxy on loopback sits between restyle and moto's S3 server and, when armed, answers 503
 SlowDown (or drops the connection) to chosen PUT requests, counting them.
@@ -184,6 +184,16 @@ def test_a_task_whose_result_cannot_be_stored_fails_with_a_clear_code(
                 assert time.monotonic() < deadline, task
                 time.sleep(0.1)
 
+        # 0. inputs cannot be stored: the submit answers 503 storage.unavailable and makes no task
+        proxy.arm("/input/")
+        refused = client.post("/v1/tasks", json=body, headers=headers)
+        proxy.disarm()
+        assert refused.status_code == 503 and refused.json()["error"]["code"] == "storage.unavailable", (
+            refused.text
+        )
+        assert len(proxy.failed) == 3
+        assert client.get("/v1/tasks", headers=headers).json()["data"] == []
+        assert objects(endpoint, f"tasks-app/tasks/{account.id}/") == []
         # 1. results cannot be stored: retried, then FAILED with storage.unavailable, no result object
         proxy.arm("/output/")
         failed = run_task()
