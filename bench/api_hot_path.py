@@ -119,16 +119,20 @@ def tree_cpu_seconds(pid: int) -> float:
     return sum(seconds.get(member, 0.0) for member in family)
 
 
-def postmaster_pid() -> int | None:
-    """The PostgreSQL server's main process on this machine (its backends are its children)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def backends_cpu_seconds(database: str) -> float:
+    """CPU seconds of the PostgreSQL backends serving ``database`` (their titles name it): the
+    API's connections stay open through a load, other jobs' databases are not counted."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            text = stat.read_text()
+            if f" {database} ".encode() not in (proc / "cmdline").read_bytes().replace(b"\0", b" "):
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if "(postgres)" in text and int(text.rsplit(")", 1)[1].split()[1]) == 1:
-            return int(stat.parent.name)
-    return None
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def children_cpu() -> float:
@@ -258,13 +262,14 @@ def run_wrk(
     command += ["--latency", "--timeout", "10s"]
     if script is not None:
         command += ["-s", str(script)]
-    postgres = postmaster_pid() if "postgresql" in server.env.get("RESTYLE_TASKS__DATABASE_URL", "") else None
+    url = server.env.get("RESTYLE_TASKS__DATABASE_URL", "")
+    postgres = url.rsplit("/", 1)[1] if url.startswith("postgresql") else None
     server_before, client_before = tree_cpu_seconds(server.process.pid), children_cpu()
-    postgres_before = tree_cpu_seconds(postgres) if postgres else 0.0
+    postgres_before = backends_cpu_seconds(postgres) if postgres else 0.0
     done = subprocess.run(command + [server.base + path], env={**os.environ, **env}, capture_output=True, text=True)
     server_cpu = tree_cpu_seconds(server.process.pid) - server_before
     client_cpu = children_cpu() - client_before
-    postgres_cpu = tree_cpu_seconds(postgres) - postgres_before if postgres else float("nan")
+    postgres_cpu = backends_cpu_seconds(postgres) - postgres_before if postgres else float("nan")
     if done.returncode != 0:
         raise SystemExit(f"wrk failed: {done.stderr}")
     result = parse_wrk(done.stdout)
@@ -447,9 +452,25 @@ answer counts its queue position); `healthz` = `GET /healthz`, the HTTP stack's 
 same server, the same-run baseline ("vs healthz"). Latencies are wrk's. "server CPU ms/request" =
 CPU seconds of the server processes during the load / requests answered; "cores busy" = CPU
 seconds / wall seconds (wrk's own from rusage: what the client took from the cores it measures).
-PostgreSQL: the machine's server on 127.0.0.1:5432, a fresh database per row group.
+PostgreSQL: the machine's server on 127.0.0.1:5432, a fresh database per row group; "PostgreSQL CPU
+ms/request" = CPU of the backends serving that database (the API's pooled connections), to add to the
+server's for the whole cost. Projections for cores of its own: 2 / (server + PostgreSQL CPU per request).
 
 {table(headers, rows)}
+
+What the profile showed (py-spy on the server under this load, before): a submit spent about a third of
+its CPU decoding the whole photo and converting it to sRGB only to check it, and most of the rest in
+database sessions (the API key's row, a count of PENDING tasks, the insert, then the new task's queue
+position, a count joined to the accounts table row by row) spread over three thread hops; a poll spent
+most in that joined count (about 3 ms at 3,000 PENDING tasks), the key's row, two thread hops and a
+response validated twice. API keys were never a slow hash (SHA-256), but cost a database read each.
+What changed: checked keys are kept 5 s in memory (`restyle.auth.keys.VerifiedKeys`; changes through
+the process drop them at once); a poll is one thread hop and one statement (the row, with its queue
+position as two counts on the `(status, submitted_at)` index, `restyle.tasks.positions`); a submit
+checks a JPEG at 1/8 scale (`restyle.imaging.codecs.check_image`: every entropy-coded byte is still
+read, so truncation is still refused, and sizes are checked from the header first), counts PENDING tasks
+once for both the queue bound and the answer's queue position, and runs in one thread hop; answers are
+serialized once by pydantic. uvicorn already ran on uvloop and httptools; the access log is off here.
 """
     print(report)
     if not args.no_report:
