@@ -88,6 +88,7 @@ def test_a_task_succeeds_with_a_png_of_the_wanx_size(live_server: LiveServer, ph
     assert done.status_code == HTTPStatus.OK and done.output["task_status"] == "SUCCEEDED", done
     output = done.output
     assert output["task_id"] == task_id and output["style_index"] == 3
+    assert (output["error_code"], output["error_message"]) == (0, "Success")  # the seed's success sample
     for name in ("submit_time", "scheduled_time", "start_time", "end_time"):
         assert TIME.match(output[name]), (name, output[name])
     assert done.usage == {"image_count": 1} and len(output["results"]) == 1
@@ -145,6 +146,7 @@ def test_a_too_small_photo_fails_the_task_with_invalid_image_resolution(
     output = done.output
     assert done.status_code == HTTPStatus.OK and output["task_status"] == "FAILED", done
     assert output["code"] == "InvalidImageResolution" and "256" in output["message"], output
+    assert output["message"].startswith("The input image resolution is too large or small: "), output
     assert done.usage == {"image_count": 0} and "results" not in output
     assert TIME.match(output["end_time"])
     with pytest.raises(DashScopeError) as raised:  # the 2.x typed client raises on a FAILED task
@@ -193,6 +195,8 @@ def test_a_refused_submit_answers_in_dashscope_error_format(
         response = submit(caller, "data:image/png;base64,iVBORw0KGgo=")
     assert response.status_code == status and response.code == code, response
     assert response.message.endswith(".") and response.request_id, response
+    if code == "InvalidURL":  # the seed's words lead, then which parameter and why
+        assert response.message.startswith("The request URL is invalid, make sure the url is correct"), response
 
 
 def test_unknown_and_foreign_tasks_are_unknown(live_server: LiveServer, photos: Photos) -> None:

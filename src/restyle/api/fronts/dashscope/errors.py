@@ -99,9 +99,23 @@ def vendor_error(error: RestyleError) -> VendorError:
     return INTERNAL if error.status >= 500 else INVALID_PARAMETER
 
 
+# seed [004]'s messages of its own codes: a message with one of these codes starts with them
+SEED_MESSAGES = {
+    "InvalidURL": "The request URL is invalid, make sure the url is correct and is an image",
+    "InvalidImageResolution": "The input image resolution is too large or small",
+}
+
+
+def vendor_message(code: str, reason: str) -> str:
+    """The message of a refusal or failed task: the seed's words for ``code`` (if any), then restyle's."""
+    words = SEED_MESSAGES.get(code)
+    return reason if words is None else f"{words}: {reason}"
+
+
 def error_body(error: RestyleError, request_id_value: str) -> dict[str, str]:
     """The body of a refused request: ``{"request_id", "code", "message"}`` (no ``output``)."""
-    return {"request_id": request_id_value, "code": vendor_error(error).code, "message": error.message}
+    code = vendor_error(error).code
+    return {"request_id": request_id_value, "code": code, "message": vendor_message(code, error.message)}
 
 
 def error_response(request: Request, error: RestyleError) -> JSONResponse:

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from restyle.api.deps import AccountDep, BaseUrlDep, ServicesDep
 from restyle.api.errors import request_id
-from restyle.api.fronts.dashscope.errors import DashScopeRoute, failure_code
+from restyle.api.fronts.dashscope.errors import DashScopeRoute, failure_code, vendor_message
 from restyle.api.fronts.dashscope.schemas import (
     ERROR_EXAMPLE,
     SUBMIT_EXAMPLE,
@@ -164,7 +164,8 @@ def present(services: Services, row: TaskRow, base_url: str, request_id_value: s
         urls = [services.signer.task_url(base_url, key, row.expires_at) for key in row.result_keys]
     failure = None
     if row.status == "FAILED":
-        failure = (failure_code(row.error_code), row.error_message or "The task failed.")
+        code = failure_code(row.error_code)
+        failure = (code, vendor_message(code, row.error_message or "The task failed."))
     return task_body(
         row,
         request_id_value,

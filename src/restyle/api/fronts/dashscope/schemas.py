@@ -149,6 +149,7 @@ def task_body(
     body: dict[str, Any] = {"request_id": request_id, "output": output}
     if succeeded:
         output["results"] = [{"url": url} for url in result_urls]
+        output["error_code"], output["error_message"] = 0, "Success"  # as the seed's success sample
         body["usage"] = {"image_count": len(result_urls)}
     elif failed:
         code, message = failure or ("InternalServerError", "The task failed.")
