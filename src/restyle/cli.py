@@ -26,14 +26,18 @@ for _name in _COMMAND_MODULES:
 
 
 def main() -> None:
-    """Entry point of the console script; a settings problem is one clear line and exit code 2."""
-    from restyle.errors import ConfigurationError
+    """Entry point of the console script: a settings problem is one clear line and exit code 2, any other
+    restyle error that escapes a command (e.g. object storage unreachable at start-up) one line and exit 1."""
+    from restyle.errors import ConfigurationError, RestyleError
 
     try:
         app()
     except ConfigurationError as exc:
         typer.echo(f"restyle: {exc.message}", err=True)
         raise SystemExit(2) from None
+    except RestyleError as exc:
+        typer.echo(f"restyle: {exc.message} ({exc.code})", err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":
