@@ -131,9 +131,22 @@ def run_command(
         int | None,
         typer.Option(min=1, help="With --server: tasks at once (default: the account's concurrency limit)."),
     ] = None,
+    engine: Annotated[str | None, typer.Option(help="Engine for a local run: classic | onnx | diffusion.")] = None,
+    model: Annotated[str | None, typer.Option(help="Engine model: FILE.onnx, or a catalogue NAME / folder.")] = None,
+    layout: Annotated[str | None, typer.Option(help="ONNX input layout: NCHW | NHWC.")] = None,
+    engine_option: Annotated[
+        list[str] | None, typer.Option(help="More engine options, KEY=VALUE (e.g. channels=BGR, mode=face).")
+    ] = None,
 ) -> None:
     """Stylize INPUT photos into OUT (one file per input and style)."""
     try:
+        from restyle.engines.selection import engine_options
+
+        engine_choice = (engine, engine_options(model, layout, engine_option or []))
+        if server is not None and (engine or engine_choice[1]):
+            raise RestyleError(
+                "Options --engine/--model/--layout work only for local runs.", code="option.invalid", status=400
+            )
         style_source = _read_style_image(style_image)
         _output_folder(out)
         if server is None and parallel is not None:
@@ -175,7 +188,13 @@ def run_command(
             _report_error("-", exc, as_json)
             raise typer.Exit(code=2) from None
     else:
-        failures, total = _run_local(inputs, style, every, style_source, fields, safety, out, as_json)
+        try:
+            failures, total = _run_local(
+                inputs, style, every, style_source, fields, safety, out, as_json, engine_choice
+            )
+        except RestyleError as exc:  # the engine or its model could not be set up: nothing ran
+            _report_error("-", exc, as_json)
+            raise typer.Exit(code=2) from None
     if failures:
         raise typer.Exit(code=1 if failures < total else 2)
 
@@ -189,14 +208,16 @@ def _run_local(
     safety: bool,
     out: Path,
     as_json: bool,
+    engine_choice: tuple[str | None, dict[str, Any]] = (None, {}),
 ) -> tuple[int, int]:
     """Render every input and style here; (failed outputs, all outputs)."""
     from restyle.config import Settings
+    from restyle.engines.selection import with_engine
     from restyle.pipeline import Pipeline
     from restyle.requests import parse_generate_request
     from restyle.safety import policy_for
 
-    settings = Settings.load()
+    settings = with_engine(Settings.load(), *engine_choice)
     pipeline = Pipeline(settings)
     pipeline.setup()
     policy = pipeline.default_safety if safety else policy_for(settings, {"safety": False})
