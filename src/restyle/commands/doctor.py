@@ -75,6 +75,20 @@ def _templates() -> str:
     return f"{count} templates from {path or 'the built-in set'}"
 
 
+def _catalogue(path: str | None) -> dict[str, str]:
+    """Every model of the catalogue (``--catalogue`` or engine option ``catalogue``) opened far enough to
+    read its shapes, without a GPU."""
+    from pathlib import Path
+
+    from restyle.config import Settings
+    from restyle.engines.catalogue import check_catalogue
+
+    chosen = path or Settings.load().engine.options.get("catalogue")
+    if not chosen:
+        return {"catalogue": "none configured (engine option 'catalogue')"}
+    return check_catalogue(Path(str(chosen)))
+
+
 def _extra(extra: str) -> str:
     missing = [m for m in EXTRAS[extra] if importlib.util.find_spec(m) is None]
     if missing:
@@ -82,9 +96,15 @@ def _extra(extra: str) -> str:
     return "installed"
 
 
-def doctor_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def doctor_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    catalogue: Annotated[
+        str | None, typer.Option(help="Model catalogue to check (default: engine option 'catalogue').")
+    ] = None,
+) -> None:
     """Report what works and what is missing; exits 1 if a required part fails."""
     required = [
+        _check("model catalogue", lambda: _catalogue(catalogue)),
         _check("face models", _face_models),
         _check("opencv", _opencv),
         _check("engine", _engine),
