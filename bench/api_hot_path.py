@@ -335,7 +335,7 @@ def measure(
                     result["p99"],
                     int(result["errors"]),
                     result["server_cpu_ms"],
-                    "-" if store == "sqlite" else result["postgres_cpu_ms"],
+                    postgres_cell(store, result["postgres_cpu_ms"]),
                     result["server_cores"],
                     result["client_cores"],
                     result["rps"] / results["healthz"]["rps"],
@@ -348,6 +348,13 @@ def measure(
         if db_name:
             drop_database(args.pg_url, db_name)
     return rows
+
+
+def postgres_cell(store: str, cpu_ms: float) -> object:
+    """Backends the pool closes during a load take their CPU with them: a drop says only "unknown"."""
+    if store != "postgres":
+        return "-"
+    return cpu_ms if cpu_ms >= 0 else "n/a"
 
 
 def export_revision(revision: str, into: Path) -> Path:
@@ -406,7 +413,7 @@ def main() -> None:
     try:
         plan: list[tuple[str, Path | None, str]] = []
         if args.compare:
-            plan += [(args.compare, export_revision(args.compare, work), args.compare_processes)]
+            plan += [(f"before: {args.compare}", export_revision(args.compare, work), args.compare_processes)]
         plan += [("this tree", None, args.processes)]
         for code, src, counts in plan:
             for store in args.stores.split(","):
