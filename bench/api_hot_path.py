@@ -256,7 +256,12 @@ def parse_wrk(output: str) -> dict[str, float]:
 
 
 def run_wrk(
-    server: Server, path: str, script: Path | None, env: dict[str, str], args: argparse.Namespace, seconds: float
+    server: Server,
+    path: str,
+    script: Path | None,
+    env: dict[str, str],
+    args: argparse.Namespace,
+    seconds: float,
 ) -> dict[str, float]:
     command = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{seconds:g}s"]
     command += ["--latency", "--timeout", "10s"]
@@ -266,7 +271,9 @@ def run_wrk(
     postgres = url.rsplit("/", 1)[1] if url.startswith("postgresql") else None
     server_before, client_before = tree_cpu_seconds(server.process.pid), children_cpu()
     postgres_before = backends_cpu_seconds(postgres) if postgres else 0.0
-    done = subprocess.run(command + [server.base + path], env={**os.environ, **env}, capture_output=True, text=True)
+    done = subprocess.run(
+        command + [server.base + path], env={**os.environ, **env}, capture_output=True, text=True
+    )
     server_cpu = tree_cpu_seconds(server.process.pid) - server_before
     client_cpu = children_cpu() - client_before
     postgres_cpu = backends_cpu_seconds(postgres) - postgres_before if postgres else float("nan")
@@ -318,7 +325,9 @@ def measure(
         submit, poll = work / "submit.lua", work / "poll.lua"
         run_wrk(server, "/v1/tasks", submit, env, args, args.warmup)  # warm-up: caches, pools, JIT of paths
         loads = [("healthz", "/healthz", None), ("submit", "/v1/tasks", submit)]
-        results = {name: run_wrk(server, path, script, env, args, args.duration) for name, path, script in loads}
+        results = {
+            name: run_wrk(server, path, script, env, args, args.duration) for name, path, script in loads
+        }
         ids = task_ids(server, key)
         (work / "ids").write_text("\n".join(ids) + "\n")
         env["BENCH_IDS"] = str(work / "ids")

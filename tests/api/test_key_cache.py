@@ -41,7 +41,9 @@ def test_the_api_refuses_a_revoked_key_and_a_disabled_account_at_once(idle: App)
     assert idle.client.get("/v1/tasks", headers=user.headers).status_code == 200  # now kept in memory
     assert idle.client.get("/v1/tasks", headers=other.headers).status_code == 200
     keys = idle.client.get(f"/v1/accounts/{user.account.id}", headers=admin.headers).json()["keys"]
-    revoked = idle.client.delete(f"/v1/accounts/{user.account.id}/keys/{keys[0]['id']}", headers=admin.headers)
+    revoked = idle.client.delete(
+        f"/v1/accounts/{user.account.id}/keys/{keys[0]['id']}", headers=admin.headers
+    )
     assert revoked.status_code == 200
     refused = idle.client.get("/v1/tasks", headers=user.headers)
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "auth.invalid"

@@ -129,7 +129,9 @@ def list_tasks(
 
 
 @router.get("/{task_id}", response_model=TaskPublic, responses=_ERRORS, summary="Get a task")
-async def get_task(task_id: str, services: ServicesDep, account: AccountDep, base_url: BaseUrlDep) -> Response:
+async def get_task(
+    task_id: str, services: ServicesDep, account: AccountDep, base_url: BaseUrlDep
+) -> Response:
     row, position = await asyncio.to_thread(services.store.get_with_position, task_id, account.id)
     return task_response(services, row, base_url, position)
 
