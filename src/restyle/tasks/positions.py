@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select
+from sqlalchemy import inspect as inspect_mapping
 from sqlalchemy.orm import Session, aliased
 
 from restyle.auth.accounts import generation
@@ -43,6 +44,8 @@ _AHEAD = or_(
 _BLOCKED = select(AccountRow.id).where(or_(AccountRow.concurrency <= 0, AccountRow.disabled.is_(True)))
 _UNBLOCKED_POSITION = case((TaskRow.status == PENDING, _EARLIER + _SAME_MOMENT), else_=None)
 BY_ID: Any = bindparam("task_id")
+# (attribute, column) of every column of a task row, to build rows from a Core result
+_COLUMNS = [(attribute.key, attribute.columns[0]) for attribute in inspect_mapping(TaskRow).column_attrs]
 
 
 class QueuePositions:
@@ -50,8 +53,9 @@ class QueuePositions:
 
     def __init__(self) -> None:
         self._blocked: tuple[float, int, tuple[str, ...]] = (0.0, -1, ())
+        self._row_queries: dict[tuple[str, ...], Any] = {}
 
-    def blocked_accounts(self, session: Session) -> tuple[str, ...]:
+    def blocked_accounts(self, session: Session | Connection) -> tuple[str, ...]:
         until, seen, accounts = self._blocked
         if seen == generation() and time.monotonic() < until:
             return accounts
@@ -60,7 +64,7 @@ class QueuePositions:
         self._blocked = (time.monotonic() + BLOCKED_SECONDS, seen, accounts)
         return accounts
 
-    def column(self, session: Session) -> Any:
+    def column(self, session: Session | Connection) -> Any:
         """The position of the statement's task: an int while PENDING, else NULL."""
         blocked = self.blocked_accounts(session)
         if not blocked:
@@ -68,11 +72,24 @@ class QueuePositions:
         waiting = _older(_other.account_id.in_(blocked), _other.account_id != TaskRow.account_id, _AHEAD)
         return case((TaskRow.status == PENDING, _EARLIER + _SAME_MOMENT - waiting), else_=None)
 
-    def row_and_position(self, session: Session, task_id: str) -> tuple[TaskRow, int | None] | None:
-        """(row, position) of a task in one statement, or None when there is no such task."""
-        query = select(TaskRow, self.column(session)).where(TaskRow.id == BY_ID)
-        first = session.execute(query, {"task_id": task_id}).first()
-        return None if first is None else (first[0], first[1])
+    def row_and_position(self, connection: Connection, task_id: str) -> tuple[TaskRow, int | None] | None:
+        """(row, position) of a task in one statement, or None when there is no such task.
+
+        Read with Core and built as a detached row: a third of the ORM session's cost per poll."""
+        blocked = self.blocked_accounts(connection)
+        query = self._row_queries.get(blocked)
+        if query is None:
+            if len(self._row_queries) > 8:
+                self._row_queries.clear()
+            query = select(*(column for _, column in _COLUMNS), self.column(connection)).where(
+                TaskRow.id == BY_ID
+            )
+            self._row_queries[blocked] = query
+        found = connection.execute(query, {"task_id": task_id}).first()
+        if found is None:
+            return None
+        row = TaskRow(**{key: value for (key, _), value in zip(_COLUMNS, found, strict=False)})
+        return row, found[-1]
 
     def of(self, session: Session, task_id: str) -> int | None:
         """The position of a task by id (None when it is not PENDING or not there)."""

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from restyle.domain import TaskStatus
 from restyle.errors import Conflict, InvalidParameter, NotFound
-from restyle.tasks.db import Database, utcnow
+from restyle.tasks.db import UNAVAILABLE, Database, unavailable, utcnow
 from restyle.tasks.models import TaskRow
 from restyle.tasks.positions import QueuePositions
 
@@ -246,8 +246,11 @@ class TaskStore:
 
     def get_with_position(self, task_id: str, account_id: str) -> tuple[TaskRow, int | None]:
         """The row (as :meth:`get`) and its queue position (as :meth:`queue_position`), in one statement."""
-        with self.db.read() as session:
-            found = self.positions.row_and_position(session, task_id)
+        try:  # a Core connection, not a session (see QueuePositions.row_and_position)
+            with self.db.engine.connect() as connection:
+                found = self.positions.row_and_position(connection, task_id)
+        except UNAVAILABLE as exc:
+            raise unavailable() from exc
         if found is None or found[0].account_id != account_id:
             raise not_found(task_id)
         return found
