@@ -112,6 +112,9 @@ class _Runtime:
                 pipe.unload_lora_weights()  # FaceID's LoRA outlives unload_ip_adapter
         image = np.clip(result.images[0] * 255.0 + 0.5, 0, 255).astype(np.uint8)
         info.update(steps=steps, cfg=cfg)
+        if self.device.startswith("cuda"):
+            info["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
+            torch.cuda.reset_peak_memory_stats()
         return image, info
 
     def _load_adapters(self, pipe: Any, adapters: list[tuple[str, dict[str, Any], float]]) -> None:
