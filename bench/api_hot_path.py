@@ -481,7 +481,7 @@ position, a count joined to the accounts table row by row) spread over three thr
 most in that joined count (about 3 ms at 3,000 PENDING tasks), the key's row, two thread hops and a
 response validated twice. API keys were never a slow hash (SHA-256), but cost a database read each.
 What changed: checked keys are kept 5 s in memory (`restyle.auth.keys.VerifiedKeys`; changes through
-the process drop them at once); a poll is one thread hop and one statement (the row, with its queue
+the process drop them at once); a poll is one thread hop and one statement read with SQLAlchemy Core (the row, with its queue
 position as two counts on the `(status, submitted_at)` index, `restyle.tasks.positions`); a submit
 checks a JPEG at 1/8 scale (`restyle.imaging.codecs.check_image`: every entropy-coded byte is still
 read, so truncation is still refused, and sizes are checked from the header first), counts PENDING tasks
