@@ -8,10 +8,12 @@ keeps pipelines warm; a crash or out-of-memory kill ends only the child: the job
 from __future__ import annotations
 
 import contextlib
+import json
 import math
-import multiprocessing
+import os
 import threading
 from dataclasses import asdict
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,26 @@ class DiffusionEngineCrashed(RestyleError):
 
     code = "engine.crashed"
     status = 503
+
+
+class _Duplex:
+    """Two one-way connections (the child's stdout, its stdin) used as one."""
+
+    def __init__(self, reader: Connection, writer: Connection) -> None:
+        self.reader, self.writer = reader, writer
+
+    def send(self, value: Any) -> None:
+        self.writer.send(value)
+
+    def recv(self) -> Any:
+        return self.reader.recv()
+
+    def poll(self, timeout: float) -> bool:
+        return self.reader.poll(timeout)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.writer.close()
 
 
 def snap_size(width: int, height: int, multiple: int, max_side: int) -> tuple[int, int]:
@@ -98,19 +120,26 @@ class DiffusionEngine(Engine):
             self._ensure_child()
 
     def _ensure_child(self) -> None:
-        if self._process is not None and self._process.is_alive():
+        if self._process is not None and self._process.poll() is None:
             return
-        from restyle.engines.diffusion_worker import serve
+        # A plain subprocess, not multiprocessing: worker processes are daemonic and may not have
+        # multiprocessing children. Jobs go as pickled frames over its stdin/stdout; it exits on EOF,
+        # so it never outlives its worker.
+        import subprocess
+        import sys
 
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        process = context.Process(
-            target=serve, args=(child, self.child_settings), daemon=True, name="restyle-diffusion"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "restyle.engines.diffusion_worker", json.dumps(self.child_settings)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
-        process.start()
-        child.close()
-        self._process, self._conn = process, parent
-        if not parent.poll(self.timeout):
+        assert process.stdin is not None and process.stdout is not None
+        self._process = process
+        self._conn = _Duplex(Connection(os.dup(process.stdout.fileno()), writable=False),
+                             Connection(os.dup(process.stdin.fileno()), readable=False))  # fmt: skip
+        process.stdin.close()
+        process.stdout.close()
+        if not self._conn.poll(self.timeout):
             self._stop_child()
             raise DiffusionEngineCrashed("The diffusion child process did not start in time.")
         self._receive()
@@ -119,7 +148,7 @@ class DiffusionEngine(Engine):
         try:
             return self._conn.recv()  # type: ignore[no-any-return]
         except (EOFError, OSError):
-            code = self._process.exitcode if self._process is not None else None
+            code = self._process.poll() if self._process is not None else None
             self._stop_child()
             raise DiffusionEngineCrashed(
                 f"The diffusion child process died (exit code {code}); the task can be retried."
@@ -128,7 +157,8 @@ class DiffusionEngine(Engine):
     def _stop_child(self) -> None:
         if self._process is not None:
             self._process.kill()
-            self._process.join(5)
+            self._process.wait(5)
+            self._conn.close()
         self._process = self._conn = None
 
     @property
@@ -222,4 +252,4 @@ class DiffusionEngine(Engine):
 
     def healthcheck(self) -> dict[str, Any]:
         return {"engine": self.name, "ok": True, "model": self.model.name, "kind": self.model.kind,
-                "child_alive": bool(self._process is not None and self._process.is_alive())}  # fmt: skip
+                "child_alive": bool(self._process is not None and self._process.poll() is None)}  # fmt: skip

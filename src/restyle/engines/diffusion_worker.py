@@ -153,7 +153,7 @@ class _Runtime:
         return {"ip_adapter_image_embeds": embeds}
 
 
-def serve(conn: Connection, settings: dict[str, Any]) -> None:
+def serve(conn: Any, settings: dict[str, Any]) -> None:
     """Child entry point: answer jobs until the pipe closes."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -173,3 +173,29 @@ def serve(conn: Connection, settings: dict[str, Any]) -> None:
             conn.send(("error", "engine.out_of_memory", "The diffusion engine ran out of memory."))
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the parent as a typed error
             conn.send(("error", "engine.failed", f"The diffusion engine failed: {type(exc).__name__}: {exc}"))
+
+
+def main() -> None:
+    """``python -m restyle.engines.diffusion_worker SETTINGS_JSON``: frames on stdin/stdout, logs on stderr."""
+    import json
+    import sys
+
+    reader = Connection(os.dup(0), writable=False)
+    writer = Connection(os.dup(1), readable=False)
+    os.dup2(2, 1)  # library prints must never corrupt the frames
+    serve(_Duplex(reader, writer), json.loads(sys.argv[1]))
+
+
+class _Duplex:
+    def __init__(self, reader: Connection, writer: Connection) -> None:
+        self.reader, self.writer = reader, writer
+
+    def send(self, value: Any) -> None:
+        self.writer.send(value)
+
+    def recv(self) -> Any:
+        return self.reader.recv()
+
+
+if __name__ == "__main__":
+    main()
