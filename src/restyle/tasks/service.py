@@ -7,6 +7,7 @@ into their wire format; everything in between happens here, once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
@@ -129,11 +130,16 @@ class TaskService:
             self.url_guard.check(callback_url, "callback_url")
         # 5. store the inputs, then the row
         task_id = str(uuid.uuid4())
-        inputs = {
-            name: self._store_input(account.id, task_id, name, source)
-            for name, source in (("image", submission.image), ("style_image", submission.style_image))
-            if source is not None
-        }
+        try:
+            inputs = {
+                name: self._store_input(account.id, task_id, name, source)
+                for name, source in (("image", submission.image), ("style_image", submission.style_image))
+                if source is not None
+            }
+        except Exception:  # e.g. S3 failed on the second input: leave no input without a task row
+            with contextlib.suppress(Exception):
+                self.storage.delete_prefix(task_prefix(account.id, task_id))
+            raise
         now = utcnow()
         row = TaskRow(
             id=task_id,
@@ -155,7 +161,12 @@ class TaskService:
             timings_ms={},
             webhook_attempts=0,
         )
-        stored, created = self.store.insert(row)
+        try:
+            stored, created = self.store.insert(row)
+        except Exception:  # e.g. the database went away: its inputs would have no row to expire them
+            with contextlib.suppress(Exception):
+                self.storage.delete_prefix(task_prefix(account.id, task_id))
+            raise
         if not created:  # lost an Idempotency-Key race: drop our copy of the inputs
             self.storage.delete_prefix(task_prefix(account.id, task_id))
             return _same_request(stored, fingerprint), False, None
