@@ -144,6 +144,8 @@ class _Runtime:
         for kind, _, _ in adapters:
             if kind == "style":
                 positive, negative = pipe.encode_image(Image.fromarray(style), self.device, 1)
+                if positive.dim() == 2:  # plain adapters: (batch, dim) -> (batch, images, dim)
+                    positive, negative = positive[:, None], negative[:, None]
                 embeds.append(torch.cat([negative, positive]) if cfg else positive)
             else:
                 vector = (

@@ -17,7 +17,7 @@ torch.set_num_threads(1)
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from tests.engines.diffusion.tiny import build_pipeline, write_kohya_lora
+    from tests.engines.diffusion.tiny import build_pipeline, write_ip_adapter, write_kohya_lora
 
     root = tmp_path_factory.mktemp("tiny_diffusion")
     sd15 = build_pipeline(root / "sd15", "sd15")
@@ -27,4 +27,5 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "sd15": sd15,
         "sdxl": sdxl,
         "hyper": write_kohya_lora(root / "hyper.safetensors", sd15),
+        "ip": write_ip_adapter(root / "ip", sd15),
     }

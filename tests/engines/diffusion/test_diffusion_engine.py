@@ -32,6 +32,7 @@ def sd15(tiny_models: dict[str, Path]) -> Iterator[DiffusionEngine]:
     catalogue.write_text(
         '[diffusion.tiny]\nbase = "sd15"\nsteps = 4\n'
         'loras = [{ file = "hyper.safetensors", role = "hyper", steps = 2, scheduler = "LCMScheduler" }]\n'
+        'ip_adapter = { folder = "ip", weight_name = "ip-adapter_tiny.safetensors" }\n'
         'presets.anime = { prompt = "anime portrait, {prompt}" }\n'
     )
     engine = DiffusionEngine(model="tiny", catalogue=str(catalogue))
@@ -59,6 +60,21 @@ def test_hyper_lora_in_kohya_format_overrides_steps_and_cfg(sd15: DiffusionEngin
     # and it was unfused afterwards: the plain result comes back (unfusing rounds at float32 precision)
     after = sd15.generate(job(sd15, steps=2, cfg_scale=1.0)).image
     assert np.abs(after.astype(int) - plain.image).max() <= 1
+
+
+def test_style_image_goes_through_the_ip_adapter(sd15: DiffusionEngine) -> None:
+    style = (np.random.default_rng(5).random((64, 64, 3)) * 255).astype(np.uint8)
+    plain = sd15.generate(job(sd15, steps=3))
+    styled_job = job(sd15, steps=3)
+    styled_job.style_image = style
+    styled = sd15.generate(styled_job)
+    assert styled.info["adapters"] == ["style"]
+    assert np.abs(styled.image.astype(int) - plain.image).mean() > 1.0
+    off_job = job(sd15, steps=3, style_switch=False)
+    off_job.style_image = style
+    assert "adapters" not in sd15.generate(off_job).info  # style_switch off: the image is not used
+    # the adapter was unloaded after the job: the plain result comes back
+    assert np.array_equal(sd15.generate(job(sd15, steps=3)).image, plain.image)
 
 
 def test_child_crash_fails_the_job_cleanly_and_the_next_job_runs(sd15: DiffusionEngine) -> None:

@@ -118,3 +118,40 @@ def write_kohya_lora(path: Path, folder: Path, rank: int = 2) -> Path:
             tensors[f"{key}.alpha"] = torch.tensor(float(rank))
     save_file(tensors, str(path))
     return path
+
+
+def _cross_attention_shapes(folder: Path) -> list[tuple[int, str, tuple[int, int], int]]:
+    """(processor index, name, to_k weight shape, hidden size) of every attention processor of the UNet."""
+    from diffusers import UNet2DConditionModel
+
+    unet = UNet2DConditionModel.from_pretrained(str(folder / "unet"))
+    modules = dict(unet.named_modules())
+    rows = []
+    for index, name in enumerate(unet.attn_processors):
+        attn = modules[name.removesuffix(".processor")]
+        rows.append((index, name, tuple(attn.to_k.weight.shape), attn.to_q.weight.shape[0]))
+    return rows
+
+
+def write_ip_adapter(root: Path, pipeline: Path, cross_dim: int = 32, embed_dim: int = 32) -> Path:
+    """A plain IP-Adapter: models/image_encoder (224 px, patch 14) + models/ip-adapter_tiny.safetensors."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(2)
+    config = CLIPVisionConfig(hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4,
+                              image_size=224, patch_size=14, projection_dim=embed_dim)  # fmt: skip
+    CLIPVisionModelWithProjection(config).save_pretrained(str(root / "models" / "image_encoder"))
+    tensors = {
+        "image_proj.proj.weight": torch.randn(4 * cross_dim, embed_dim) * 0.5,
+        "image_proj.proj.bias": torch.zeros(4 * cross_dim),
+        "image_proj.norm.weight": torch.ones(cross_dim),
+        "image_proj.norm.bias": torch.zeros(cross_dim),
+    }
+    for index, name, to_k, _ in _cross_attention_shapes(pipeline):
+        if "attn2" in name:
+            tensors[f"ip_adapter.{index}.to_k_ip.weight"] = torch.randn(*to_k) * 0.5
+            tensors[f"ip_adapter.{index}.to_v_ip.weight"] = torch.randn(*to_k) * 0.5
+    save_file(tensors, str(root / "models" / "ip-adapter_tiny.safetensors"))
+    return root
