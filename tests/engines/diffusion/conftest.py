@@ -17,7 +17,12 @@ torch.set_num_threads(1)
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from tests.engines.diffusion.tiny import build_pipeline, write_ip_adapter, write_kohya_lora
+    from tests.engines.diffusion.tiny import (
+        build_pipeline,
+        write_faceid_adapter,
+        write_ip_adapter,
+        write_kohya_lora,
+    )
 
     root = tmp_path_factory.mktemp("tiny_diffusion")
     sd15 = build_pipeline(root / "sd15", "sd15")
@@ -28,4 +33,5 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "sdxl": sdxl,
         "hyper": write_kohya_lora(root / "hyper.safetensors", sd15),
         "ip": write_ip_adapter(root / "ip", sd15),
+        "faceid": write_faceid_adapter(root / "faceid" / "ip-adapter-faceid_tiny.safetensors", sd15),
     }

@@ -118,3 +118,34 @@ def test_sizes_and_bad_models(tmp_path: Path) -> None:
     (tmp_path / "model_index.json").write_text('{"_class_name": "FluxPipeline"}')
     with pytest.raises(ConfigurationError, match="FluxPipeline"):
         DiffusionEngine(model=str(tmp_path))
+
+
+def test_face_embedding_feeds_the_identity_adapter(tiny_models: dict[str, Path]) -> None:
+    from restyle.faces.types import Face
+
+    catalogue = tiny_models["root"] / "faceid.toml"
+    catalogue.write_text(
+        '[diffusion.faceid]\nbase = "sd15"\n'
+        'identity_adapter = { file = "faceid/ip-adapter-faceid_tiny.safetensors", embedder = "faceid" }\n'
+    )
+    engine = DiffusionEngine(catalogue=str(catalogue))
+    try:
+        rng = np.random.default_rng(4)
+        face = Face(
+            box=(20, 20, 80, 90), landmarks=np.zeros((68, 2), np.float32), embedding=rng.normal(size=16)
+        )
+        other = Face(
+            box=(20, 20, 80, 90), landmarks=np.zeros((68, 2), np.float32), embedding=rng.normal(size=16)
+        )
+        with_face = job(engine, steps=3)
+        with_face.faces = [face]
+        first = engine.generate(with_face)
+        assert first.info["adapters"] == ["face"]
+        with_other = job(engine, steps=3)
+        with_other.faces = [other]
+        assert np.abs(engine.generate(with_other).image.astype(int) - first.image).mean() > 0.5
+        no_guard = job(engine, steps=3, face_switch=False)
+        no_guard.faces = [face]
+        assert "adapters" not in engine.generate(no_guard).info
+    finally:
+        engine.close()

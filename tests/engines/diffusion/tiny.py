@@ -155,3 +155,26 @@ def write_ip_adapter(root: Path, pipeline: Path, cross_dim: int = 32, embed_dim:
             tensors[f"ip_adapter.{index}.to_v_ip.weight"] = torch.randn(*to_k) * 0.5
     save_file(tensors, str(root / "models" / "ip-adapter_tiny.safetensors"))
     return root
+
+
+def write_faceid_adapter(path: Path, pipeline: Path, id_dim: int = 16, cross_dim: int = 32) -> Path:
+    """A FaceID-style adapter (image_proj.proj.0/proj.2/norm + to_k_ip/to_v_ip) fed by an ``id_dim`` embedding."""
+    import torch
+    from safetensors.torch import save_file
+
+    torch.manual_seed(3)
+    tensors = {
+        "image_proj.proj.0.weight": torch.randn(2 * id_dim, id_dim) * 0.5,
+        "image_proj.proj.0.bias": torch.zeros(2 * id_dim),
+        "image_proj.proj.2.weight": torch.randn(4 * cross_dim, 2 * id_dim) * 0.5,
+        "image_proj.proj.2.bias": torch.zeros(4 * cross_dim),
+        "image_proj.norm.weight": torch.ones(cross_dim),
+        "image_proj.norm.bias": torch.zeros(cross_dim),
+    }
+    for index, name, to_k, _ in _cross_attention_shapes(pipeline):
+        if "attn2" in name:
+            tensors[f"ip_adapter.{index}.to_k_ip.weight"] = torch.randn(*to_k) * 0.5
+            tensors[f"ip_adapter.{index}.to_v_ip.weight"] = torch.randn(*to_k) * 0.5
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(path))
+    return path
