@@ -220,6 +220,8 @@ class DiffusionEngine(Engine):
             "steps": request.steps or self.model.steps, "cfg": request.cfg_scale if request.cfg_scale is not None else self.model.cfg,
             "strength": self.model.strength * max(0.05, float(request.strength)),
             "hyper": hyper if request.hyper_switch else None,
+            "style_loras": [lora for lora in model["loras"] if lora.get("role", "style") == "style"
+                            and lora.get("preset") == (job.preset.name if job.preset else None)],
             "style_image": None if style_image is None else np.ascontiguousarray(style_image),
             "face_embedding": None if face is None or not self.model.identity_adapter else np.asarray(face, np.float32),
         }  # fmt: skip

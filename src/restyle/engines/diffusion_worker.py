@@ -71,6 +71,7 @@ class _Runtime:
         style = job.get("style_image")
         face_embedding = job.get("face_embedding")
         adapters: list[tuple[str, dict[str, Any], float]] = []
+        style_loras: list[dict[str, Any]] = list(job.get("style_loras") or [])
         try:
             if hyper is not None:
                 import diffusers
@@ -82,6 +83,11 @@ class _Runtime:
                 )
                 steps, cfg = int(hyper.get("steps", 4)), float(hyper.get("cfg", 1.0))
                 info["hyper"] = True
+            for number, lora in enumerate(style_loras):  # the preset's own LoRAs, fused for this job only
+                pipe.load_lora_weights(lora["file"], adapter_name=f"style_{number}")
+                pipe.fuse_lora(lora_scale=float(lora.get("scale", 1.0)), adapter_names=[f"style_{number}"])
+            if style_loras:
+                info["style_loras"] = len(style_loras)
             if style is not None and model.get("ip_adapter"):
                 adapters.append(("style", model["ip_adapter"], float(job.get("style_scale", 0.6))))
             if face_embedding is not None and model.get("identity_adapter"):
@@ -103,9 +109,10 @@ class _Runtime:
                 **kwargs,
             )
         finally:
-            if hyper is not None:
+            if hyper is not None or style_loras:
                 pipe.unfuse_lora()
                 pipe.unload_lora_weights()
+            if hyper is not None:
                 pipe.scheduler = pipe._restyle_scheduler
             if adapters and getattr(pipe.unet, "encoder_hid_proj", None) is not None:
                 pipe.unload_ip_adapter()

@@ -149,3 +149,24 @@ def test_face_embedding_feeds_the_identity_adapter(tiny_models: dict[str, Path])
         assert "adapters" not in engine.generate(no_guard).info
     finally:
         engine.close()
+
+
+def test_preset_style_lora_applies_to_its_preset_only(tiny_models: dict[str, Path]) -> None:
+    catalogue = tiny_models["root"] / "styles.toml"
+    catalogue.write_text(
+        '[diffusion.styled]\nbase = "sd15"\n'
+        'loras = [{ file = "hyper.safetensors", role = "style", preset = "ink", scale = 1.0 }]\n'
+        'presets.ink = { prompt = "ink portrait, {prompt}" }\npresets.plain = { prompt = "{prompt}" }\n'
+    )
+    engine = DiffusionEngine(catalogue=str(catalogue))
+    try:
+        ink, plain = engine.catalog().find("ink"), engine.catalog().find("plain")
+        styled = job(engine, steps=3)
+        styled.preset = ink
+        first = engine.generate(styled)
+        assert first.info["style_loras"] == 1
+        other = job(engine, steps=3)
+        other.preset = plain
+        assert "style_loras" not in engine.generate(other).info
+    finally:
+        engine.close()
