@@ -75,6 +75,9 @@ def _templates() -> str:
     return f"{count} templates from {path or 'the built-in set'}"
 
 
+_NO_CATALOGUE = "none configured (engine option 'catalogue')"
+
+
 def _catalogue(path: str | None) -> dict[str, str]:
     """Every model of the catalogue (``--catalogue`` or engine option ``catalogue``) opened far enough to
     read its shapes, without a GPU."""
@@ -85,7 +88,7 @@ def _catalogue(path: str | None) -> dict[str, str]:
 
     chosen = path or Settings.load().engine.options.get("catalogue")
     if not chosen:
-        return {"catalogue": "none configured (engine option 'catalogue')"}
+        return {"catalogue": _NO_CATALOGUE}
     return check_catalogue(Path(str(chosen)))
 
 
@@ -103,14 +106,16 @@ def doctor_command(
     ] = None,
 ) -> None:
     """Report what works and what is missing; exits 1 if a required part fails."""
+    catalogue_row = _check("model catalogue", lambda: _catalogue(catalogue))
+    configured = catalogue is not None or catalogue_row["detail"] != {"catalogue": _NO_CATALOGUE}
     required = [
-        _check("model catalogue", lambda: _catalogue(catalogue)),
+        *([catalogue_row] if configured else []),
         _check("face models", _face_models),
         _check("opencv", _opencv),
         _check("engine", _engine),
         _check("templates", _templates),
     ]
-    optional_models = [_check("cnn detector", _cnn_detector)]
+    optional_models = [_check("cnn detector", _cnn_detector), *([] if configured else [catalogue_row])]
     optional = optional_models + [
         _check(f"extra [{extra}]", lambda e=extra: _extra(e)) for extra in EXTRAS  # type: ignore[misc]
     ]
