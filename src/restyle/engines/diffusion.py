@@ -22,6 +22,7 @@ import numpy as np
 from restyle.domain import StylePreset
 from restyle.engines.base import Engine, EngineJob, EngineOutput
 from restyle.engines.catalogue import DiffusionModel, detect_kind, load_catalogue
+from restyle.engines.child_pipe import Duplex
 from restyle.errors import ConfigurationError, RestyleError
 
 # Built-in prompt templates for a model whose catalogue entry names no presets ({prompt} = user words).
@@ -39,26 +40,6 @@ class DiffusionEngineCrashed(RestyleError):
 
     code = "engine.crashed"
     status = 503
-
-
-class _Duplex:
-    """Two one-way connections (the child's stdout, its stdin) used as one."""
-
-    def __init__(self, reader: Connection, writer: Connection) -> None:
-        self.reader, self.writer = reader, writer
-
-    def send(self, value: Any) -> None:
-        self.writer.send(value)
-
-    def recv(self) -> Any:
-        return self.reader.recv()
-
-    def poll(self, timeout: float) -> bool:
-        return self.reader.poll(timeout)
-
-    def close(self) -> None:
-        self.reader.close()
-        self.writer.close()
 
 
 def snap_size(width: int, height: int, multiple: int, max_side: int) -> tuple[int, int]:
@@ -135,7 +116,7 @@ class DiffusionEngine(Engine):
         )
         assert process.stdin is not None and process.stdout is not None
         self._process = process
-        self._conn = _Duplex(Connection(os.dup(process.stdout.fileno()), writable=False),
+        self._conn = Duplex(Connection(os.dup(process.stdout.fileno()), writable=False),
                              Connection(os.dup(process.stdin.fileno()), readable=False))  # fmt: skip
         process.stdin.close()
         process.stdout.close()

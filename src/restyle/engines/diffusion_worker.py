@@ -189,21 +189,13 @@ def main() -> None:
     import json
     import sys
 
+    from restyle.engines.child_pipe import Duplex
+
     reader = Connection(os.dup(0), writable=False)
     writer = Connection(os.dup(1), readable=False)
     os.dup2(2, 1)  # library prints must never corrupt the frames
-    serve(_Duplex(reader, writer), json.loads(sys.argv[1]))
+    serve(Duplex(reader, writer), json.loads(sys.argv[1]))
 
-
-class _Duplex:
-    def __init__(self, reader: Connection, writer: Connection) -> None:
-        self.reader, self.writer = reader, writer
-
-    def send(self, value: Any) -> None:
-        self.writer.send(value)
-
-    def recv(self) -> Any:
-        return self.reader.recv()
 
 
 if __name__ == "__main__":
