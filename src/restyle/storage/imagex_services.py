@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from restyle.errors import NotFound
@@ -72,6 +72,14 @@ class ImagexServiceStore:
         if row is None or row.account_id != account_id:
             raise not_found(service_id)
         return row
+
+    def by_domain(self, domain: str) -> ImagexServiceRow | None:
+        """The service a domain is bound to (case-insensitive; the oldest if several), or None."""
+        if not domain:
+            return None
+        with self.db.read() as session:
+            query = select(ImagexServiceRow).where(func.lower(ImagexServiceRow.domain) == domain.lower())
+            return session.scalars(query.order_by(ImagexServiceRow.created_at).limit(1)).first()
 
     def list(self, account_id: str) -> list[ImagexServiceRow]:
         with self.db.read() as session:
