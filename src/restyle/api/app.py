@@ -59,6 +59,7 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     # TOS requests (absolute-form proxy targets, bucket hosts, custom domains) go to the TOS front
     app.add_middleware(tos.TosTargetMiddleware, settings=services.settings.tos)
+    app.add_middleware(imagex.ImagexDomainMiddleware, services=services)  # GETs on bound ImageX domains
     install_error_handlers(app)
     # Unknown query parameters are refused where parameters matter; signed file links, health and
     # metrics take extras (cache busters, probes) without complaint.

@@ -4,8 +4,8 @@ with HMAC-SHA256 for service ``ImageX``; handed over by the ``POST /`` dispatche
 Steps: verify the caller; find the caller's service; check the template, output name and overwrite
 before any generation; build the model body (``ModelAction`` / ``ModelVersion`` / ``ReqJson``, with
 ``ImageUrl`` replacing the body's images); run it as a task within the deadline; store the image under
-the service; answer the storage URI, a signed link that serves it through the template, and the model
-response. Like the vendor, the stored object is the generated image and the template is applied when
+the service; answer the storage URI, its URL on the bound ``Domain`` (``http://<Domain>/<name>~<Template>``,
+served by :mod:`.domains`; a signed link when no Domain is sent) and the model response. Like the vendor, the stored object is the generated image and the template is applied when
 the link is read (``ImageUrls`` carry it, ``StoreUris`` do not).
 """
 
@@ -22,6 +22,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from restyle.api.deps import base_url
+from restyle.api.fronts.imagex.domains import image_url
 from restyle.api.fronts.imagex.errors import VERSION, error_response, metadata
 from restyle.api.fronts.imagex.outputs import (
     already_exists,
@@ -95,9 +96,7 @@ async def _run(request: Request) -> Response:
     # 5. generate, then store under the service
     generated = await generate(services, account, translated)
     await _store(services, service, name, key, generated.image, overwrite)
-    link = services.signer.url(await base_url(request, services), key)
-    if template:
-        link += f"&x-template={quote(template, safe='')}"
+    link = _image_link(await base_url(request, services), services, body.get("Domain"), key, name, template)
     result = {
         "RespJson": model_response(generated, translated.req_key, no_images=[]),
         "ImageUrls": [link],
@@ -117,15 +116,24 @@ def _json_object(raw: bytes) -> dict[str, Any]:
 
 
 def _check_domain(service: ImagexServiceRow, domain: Any) -> None:
-    """A ``Domain`` must be the service's own when the service has one bound."""
-    if domain in (None, "") or not service.domain:
+    """A ``Domain``, when sent, must be the domain bound to the service (case-insensitive)."""
+    if domain in (None, ""):
         return
-    if domain != service.domain:
+    if not isinstance(domain, str) or domain.lower() != service.domain.lower() or not service.domain:
+        bound = f"is bound to '{service.domain}'" if service.domain else "has no bound domain"
         raise InvalidParameter(
-            f"Parameter 'Domain' is {str(domain)[:100]!r}; service '{service.service_id}' is bound to "
-            f"'{service.domain}'.",
+            f"Parameter 'Domain' is {str(domain)[:100]!r}; service '{service.service_id}' {bound}.",
             param="Domain",
         )
+
+
+def _image_link(base: str, services: Services, domain: Any, key: str, name: str, template: str | None) -> str:
+    """The vendor's ``http://<Domain>/<name>~<Template>`` when the call names the (checked) bound
+    domain, served by :mod:`.domains`; else a signed restyle link, as there is no domain to name."""
+    if domain:
+        return image_url("http", str(domain), name, template)
+    link = services.signer.url(base, key)
+    return link + (f"&x-template={quote(template, safe='')}" if template else "")
 
 
 async def _check_overwrite(
