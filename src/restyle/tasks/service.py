@@ -165,7 +165,10 @@ class TaskService:
             stored, created = self.store.insert(row)
         except Exception:  # e.g. the database went away: its inputs would have no row to expire them
             with contextlib.suppress(Exception):
-                self.storage.delete_prefix(task_prefix(account.id, task_id))
+                # a commit whose answer was lost may have landed: keep the inputs of a row that exists
+                # (if the database cannot say, they stay too; an orphan is better than a broken task)
+                if not self.store.exists(task_id):
+                    self.storage.delete_prefix(task_prefix(account.id, task_id))
             raise
         if not created:  # lost an Idempotency-Key race: drop our copy of the inputs
             self.storage.delete_prefix(task_prefix(account.id, task_id))

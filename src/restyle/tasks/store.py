@@ -106,6 +106,11 @@ class TaskStore:
             raise not_found(task_id)
         return row
 
+    def exists(self, task_id: str) -> bool:
+        """Whether a row with this id exists (any account)."""
+        with self.db.read() as session:
+            return session.get(TaskRow, task_id) is not None
+
     def page(
         self, account_id: str, *, status: TaskStatus | None = None, cursor: str | None = None, limit: int = 20
     ) -> tuple[list[TaskRow], str | None]:
