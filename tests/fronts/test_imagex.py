@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -89,8 +90,15 @@ def face_base64(photos: Photos) -> str:
     return base64.b64encode(httpx.get(photos.url("face"), timeout=10).content).decode()
 
 
-def opened(url: str) -> Image.Image:
-    response = httpx.get(url, timeout=20)
+def on_domain(server: LiveServer, url: str, **headers: str) -> httpx.Response:
+    """GET a veImageX URL (``http://<bound domain>/<name>~<template>``) as its CDN would be reached:
+    from restyle's address with the URL's host in the Host header."""
+    parts = urlsplit(url)
+    return httpx.get(f"{server.base_url}{parts.path}", headers={"Host": parts.netloc, **headers}, timeout=20)
+
+
+def opened(url: str, server: LiveServer | None = None) -> Image.Image:
+    response = on_domain(server, url) if server is not None else httpx.get(url, timeout=20)
     assert response.status_code == 200, response.text
     image = Image.open(io.BytesIO(response.content))
     image.load()
@@ -125,8 +133,16 @@ def test_generate_store_template_and_overwrite(tenant: Tenant, photos: Photos) -
     assert result["StoreUris"] == [f"tos-cn-i-{sid}/portraits/demo1"]
     assert result["RespJson"]["code"] == 10000 and result["RespJson"]["message"] == "Success"
     assert result["RespJson"]["data"]["algorithm_base_resp"]["status_code"] == 0
-    first = opened(result["ImageUrls"][0])
+    # the seed's form: http://<Domain>/<name>~<Template>, served on that domain like the vendor's CDN
+    assert result["ImageUrls"] == [f"http://img.example.com/portraits/demo1~{TEMPLATE}"]
+    served = on_domain(tenant.server, result["ImageUrls"][0])
+    assert served.headers["content-type"] == "image/webp"
+    first = opened(result["ImageUrls"][0], tenant.server)
     assert first.format == "WEBP" and max(first.size) <= 512  # the template's resize and format
+    original = on_domain(tenant.server, "http://img.example.com/portraits/demo1")
+    assert original.status_code == 200 and original.headers["content-type"] in ("image/png", "image/jpeg")
+    stored = Image.open(io.BytesIO(original.content))  # the stored image, untouched
+    assert stored.format != "WEBP" and stored.size == first.size == (320, 320)  # lfit does not enlarge
     # 2. the same name again without Overwrite: refused, before any generation
     meta, error = refused(lambda: tenant.call(body))
     assert (error["Code"], meta["Action"]) == ("FileAlreadyExists", "GetCVImageGenerateResult")
@@ -140,11 +156,11 @@ def test_generate_store_template_and_overwrite(tenant: Tenant, photos: Photos) -
         "ModelVersion": "2022-08-31",
         "ReqJson": {"prompt": "oil painting", "seed": 3},
     }
-    stored_link = result["ImageUrls"][0].partition("&x-template=")[0]
-    before = httpx.get(stored_link, timeout=20).content
+    before = original.content
     replaced = tenant.call(again)["Result"]
     assert replaced["StoreUris"] == result["StoreUris"]
-    after = httpx.get(replaced["ImageUrls"][0], timeout=20).content  # no template: the stored bytes
+    after = httpx.get(replaced["ImageUrls"][0], timeout=20).content  # no Domain: a signed link, no template
+    assert "signature=" in replaced["ImageUrls"][0]
     assert Image.open(io.BytesIO(after)).format != "WEBP" and after != before
 
 
@@ -175,7 +191,9 @@ def test_unknown_and_foreign_service_ids_are_not_found(
     assert foreign["CodeN"] == unknown["CodeN"] and "ServiceId" in foreign["Message"]
     sdk = imagex(live_server, tenant.creds)
     _, missing = refused(lambda: sdk.get_cv_image_generate_result({}, body))
-    assert (missing["Code"], missing["CodeN"]) == ("MissingParameter", 100002) and "ServiceId" in missing["Message"]
+    assert (missing["Code"], missing["CodeN"]) == ("MissingParameter", 100002) and "ServiceId" in missing[
+        "Message"
+    ]
     assert other.call(body)["Result"]["StoreUris"][0].startswith(f"tos-cn-i-{other.service_id}/")
 
 
@@ -194,6 +212,47 @@ def test_refusals_name_the_parameter(tenant: Tenant, photos: Photos) -> None:
     for change, code in cases:
         _, error = refused(lambda change=change: tenant.call({**base, **change}))  # type: ignore[misc]
         assert error["Code"] == code, (change, error)
+
+
+def test_public_urls_on_bound_domains_only(live_server: LiveServer, tenant: Tenant, photos: Photos) -> None:
+    body = {
+        "Domain": "IMG.example.com",  # domains compare case-insensitively, and the URL keeps the caller's
+        "Outputs": [f"pub/{uuid.uuid4().hex[:6]}"],
+        "Template": TEMPLATE,
+        "ReqJson": {"req_key": "i2i_xl_sft", "prompt": "p", "image_urls": [photos.url("face")]},
+    }
+    url = tenant.call(body)["Result"]["ImageUrls"][0]
+    name = body["Outputs"][0]  # type: ignore[index]
+    assert url == f"http://IMG.example.com/{name}~{TEMPLATE}"
+    assert opened(url, live_server).format == "WEBP"
+    # 1. a Domain not bound to the service is refused, also on a service without any domain
+    bare = Tenant(live_server)
+    _, unbound = refused(lambda: bare.call({**body, "Domain": "img.example.com"}))
+    assert unbound["Code"] == "InvalidParameter" and "no bound domain" in unbound["Message"], unbound
+    # 2. a missing name or template: 404 in restyle's own error form
+    missing = on_domain(live_server, f"http://img.example.com/pub/none~{TEMPLATE}")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "imagex.image_not_found"
+    assert on_domain(live_server, "http://img.example.com/pub/none").status_code == 404
+    no_template = on_domain(live_server, f"http://img.example.com/{name}~tplv-none")
+    assert no_template.status_code == 404 and no_template.json()["error"]["code"] == "template.unknown"
+    # 3. no way out of the service's namespace (the other service's image exists)
+    other = bare.call({**body, "Domain": "", "Template": "", "Outputs": ["secret"]})["Result"]
+    assert other["StoreUris"] == [f"tos-cn-i-{bare.service_id}/secret"]
+    for path in (
+        f"/%2e%2e/{bare.service_id}/secret",
+        f"/a/%2e%2e/%2e%2e/{bare.service_id}/secret",
+        f"/..%2F{bare.service_id}%2Fsecret",
+        f"/x//%2e%2e/{bare.service_id}/secret",
+    ):
+        escaped = httpx.get(f"{live_server.base_url}{path}", headers={"Host": "img.example.com"}, timeout=10)
+        assert escaped.status_code == 400 and escaped.json()["error"]["param"] == "name", (path, escaped.text)
+    # 4. other hosts, signed calls and the studio page are not taken by the domain route
+    assert on_domain(live_server, f"http://other.example.com/{name}").status_code == 404
+    assert on_domain(live_server, f"http://{live_server.base_url[7:]}/{name}").status_code == 404
+    assert on_domain(live_server, f"http://img.example.com/_imagex/{name}").status_code == 404
+    bearer = on_domain(live_server, f"http://img.example.com/{name}", Authorization="Bearer nope")
+    assert bearer.status_code == 404 and "imagex" not in bearer.text
+    assert on_domain(live_server, "http://img.example.com/").status_code == 200  # the studio page
 
 
 def test_an_unsigned_call_or_a_bad_secret_is_refused(live_server: LiveServer, tenant: Tenant) -> None:
