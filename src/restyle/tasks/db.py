@@ -82,15 +82,42 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+# A dead peer must be noticed in about 30 s on both ends, not after the kernels' 2 h keepalive default:
+# the client side (libpq keepalives, tcp_user_timeout) so a call on a cut link fails and reconnects, the
+# server side (tcp_keepalives_*, set per session so that a URL's own ``options`` stay untouched) so a
+# session of a vanished host ends and frees its advisory locks (the upkeep leader's, claim locks).
+KEEPALIVE_ARGS: dict[str, Any] = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30000,
+}
+SERVER_KEEPALIVE_SQL = (
+    "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"
+)
+
+
+def server_keepalives(dbapi_connection: Any) -> None:
+    """Ask the server to probe this session's client (see KEEPALIVE_ARGS); kept past the transaction."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(SERVER_KEEPALIVE_SQL)
+    if not getattr(dbapi_connection, "autocommit", False):
+        dbapi_connection.commit()
+
+
 def _server_engine(url: str, pool_size: int, max_overflow: int, pool_timeout: float) -> Engine:
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,  # a connection the server dropped (restart) is replaced, not handed out
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
-        connect_args={"connect_timeout": max(1, round(pool_timeout))},
+        connect_args={"connect_timeout": max(1, round(pool_timeout)), **KEEPALIVE_ARGS},
     )
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", lambda dbapi_connection, _record: server_keepalives(dbapi_connection))
+    return engine
 
 
 def unavailable() -> StoreUnavailable:

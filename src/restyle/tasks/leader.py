@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
-from restyle.tasks.db import Database
+from restyle.tasks.db import KEEPALIVE_ARGS, Database, server_keepalives
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,9 @@ class PgLeader(Leader):
             if self._connection is None:
                 args, kwargs = self._db.engine.dialect.create_connect_args(self._db.engine.url)
                 kwargs.setdefault("connect_timeout", 3)
+                kwargs = {**KEEPALIVE_ARGS, **kwargs}  # client side; the server side after connecting
                 self._connection = psycopg.connect(*args, **kwargs, autocommit=True)
+                server_keepalives(self._connection)
             if self._leading:
                 self._connection.execute("SELECT 1")  # still connected, so still holding the lock
                 return True

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from sqlalchemy import text
 
-from restyle.tasks.db import Database
+from restyle.tasks.db import KEEPALIVE_ARGS, Database, server_keepalives
 from restyle.tasks.events import ChangeFeed, Event
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,9 @@ def notifier(db: Database) -> Publisher:
         payload = json.dumps({"task": task_id, "event": event}, separators=(",", ":"))
         try:
             with db.engine.connect() as connection:
-                connection.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+                connection.execute(
+                    text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
+                )
                 connection.commit()
         except Exception as exc:  # the database is down: waiters fall back to polling
             log.debug("could not notify the change of task %s: %s", task_id, exc)
@@ -68,9 +70,11 @@ class PgChangeFeed(ChangeFeed):
 
         args, kwargs = self._db.engine.dialect.create_connect_args(self._db.engine.url)
         kwargs.setdefault("connect_timeout", 3)
+        kwargs = {**KEEPALIVE_ARGS, **kwargs}  # client side; the server side after connecting
         while not self._closed.is_set():
             try:
                 with psycopg.connect(*args, **kwargs, autocommit=True) as connection:
+                    server_keepalives(connection)
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
                     while not self._closed.is_set():
