@@ -103,6 +103,8 @@ class DiffusionEngine(Engine):
     def _ensure_child(self) -> None:
         if self._process is not None and self._process.poll() is None:
             return
+        if self._process is not None:  # it died while idle: release its pipes before a new one starts
+            self._stop_child()
         # A plain subprocess, not multiprocessing: worker processes are daemonic and may not have
         # multiprocessing children. Jobs go as pickled frames over its stdin/stdout; it exits on EOF,
         # so it never outlives its worker.
@@ -211,7 +213,14 @@ class DiffusionEngine(Engine):
         payload = self._job_payload(job)
         with self._lock:
             self._ensure_child()
-            self._conn.send(payload)
+            try:
+                self._conn.send(payload)
+            except OSError:  # it died between the check and the send
+                code = self._process.poll() if self._process is not None else None
+                self._stop_child()
+                raise DiffusionEngineCrashed(
+                    f"The diffusion child process died (exit code {code}); the task can be retried."
+                ) from None
             if not self._conn.poll(self.timeout):
                 self._stop_child()
                 raise DiffusionEngineCrashed(

@@ -170,3 +170,17 @@ def test_preset_style_lora_applies_to_its_preset_only(tiny_models: dict[str, Pat
         assert "style_loras" not in engine.generate(other).info
     finally:
         engine.close()
+
+
+def test_a_child_that_died_while_idle_is_replaced_and_its_pipes_released(sd15: DiffusionEngine) -> None:
+    sd15.setup()
+    pid = sd15.child_pid
+    assert pid is not None
+    old_conn = sd15._conn
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while sd15._process is not None and sd15._process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sd15.generate(job(sd15)).image.shape == PHOTO.shape  # a fresh child, no BrokenPipeError
+    assert sd15.child_pid not in (None, pid)
+    assert old_conn.reader.closed and old_conn.writer.closed  # the dead child's pipes were closed
