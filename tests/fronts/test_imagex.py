@@ -269,7 +269,7 @@ def test_an_unsigned_call_or_a_bad_secret_is_refused(live_server: LiveServer, te
     assert (error["Code"], error["CodeN"]) == ("SignatureDoesNotMatch", 100010)
 
 
-def test_admin_api_and_cli_errors(live_server: LiveServer) -> None:
+def test_admin_api_and_cli_errors(live_server: LiveServer, tenant: Tenant) -> None:
     admin = live_server.accounts.create(f"admin-{uuid.uuid4().hex[:8]}", is_admin=True)
     admin_key = live_server.keys.issue(admin).api_key
     owner = live_server.accounts.create(f"owner-{uuid.uuid4().hex[:8]}")
@@ -282,6 +282,15 @@ def test_admin_api_and_cli_errors(live_server: LiveServer) -> None:
     assert denied.status_code == 403
     missing = add_service(live_server, "no-such-account")
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+    # a domain serves one service: binding the tenant's again is refused (by the CLI and the admin API)
+    taken = add_service(live_server, owner.name, "--domain", "Img.Example.com")
+    assert taken.returncode == 1 and "imagex.domain_taken" in taken.stderr, taken.stderr
+    again = httpx.post(
+        url,
+        json={"account": owner.name, "domain": "img.example.com"},
+        headers={"Authorization": f"Bearer {admin_key}"},
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "imagex.domain_taken"
 
 
 def test_content_checks_answer_risk_codes(tenant: Tenant, photos: Photos) -> None:

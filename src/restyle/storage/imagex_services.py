@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from restyle.errors import NotFound
+from restyle.errors import Conflict, NotFound
 from restyle.tasks.db import Base, Database, UTCDateTime, utcnow
 
 SERVICE_ID_BYTES = 5  # ten hex characters, like the vendor's short service ids
@@ -55,6 +55,16 @@ class ImagexServiceStore:
         self.db = db
 
     def create(self, account_id: str, domain: str = "") -> ImagexServiceRow:
+        """A new service; a domain already bound to another service is a Conflict (its public image
+        URLs would otherwise serve the other service's images)."""
+        taken = self.by_domain(domain)
+        if taken is not None:
+            raise Conflict(
+                f"Domain '{domain}' is already bound to service '{taken.service_id}'; a domain serves one "
+                "service.",
+                code="imagex.domain_taken",
+                param="domain",
+            )
         row = ImagexServiceRow(
             service_id=secrets.token_hex(SERVICE_ID_BYTES),
             account_id=account_id,
