@@ -170,8 +170,8 @@ class QueueFull(RestyleError):
     status = 503
 
 
-class StoreUnavailable(RestyleError):
-    """The task database cannot be reached (or stays busy): retry after ``retry_after`` seconds."""
+class TryLater(RestyleError):
+    """A part of the service is not ready or not reachable right now: retry after ``retry_after`` seconds."""
 
     code = "service.unavailable"
     status = 503
@@ -179,6 +179,10 @@ class StoreUnavailable(RestyleError):
     def __init__(self, message: str, *, retry_after: float = 5.0, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
+
+
+class StoreUnavailable(TryLater):
+    """The task database cannot be reached (or stays busy): retry after ``retry_after`` seconds."""
 
 
 class StorageUnavailable(RestyleError):

@@ -104,12 +104,16 @@ def test_unknown_thumbnail_is_a_404_in_words(client: TestClient, name: str) -> N
     }
 
 
-def test_a_thumbnail_that_cannot_be_rendered_is_an_error_in_words(tmp_path: Path) -> None:
+def test_a_thumbnail_that_cannot_be_rendered_is_an_error_in_words_and_no_child_per_request(tmp_path: Path) -> None:
     from restyle.api.web.thumbs import ThumbnailCache
-    from restyle.errors import InternalError
+    from restyle.errors import TryLater
 
     settings = Settings(data_dir=tmp_path, engine={"name": "no_such_engine"})  # fails in the child process
     cache = ThumbnailCache(settings, ["anime"], tmp_path / "thumbs")
-    with pytest.raises(InternalError, match="thumbnail of preset 'anime' could not be rendered"):
+    with pytest.raises(TryLater, match="thumbnail of preset 'anime' could not be rendered"):
         cache.get("anime")
+    failed = cache._job
+    with pytest.raises(TryLater, match="could not be rendered") as again:  # at once, from the last failure
+        cache.get("anime")
+    assert cache._job is failed and again.value.retry_after > 60  # no second child started
     assert not list((tmp_path / "thumbs").glob("*.webp")) if (tmp_path / "thumbs").exists() else True

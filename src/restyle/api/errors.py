@@ -17,7 +17,7 @@ from restyle.errors import (
     NotFound,
     RateLimited,
     RestyleError,
-    StoreUnavailable,
+    TryLater,
 )
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def request_id(request: Request) -> str:
 
 def error_response(request: Request, error: RestyleError) -> JSONResponse:
     headers: dict[str, str] = {}
-    if isinstance(error, RateLimited | StoreUnavailable):
+    if isinstance(error, RateLimited | TryLater):
         headers["Retry-After"] = str(max(1, round(error.retry_after)))
     body: dict[str, Any] = {"error": error.to_dict(), "request_id": request_id(request)}
     return JSONResponse(body, status_code=error.status, headers=headers)

@@ -20,12 +20,14 @@ from pathlib import Path
 from restyle.api.web import render_thumbs
 from restyle.api.web.render_thumbs import thumbnail_path
 from restyle.config import Settings
-from restyle.errors import InternalError
+from restyle.errors import TryLater
 
 log = logging.getLogger(__name__)
 
 RENDER_TIMEOUT_SECONDS = 180.0
 POLL_SECONDS = 0.1
+REQUEST_WAIT_SECONDS = 20.0  # a request waits this long for its file, then is told to come back
+FAILURE_BACKOFF_SECONDS = 300.0  # after a failed render no new child starts for this long
 
 
 class _RenderJob:
@@ -33,6 +35,7 @@ class _RenderJob:
 
     def __init__(self, settings: Settings, folder: Path, presets: list[str]) -> None:
         self.error: str | None = None
+        self.ended_at = 0.0  # time.monotonic() when the child ended
         self.done = threading.Event()
         # -P: the script's folder is not put on sys.path; the child imports restyle, not the web service
         command = [sys.executable, "-P", render_thumbs.__file__, str(folder), *presets]
@@ -47,7 +50,9 @@ class _RenderJob:
         try:
             out, err = self.process.communicate(payload, timeout=RENDER_TIMEOUT_SECONDS)
             if self.process.returncode != 0:
-                self.error = err.strip().splitlines()[-1] if err.strip() else f"exit {self.process.returncode}"
+                self.error = (
+                    err.strip().splitlines()[-1] if err.strip() else f"exit {self.process.returncode}"
+                )
                 log.error("studio thumbnails could not be rendered: %s", err.strip())
             else:
                 spent = json.loads(out or "{}")
@@ -61,6 +66,7 @@ class _RenderJob:
             self.error = repr(exc)
             log.error("studio thumbnails could not be rendered: %r", exc)
         finally:
+            self.ended_at = time.monotonic()
             self.done.set()
 
 
@@ -83,14 +89,24 @@ class ThumbnailCache:
         if target.exists():
             return target
         with self._lock:  # one child at a time; requests for other presets wait on the same one
-            if self._job is None or self._job.done.is_set():
-                order = [preset] + [name for name in self.presets if name != preset]  # the one asked for first
-                self._job = _RenderJob(self.settings, self.folder, order)
             job = self._job
+            if job is not None and job.done.is_set() and job.error is not None:
+                waited = time.monotonic() - job.ended_at
+                if waited < FAILURE_BACKOFF_SECONDS:  # do not start a full pipeline per request
+                    raise TryLater(
+                        f"The preset thumbnails could not be rendered ({job.error}); retry later.",
+                        retry_after=FAILURE_BACKOFF_SECONDS - waited,
+                    )
+            if job is None or job.done.is_set():
+                order = [preset] + [
+                    name for name in self.presets if name != preset
+                ]  # the one asked for first
+                job = self._job = _RenderJob(self.settings, self.folder, order)
         # the child writes each file as it is done: answer as soon as this one is there
-        deadline = time.monotonic() + RENDER_TIMEOUT_SECONDS
+        deadline = time.monotonic() + REQUEST_WAIT_SECONDS
         while not target.exists() and not job.done.wait(POLL_SECONDS) and time.monotonic() < deadline:
             pass
         if not target.exists():
-            raise InternalError(f"The thumbnail of preset '{preset}' could not be rendered; the server logged why.")
+            reason = "could not be rendered" if job.done.is_set() else "is still being rendered"
+            raise TryLater(f"The thumbnail of preset '{preset}' {reason}; retry later.", retry_after=5.0)
         return target
