@@ -225,6 +225,8 @@ def test_public_urls_on_bound_domains_only(live_server: LiveServer, tenant: Tena
     name = body["Outputs"][0]  # type: ignore[index]
     assert url == f"http://IMG.example.com/{name}~{TEMPLATE}"
     assert opened(url, live_server).format == "WEBP"
+    head = httpx.head(f"{live_server.base_url}/{name}~{TEMPLATE}", headers={"Host": "img.example.com"})
+    assert head.status_code == 200 and head.headers["content-type"] == "image/webp"
     # 1. a Domain not bound to the service is refused, also on a service without any domain
     bare = Tenant(live_server)
     _, unbound = refused(lambda: bare.call({**body, "Domain": "img.example.com"}))
