@@ -383,7 +383,9 @@ def test_risk_code_50511_when_the_output_is_refused(live_server: LiveServer, ast
 def test_portrait_ref_mode_default_size_and_a_security_token(live_server: LiveServer, photos: Photos) -> None:
     service = visual(live_server, credentials(live_server))
     service.set_session_token("STS2restyle-test-token")  # signed as X-Security-Token; accepted with the key
-    form = {"req_key": PORTRAIT, "image_urls": [photos.url("face")], "ref_mode": "reference_char"}
+    # a fixed seed: some seeds' 1328 px studio portraits of the astronaut score 0.5-0.6 as FEMALE_BREAST_EXPOSED
+    # in NudeNet (a false positive of the output check, noted for the safety work), which is not this test's subject
+    form = {"req_key": PORTRAIT, "image_urls": [photos.url("face")], "ref_mode": "reference_char", "seed": 1}
     # 1. no width/height: the seed's default 1328 x 1328; ref_mode as sent
     submitted = service.cv_sync2async_submit_task(form)
     assert submitted["code"] == 10000, submitted
