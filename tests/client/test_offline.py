@@ -36,7 +36,9 @@ def test_importing_the_client_loads_no_service_stack() -> None:
         "import sys, restyle.client, restyle.client.batch\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     assert done.stdout.strip() == "", f"import restyle.client loaded {done.stdout.strip()}"
 
 
@@ -45,7 +47,9 @@ def test_images_become_files_or_url_fields(tmp_path: Path) -> None:
     rgb[..., 0] = 200
     name, data, kind = image_part(rgb)  # type: ignore[misc]
     decoded = np.asarray(Image.open(io.BytesIO(data)))
-    assert (name, kind) == ("image.png", "image/png") and decoded.shape == (8, 6, 3) and decoded[0, 0, 0] == 200
+    assert (
+        (name, kind) == ("image.png", "image/png") and decoded.shape == (8, 6, 3) and decoded[0, 0, 0] == 200
+    )
     assert image_part(Image.fromarray(rgb), "style_image")[0] == "style_image.png"  # type: ignore[index]
     photo = tmp_path / "me.jpg"
     photo.write_bytes(b"\xff\xd8 bytes as they are")
@@ -93,7 +97,9 @@ def test_error_answers_become_typed_errors() -> None:
     assert isinstance(limited, RateLimited) and limited.retry_after == 3 and limited.request_id == "r1"
     assert (limited.code, limited.status, limited.param) == ("limit.rate", 429, None)
     proxy = api_error(503, b"<html>bad gateway</html>", {})
-    assert isinstance(proxy, ServerUnavailable) and proxy.code == "http.503" and "bad gateway" in proxy.message
+    assert (
+        isinstance(proxy, ServerUnavailable) and proxy.code == "http.503" and "bad gateway" in proxy.message
+    )
     assert type(api_error(400, b'{"error": {"code": "x", "message": "m", "param": "hd"}}', {})) is ApiError
 
 
@@ -123,6 +129,42 @@ def test_a_server_that_is_not_there_is_connection_failed() -> None:
     with socket.socket() as sock:  # a loopback port that nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with Client(f"http://127.0.0.1:{port}", "k", max_retries=1) as client, pytest.raises(ConnectionFailed) as down:
+    with (
+        Client(f"http://127.0.0.1:{port}", "k", max_retries=1) as client,
+        pytest.raises(ConnectionFailed) as down,
+    ):
         client.styles()
     assert down.value.code == "client.connection" and f"127.0.0.1:{port}" in down.value.message
+
+
+def test_a_server_that_answers_html_is_a_typed_error_not_a_crash() -> None:
+    import http.server
+    import threading
+
+    from restyle.client import Client
+    from restyle.client.errors import ApiError
+
+    class CaptivePortal(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server hook's name
+            body = b"<html><body>Sign in to the Wi-Fi</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), CaptivePortal)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with (
+            Client(f"http://127.0.0.1:{server.server_address[1]}", "key") as client,
+            pytest.raises(ApiError) as caught,
+        ):
+            client.get("some-task")
+        assert caught.value.code == "response.not_json" and "text/html" in caught.value.message
+    finally:
+        server.shutdown()
+        server.server_close()

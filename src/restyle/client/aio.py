@@ -53,7 +53,14 @@ class AsyncClient:
             await self._http.aclose()
 
     async def _send(
-        self, method: str, url: str, *, auth: bool = True, idempotent: bool | None = None, **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: bool = True,
+        idempotent: bool | None = None,
+        expect_json: bool = True,
+        **kwargs: Any,
     ) -> httpx.Response:
         """One request with the retry rule: 429/503 and refused connections are retried, and so is a
         broken connection when the request is ``idempotent`` (GETs, and submits with their key)."""
@@ -63,14 +70,20 @@ class AsyncClient:
             try:
                 response = await self._http.request(method, self.core.url(url), headers=headers, **kwargs)
             except httpx.TransportError as exc:
-                safe = isinstance(exc, httpx.ConnectError) or (method == "GET" if idempotent is None else idempotent)
+                safe = isinstance(exc, httpx.ConnectError) or (
+                    method == "GET" if idempotent is None else idempotent
+                )
                 delay = self.core.retry_delay(attempt, None) if safe else None
                 if delay is None:
                     why = str(exc) or type(exc).__name__
-                    raise ConnectionFailed(f"The server {self.core.base_url} cannot be reached: {why}.") from None
+                    raise ConnectionFailed(
+                        f"The server {self.core.base_url} cannot be reached: {why}."
+                    ) from None
                 self.core.log_retry(f"{method} {url} failed ({exc!r})", delay, attempt)
             else:
                 if response.is_success:
+                    if expect_json:
+                        self.core.check_json(response)
                     return response
                 delay = self.core.response_delay(response, attempt)
                 if delay is None:
@@ -101,13 +114,17 @@ class AsyncClient:
         return dict((await self._send("POST", f"/v1/tasks/{task_id}/cancel")).json())
 
     async def delete(self, task_id: str) -> None:
-        await self._send("DELETE", f"/v1/tasks/{task_id}")
+        await self._send("DELETE", f"/v1/tasks/{task_id}", expect_json=False)
 
-    async def list(self, status: str | None = None, *, limit: int = 20, cursor: str | None = None) -> TaskPage:
+    async def list(
+        self, status: str | None = None, *, limit: int = 20, cursor: str | None = None
+    ) -> TaskPage:
         query = self.core.list_query(status, limit, cursor)
         return self.core.page((await self._send("GET", "/v1/tasks", params=query)).json())
 
-    async def iter_tasks(self, status: str | None = None, *, page_size: int = 100) -> AsyncIterator[dict[str, Any]]:
+    async def iter_tasks(
+        self, status: str | None = None, *, page_size: int = 100
+    ) -> AsyncIterator[dict[str, Any]]:
         cursor = None
         while True:
             page = await self.list(status, limit=page_size, cursor=cursor)
@@ -134,7 +151,11 @@ class AsyncClient:
         return self.core.finished(task)
 
     async def _follow_events(
-        self, task_id: str, deadline: float | None, timeout: float | None, progress: AsyncProgressCallback | None
+        self,
+        task_id: str,
+        deadline: float | None,
+        timeout: float | None,
+        progress: AsyncProgressCallback | None,
     ) -> dict[str, Any] | None:
         decoder = EventDecoder()
         read = httpx.Timeout(self.core.timeout, read=self.core.events_read_timeout(deadline))
@@ -159,7 +180,11 @@ class AsyncClient:
         return None
 
     async def _poll(
-        self, task_id: str, deadline: float | None, timeout: float | None, progress: AsyncProgressCallback | None
+        self,
+        task_id: str,
+        deadline: float | None,
+        timeout: float | None,
+        progress: AsyncProgressCallback | None,
     ) -> dict[str, Any]:
         last: Progress | None = None
         for delay in self.core.poll_delays():
@@ -177,7 +202,9 @@ class AsyncClient:
     # results ----------------------------------------------------------------------------------------------
     async def result(self, task: dict[str, Any] | str) -> Result:
         task = self.core.finished(await self.get(task) if isinstance(task, str) else task)
-        return Result(task, (await self._send("GET", self.core.result_url(task), auth=False)).content)
+        return Result(
+            task, (await self._send("GET", self.core.result_url(task), auth=False, expect_json=False)).content
+        )
 
     async def restyle(
         self,
@@ -191,7 +218,9 @@ class AsyncClient:
         **params: Any,
     ) -> Result:
         """Submit, wait (reporting progress) and fetch the output, as :meth:`Client.restyle`."""
-        task = await self.submit(image, style, style_image=style_image, idempotency_key=idempotency_key, **params)
+        task = await self.submit(
+            image, style, style_image=style_image, idempotency_key=idempotency_key, **params
+        )
         if not is_final(task):
             task = await self.wait(task["id"], timeout=timeout, progress=progress)
         return await self.result(task)

@@ -52,7 +52,8 @@ class ClientCore:
         self.base_url = self.base_url.rstrip("/")
         if not self.base_url.startswith(("http://", "https://")):
             raise ClientError(
-                f"The server URL must start with http:// or https://, not '{self.base_url}'.", code="client.url"
+                f"The server URL must start with http:// or https://, not '{self.base_url}'.",
+                code="client.url",
             )
         if self.api_key is None:
             self.api_key = os.environ.get(API_KEY_ENV) or None
@@ -95,6 +96,21 @@ class ClientCore:
     @staticmethod
     def log_retry(what: str, delay: float, attempt: int) -> None:
         log.info("%s; retry %d in %.1f s", what, attempt + 1, delay)
+
+    def check_json(self, response: httpx.Response) -> None:
+        """A success answer the client reads as JSON must be JSON (a proxy's HTML page is an ApiError)."""
+        if response.status_code == 204:
+            return
+        try:
+            json.loads(response.content)
+        except ValueError:
+            kind = response.headers.get("content-type", "no content type")
+            raise ApiError(
+                f"The server {self.base_url} answered HTTP {response.status_code} with a body that is not JSON "
+                f"({kind}); is this the address of a restyle API?",
+                code="response.not_json",
+                status=response.status_code,
+            ) from None
 
     @staticmethod
     def error(response: httpx.Response) -> ApiError:
@@ -147,7 +163,9 @@ class ClientCore:
     @staticmethod
     def check_deadline(task_id: str, deadline: float | None, timeout: float | None) -> None:
         if deadline is not None and time.monotonic() > deadline:
-            raise WaitTimeout(f"Task {task_id} did not finish within {timeout:g} s; it goes on on the server.")
+            raise WaitTimeout(
+                f"Task {task_id} did not finish within {timeout:g} s; it goes on on the server."
+            )
 
     @staticmethod
     def events_read_timeout(deadline: float | None) -> float:

@@ -52,7 +52,14 @@ class Client:
             self._http.close()
 
     def _send(
-        self, method: str, url: str, *, auth: bool = True, idempotent: bool | None = None, **kwargs: Any
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: bool = True,
+        idempotent: bool | None = None,
+        expect_json: bool = True,
+        **kwargs: Any,
     ) -> httpx.Response:
         """One request with the retry rule: 429/503 and refused connections are retried, and so is a
         broken connection when the request is ``idempotent`` (GETs, and submits with their key)."""
@@ -62,14 +69,20 @@ class Client:
             try:
                 response = self._http.request(method, self.core.url(url), headers=headers, **kwargs)
             except httpx.TransportError as exc:
-                safe = isinstance(exc, httpx.ConnectError) or (method == "GET" if idempotent is None else idempotent)
+                safe = isinstance(exc, httpx.ConnectError) or (
+                    method == "GET" if idempotent is None else idempotent
+                )
                 delay = self.core.retry_delay(attempt, None) if safe else None
                 if delay is None:
                     why = str(exc) or type(exc).__name__
-                    raise ConnectionFailed(f"The server {self.core.base_url} cannot be reached: {why}.") from None
+                    raise ConnectionFailed(
+                        f"The server {self.core.base_url} cannot be reached: {why}."
+                    ) from None
                 self.core.log_retry(f"{method} {url} failed ({exc!r})", delay, attempt)
             else:
                 if response.is_success:
+                    if expect_json:
+                        self.core.check_json(response)
                     return response
                 delay = self.core.response_delay(response, attempt)
                 if delay is None:
@@ -102,7 +115,7 @@ class Client:
 
     def delete(self, task_id: str) -> None:
         """Delete the task and its files."""
-        self._send("DELETE", f"/v1/tasks/{task_id}")
+        self._send("DELETE", f"/v1/tasks/{task_id}", expect_json=False)
 
     def list(self, status: str | None = None, *, limit: int = 20, cursor: str | None = None) -> TaskPage:
         """One page of this account's tasks, newest first."""
@@ -186,7 +199,9 @@ class Client:
     def result(self, task: dict[str, Any] | str) -> Result:
         """The output of a SUCCEEDED task (its JSON or id), fetched from its signed link."""
         task = self.core.finished(self.get(task) if isinstance(task, str) else task)
-        return Result(task, self._send("GET", self.core.result_url(task), auth=False).content)
+        return Result(
+            task, self._send("GET", self.core.result_url(task), auth=False, expect_json=False).content
+        )
 
     def restyle(
         self,
@@ -205,4 +220,3 @@ class Client:
         if not is_final(task):
             task = self.wait(task["id"], timeout=timeout, progress=progress)
         return self.result(task)
-
