@@ -25,8 +25,10 @@ class StyleImagePutFails(LocalStorage):
 
 
 def test_a_failed_second_input_removes_the_first(
-    tmp_path: Path, pipeline: Pipeline, astronaut_png: bytes
-) -> None:  # noqa: F811
+    tmp_path: Path,
+    pipeline: Pipeline,  # noqa: F811
+    astronaut_png: bytes,
+) -> None:
     world = World(tmp_path, pipeline)
     world.service.storage = world.storage = StyleImagePutFails(world.settings.storage_root)
     submission = Submission(
