@@ -14,9 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from restyle.api.deps import ServicesDep
-from restyle.api.processing import chain_from_query
+from restyle.api.processing import chain_from_query, derive
 from restyle.api.schemas import ErrorBody
-from restyle.imaging.derived import process_stored
 from restyle.storage import validate_key
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
@@ -54,15 +53,6 @@ async def get_file(
         data = await asyncio.to_thread(services.storage.get, key)
         media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
         return Response(data, media_type=media_type, headers=headers)
-    limits = services.settings.images
-    derived = await asyncio.to_thread(
-        process_stored,
-        services.storage,
-        key,
-        chain,
-        deadline_seconds=limits.process_deadline_seconds,
-        max_output_pixels=limits.max_pixels,
-        resolve_object=None,  # a link opens one file: image watermarks (other files) are refused
-    )
+    derived = await derive(services, key, chain)  # a link opens one file: watermarks naming others are refused
     headers["X-Restyle-Cache"] = "hit" if derived.cached else "miss"
     return Response(derived.data, media_type=derived.media_type, headers=headers)

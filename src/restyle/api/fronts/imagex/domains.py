@@ -19,9 +19,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from restyle.api.fronts.imagex.outputs import output_name, storage_key
 from restyle.api.fronts.tos.target import host_name
+from restyle.api.processing import derive
 from restyle.api.services import Services
 from restyle.errors import InvalidParameter, NotFound
-from restyle.imaging.derived import process_stored
 from restyle.imaging.sniff import SNIFF_BYTES, sniff_image
 from restyle.storage.imagex_services import ImagexServiceStore
 
@@ -122,17 +122,8 @@ async def serve(request: Request, target: Annotated[str, Path()]) -> Response:
         media_type = _MEDIA.get(sniff_image(data[:SNIFF_BYTES]) or "", "application/octet-stream")
         return Response(data, media_type=media_type, headers=headers)
     chain = services.templates.get(template)
-    limits = services.settings.images
-    try:
-        derived = await asyncio.to_thread(
-            process_stored,
-            services.storage,
-            key,
-            chain,
-            deadline_seconds=limits.process_deadline_seconds,
-            max_output_pixels=limits.max_pixels,
-            resolve_object=None,  # a public URL opens one image: watermarks naming others are refused
-        )
+    try:  # a public URL opens one image: watermarks naming others are refused
+        derived = await derive(services, key, chain)
     except NotFound as error:
         if error.code == "template.unknown":
             raise

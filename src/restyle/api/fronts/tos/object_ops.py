@@ -15,9 +15,9 @@ from restyle.api.fronts.tos.crc64 import crc64
 from restyle.api.fronts.tos.errors import json_bytes
 from restyle.api.fronts.tos.objects import ObjectMeta, object_exists
 from restyle.api.fronts.tos.ranges import byte_range
+from restyle.api.processing import derive
 from restyle.errors import InvalidParameter, RestyleError
 from restyle.imaging.actions import ActionChain, parse_actions
-from restyle.imaging.derived import process_stored
 from restyle.imaging.sources import decode_base64
 
 META_PREFIX = "x-tos-meta-"
@@ -153,15 +153,9 @@ async def get_object(call: TosCall) -> Response:
     chain = chain_of(call, process)
     await asyncio.to_thread(call.objects.head, row, call.target.key)
     # 2. process (cached beside the object), watermark images read from the same bucket only
-    limits = call.services.settings.images
-    derived = await asyncio.to_thread(
-        process_stored,
-        call.services.storage,
-        call.objects.data_key(row, call.target.key),
-        chain,
-        deadline_seconds=limits.process_deadline_seconds,
-        max_output_pixels=limits.max_pixels,
-        resolve_object=lambda name: call.objects.get(row, name)[1],
+    key = call.objects.data_key(row, call.target.key)
+    derived = await derive(
+        call.services, key, chain, resolve_object=lambda name: call.objects.get(row, name)[1]
     )
     # 3. save-as into a bucket the caller owns, or return the processed bytes
     save_object = query.get("x-tos-save-object")
