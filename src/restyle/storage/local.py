@@ -28,25 +28,30 @@ class LocalStorage(Storage):
             raise NotFound(f"File '{key}' does not exist.", code="file.not_found")
         return path
 
-    def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
-        path = self._path(key)
+    @staticmethod
+    def _temp_copy(path: Path, data: bytes) -> Path:
+        """``data`` in a new hidden file beside ``path``, to be moved or linked into place whole."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
             with open(tmp, "wb") as handle:
                 handle.write(data)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp
+
+    def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        tmp = self._temp_copy(path := self._path(key), data)
+        try:
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
 
     def put_if_absent(self, key: str, data: bytes, content_type: str | None = None) -> bool:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        tmp = self._temp_copy(path := self._path(key), data)
         try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
             # link() creates the name only if nothing holds it (atomic, EEXIST otherwise), and the
             # complete file appears at once; rename() would replace a file another writer made.
             os.link(tmp, path)
